@@ -1,0 +1,294 @@
+"""The `cbir` command line: a thin shell over `cbir_desktop.engine.api`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from .engine.api import Library, default_library_dir, list_models, open_library
+from .engine.errors import EngineError, display_path
+from .engine.types import IndexProgress, IndexReport, SearchHit
+
+
+class _QueryAction(argparse.Action):
+    """Collects --image and --text into one list, keeping their command-line order."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        queries = list(getattr(namespace, self.dest, None) or [])
+        queries.append(((option_string or "--text").lstrip("-"), values))
+        setattr(namespace, self.dest, queries)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cbir", description="Search your photos by example or by word, offline."
+    )
+    parser.add_argument("--library", metavar="DIR",
+                        help=f"library folder (default: $CBIR_LIBRARY or {default_library_dir()})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="index photo folders (no folder: rescan the remembered ones)")
+    p.add_argument("folders", nargs="*", metavar="FOLDER")
+    p.add_argument("--model", help="model id (see `cbir models`)")
+    p.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
+
+    p = sub.add_parser("search", help="search by image file or by word/phrase")
+    p.add_argument("-k", type=int, default=10, help="results per query (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    p.add_argument("--image", action=_QueryAction, dest="queries", metavar="FILE",
+                   help="find photos like this image file (repeatable)")
+    p.add_argument("--text", action=_QueryAction, dest="queries", metavar="TEXT",
+                   help="find photos of this word or phrase (repeatable)")
+    p.add_argument("--model", help="model id")
+
+    p = sub.add_parser("words", help="words similar to a word")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("words", nargs="+", metavar="WORD")
+
+    p = sub.add_parser("tags", help="auto-tags of image files")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--model", help="model id")
+
+    p = sub.add_parser("status", help="what the library holds")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="models available")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Undecodable bytes in file names go back out as the same bytes.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+    try:
+        return COMMANDS[args.command](args)
+    except EngineError as exc:
+        print(f"cbir: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cbir: interrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _open(args: argparse.Namespace, create: bool = False) -> Library:
+    return open_library(args.library, create=create, model_id=getattr(args, "model", None))
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    with _open(args, create=True) as library:
+        if not args.folders and not library.folders():
+            print("cbir: no folders to index; name one: cbir index FOLDER", file=sys.stderr)
+            return 1
+        for folder in args.folders:
+            library.add_folder(folder)  # checks every folder exists before any work
+        printer = _ProgressPrinter(sys.stderr)
+        gen = library.iter_index(args.folders or None, batch_size=args.batch_size)
+        try:
+            while True:
+                printer.update(next(gen))
+        except StopIteration as stop:
+            report: IndexReport = stop.value
+        printer.finish()
+        _print_report(report)
+    return 0
+
+
+def _print_report(report: IndexReport) -> None:
+    rate = report.indexed / report.seconds if report.seconds > 0 else 0.0
+    print(
+        f"added {report.added}, updated {report.updated}, moved {report.moved}, "
+        f"removed {report.removed}, unchanged {report.unchanged}, failed {len(report.failed)} "
+        f"in {report.seconds:.1f} s ({rate:.1f} photos/s)"
+    )
+    for failure in report.failed[:20]:
+        print(f"  skipped {display_path(failure.path)}: {failure.reason}")
+    if len(report.failed) > 20:
+        print(f"  ... and {len(report.failed) - 20} more (cbir status lists them all)")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.queries:
+        print("cbir: give at least one --image FILE or --text TEXT", file=sys.stderr)
+        return 1
+    queries: list[tuple[dict[str, str], Callable[[], list[SearchHit]]]] = []
+    with _open(args) as library:
+        for kind, value in args.queries:  # in command-line order
+            if kind == "image":
+                queries.append(({"image": os.path.abspath(value)},
+                                lambda value=value: library.search_image(value, args.k)))
+            else:
+                queries.append(({"text": value}, lambda value=value: library.search_text(value, args.k)))
+        failed = 0
+        for query, run in queries:
+            try:
+                hits = run()
+                error = None
+            except EngineError as exc:
+                hits, error = [], str(exc)
+                failed += 1
+            if args.json:
+                record: dict[str, Any] = {"query": query, "results": [
+                    {"path": h.path, "score": h.score, "tags": list(h.tags)} for h in hits]}
+                if error:
+                    record["error"] = error
+                print(json.dumps(record))
+            else:
+                label = query.get("text") or display_path(query["image"])
+                print(f"{label}:" if not error else f"{label}: {error}")
+                for hit in hits:
+                    tags = f"  [{', '.join(hit.tags)}]" if hit.tags else ""
+                    print(f"  {hit.score:.3f}  {display_path(hit.path)}{tags}")
+    return 1 if failed == len(queries) else 0
+
+
+def cmd_words(args: argparse.Namespace) -> int:
+    with _open(args, create=True) as library:
+        failed = 0
+        for word in args.words:
+            try:
+                hits = library.similar_words(word, args.k)
+                error = None
+            except EngineError as exc:
+                hits, error = [], str(exc)
+                failed += 1
+            if args.json:
+                record: dict[str, Any] = {"query": word, "results": [
+                    {"word": h.word, "score": h.score} for h in hits]}
+                if error:
+                    record["error"] = error
+                print(json.dumps(record))
+            else:
+                print(f"{word}: {error}" if error else f"{word}: " + ", ".join(h.word for h in hits))
+    return 1 if failed == len(args.words) else 0
+
+
+def cmd_tags(args: argparse.Namespace) -> int:
+    with _open(args, create=True) as library:
+        failed = 0
+        for path in args.files:
+            try:
+                tags = library.tags(path, args.k)
+                error = None
+            except EngineError as exc:
+                tags, error = [], str(exc)
+                failed += 1
+            if args.json:
+                record: dict[str, Any] = {"query": os.path.abspath(path), "results": [
+                    {"tag": t.tag, "score": round(t.score, 6)} for t in tags]}
+                if error:
+                    record["error"] = error
+                print(json.dumps(record))
+            else:
+                shown = ", ".join(f"{t.tag} ({t.score:.2f})" for t in tags)
+                print(f"{display_path(path)}: {error or shown}")
+    return 1 if failed == len(args.files) else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        status = library.status()
+        if args.json:
+            print(json.dumps({
+                "library": status.library, "photos": status.photos, "indexed": status.indexed,
+                "folders": status.folders, "models": status.models, "model": library.model_id,
+                "failed": [{"path": f.path, "reason": f.reason} for f in status.failed],
+            }))
+            return 0
+        print(f"library  {status.library}")
+        print(f"photos   {status.photos}")
+        for model, count in sorted(status.indexed.items()):
+            print(f"indexed  {count} with {model}" + ("  (current)" if model == library.model_id else ""))
+        for folder in status.folders:
+            print(f"folder   {display_path(folder)}")
+        print(f"failed   {len(status.failed)}")
+        for failure in status.failed:
+            print(f"  {display_path(failure.path)}: {failure.reason}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .engine.embedder import Embedder
+    from .engine.manifest import load_manifest
+
+    manifest = load_manifest()
+    rows = []
+    for info in list_models(manifest):
+        runner = Embedder(manifest.model(info.id)).runner
+        rows.append({**info.__dict__, "provider": runner.provider, "provider_note": runner.provider_note})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for row in rows:
+        mark = "*" if row["default"] else " "
+        print(f"{mark} {row['id']:<22} {row['feature_dim']:>5}-d  {row['provider']:<5} "
+              f"{row['licence']:<12} {row['name']}")
+        if row["provider_note"]:
+            print(f"    {row['provider_note']}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "index": cmd_index, "search": cmd_search, "words": cmd_words, "tags": cmd_tags,
+    "status": cmd_status, "models": cmd_models,
+}
+
+
+class _ProgressPrinter:
+    """done/total, photos per second and ETA on stderr; one line redrawn on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, progress: IndexProgress) -> None:
+        now = time.monotonic()
+        final = progress.phase != "indexing" or progress.done == progress.total
+        if not final and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        if progress.phase == "indexing":
+            eta = f", ETA {_duration(progress.eta_s)}" if progress.eta_s is not None else ""
+            text = (f"indexing {progress.done}/{progress.total} "
+                    f"({progress.rate:.1f} photos/s{eta})")
+        elif progress.phase == "done":
+            return
+        else:
+            text = f"{progress.phase}..."
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self.drawn = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

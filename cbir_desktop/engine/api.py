@@ -1,0 +1,258 @@
+"""The one engine API that both the `cbir` CLI and the desktop window call.
+
+A `Library` is a folder holding `catalogue.sqlite` (the source of truth) and
+`index/<model>/` (Annoy files rebuilt from it). Methods are blocking and may be
+called from any thread: each thread gets its own SQLite connection, and models
+load lazily on first use. Long work (`iter_index`) is a generator that yields
+progress and checks a cancel event between batches.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Generator, Iterable, Sequence
+from pathlib import Path
+
+from .catalogue import WORDS, Catalogue
+from .embedder import Embedder
+from .errors import FolderNotFound, LibraryNotFound, ModelLoadError
+from .indexer import plan_index, run_index, vector_kinds
+from .manifest import Manifest, load_manifest
+from .search import (
+    embed_file,
+    hits_for,
+    require_words,
+    search_vector,
+    similar_words,
+    text_query_vector,
+)
+from .types import IndexProgress, IndexReport, LibraryStatus, ModelInfo, SearchHit, TagScore, WordHit
+from .vector_index import VectorIndex
+from .words import WordVectors
+
+__all__ = ["Library", "open_library", "default_library_dir", "list_models"]
+
+CATALOGUE_FILE = "catalogue.sqlite"
+MODEL_SETTING = "model"
+
+
+def default_library_dir() -> Path:
+    """`CBIR_LIBRARY` if set, else the platform's user data folder."""
+    env = os.environ.get("CBIR_LIBRARY")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("cbir-desktop", appauthor=False)) / "library"
+
+
+def open_library(
+    root: str | os.PathLike[str] | None = None,
+    create: bool = True,
+    model_id: str | None = None,
+    threads: int | None = None,
+) -> Library:
+    """Open (or create) the library in `root`; `create=False` refuses a missing one."""
+    path = Path(root).expanduser() if root is not None else default_library_dir()
+    if not (path / CATALOGUE_FILE).is_file():
+        if not create:
+            raise LibraryNotFound(f"No library at {path}; run `cbir index FOLDER` to create one.")
+        path.mkdir(parents=True, exist_ok=True)
+    return Library(path, model_id=model_id, threads=threads)
+
+
+def list_models(manifest: Manifest | None = None) -> list[ModelInfo]:
+    manifest = manifest or load_manifest()
+    return [
+        ModelInfo(
+            id=spec.id, name=spec.name, feature_dim=spec.feature_dim,
+            has_tags=spec.logits_name is not None, has_words=spec.projection is not None,
+            licence=spec.licence, source=spec.source, file=str(spec.path),
+            default=spec.id == manifest.default_model,
+        )
+        for spec in manifest.models.values()
+    ]
+
+
+class Library:
+    """A photo library: folders, catalogue, per-model vector indexes, search."""
+
+    def __init__(self, root: Path, model_id: str | None = None, threads: int | None = None) -> None:
+        self.root = Path(root)
+        self.manifest = load_manifest()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._threads = threads
+        self._embedders: dict[str, Embedder] = {}
+        self._indexes: dict[tuple[str, str], VectorIndex] = {}
+        self._words: WordVectors | None = None
+        self._catalogues: list[Catalogue] = []
+        stored = self.catalogue.get_setting(MODEL_SETTING)
+        self.model_id = self.manifest.model(model_id or stored).id
+
+    # -- plumbing -------------------------------------------------------------
+    @property
+    def catalogue(self) -> Catalogue:
+        """This thread's connection (SQLite connections stay in their thread)."""
+        cat = getattr(self._local, "catalogue", None)
+        if cat is None:
+            cat = Catalogue(self.root / CATALOGUE_FILE)
+            self._local.catalogue = cat
+            with self._lock:
+                self._catalogues.append(cat)
+        return cat
+
+    def embedder(self, model_id: str | None = None) -> Embedder:
+        spec = self.manifest.model(model_id or self.model_id)
+        with self._lock:
+            if spec.id not in self._embedders:
+                self._embedders[spec.id] = Embedder(spec, self._threads)
+            return self._embedders[spec.id]
+
+    def vector_index(self, model_id: str, kind: str, dim: int) -> VectorIndex:
+        with self._lock:
+            key = (model_id, kind)
+            if key not in self._indexes:
+                self._indexes[key] = VectorIndex(self.root / "index", model_id, kind, dim)
+            return self._indexes[key]
+
+    def _indexes_for(self, embedder: Embedder) -> list[VectorIndex]:
+        return [self.vector_index(embedder.id, kind, dim) for kind, dim in vector_kinds(embedder)]
+
+    def words(self) -> WordVectors:
+        """The word vectors (shipped file), loaded on first use."""
+        with self._lock:
+            if self._words is None:
+                path = self.manifest.word_vectors_path
+                if path is None or not path.is_file():
+                    raise ModelLoadError("The word vectors file is missing; reinstall cbir-desktop.")
+                self._words = WordVectors.load(path)
+            return self._words
+
+    def set_model(self, model_id: str) -> None:
+        """Make `model_id` the library's model for indexing and search (persisted)."""
+        self.model_id = self.manifest.model(model_id).id
+        self.catalogue.set_setting(MODEL_SETTING, self.model_id)
+
+    def close(self) -> None:
+        with self._lock:
+            for index in self._indexes.values():
+                index.close()
+            for cat in self._catalogues:
+                try:
+                    cat.close()
+                except Exception:  # noqa: BLE001 - closing from another thread
+                    pass
+            self._catalogues.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- folders ----------------------------------------------------------------
+    def folders(self) -> list[str]:
+        return self.catalogue.folders()
+
+    def add_folder(self, folder: str | os.PathLike[str]) -> str:
+        path = os.path.abspath(os.fspath(folder))
+        if not os.path.isdir(path):
+            raise FolderNotFound(f"{path} is not a folder.")
+        self.catalogue.add_folder(path)
+        return path
+
+    def remove_folder(self, folder: str | os.PathLike[str]) -> int:
+        """Stop watching a folder and drop its photos from the library (files untouched)."""
+        return self.catalogue.remove_folder(os.path.abspath(os.fspath(folder)))
+
+    # -- indexing ---------------------------------------------------------------
+    def iter_index(
+        self,
+        folders: Iterable[str | os.PathLike[str]] | None = None,
+        cancel: threading.Event | None = None,
+        model_id: str | None = None,
+        batch_size: int = 16,
+    ) -> Generator[IndexProgress, None, IndexReport]:
+        """Index `folders` (default: all remembered ones), yielding progress.
+
+        New folders are remembered. Uses its own catalogue connection, so it can
+        run in a worker thread while searches run elsewhere.
+        """
+        cancel = cancel or threading.Event()
+        targets = [self.add_folder(f) for f in folders] if folders else self.folders()
+        embedder = self.embedder(model_id)
+        catalogue = Catalogue(self.root / CATALOGUE_FILE)
+        try:
+            yield IndexProgress("scanning", 0, 0)
+            plan = plan_index(catalogue, targets, embedder.id, cancel)
+            if plan.report.cancelled:
+                return plan.report
+            return (yield from run_index(
+                catalogue, plan, embedder, self._indexes_for(embedder), cancel, batch_size
+            ))
+        finally:
+            catalogue.close()
+
+    def index(self, folders: Iterable[str] | None = None, **kwargs: object) -> IndexReport:
+        """Index to completion without progress (tests, scripts)."""
+        gen = self.iter_index(folders, **kwargs)  # type: ignore[arg-type]
+        while True:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+
+    # -- search -------------------------------------------------------------------
+    def search_image(self, path: str | os.PathLike[str], k: int = 20,
+                     model_id: str | None = None) -> list[SearchHit]:
+        """Photos that look like the image file at `path` (in the library or not)."""
+        embedder = self.embedder(model_id)
+        features, _, _ = embed_file(self.catalogue, embedder, os.fspath(path))
+        index = self.vector_index(embedder.id, "features", embedder.spec.feature_dim)
+        return search_vector(self.catalogue, index, features, k)
+
+    def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
+        """Photos matching a word or phrase, through the model's word projection."""
+        embedder = self.embedder(model_id)
+        require_words(embedder)
+        query = text_query_vector(self.words(), text)
+        index = self.vector_index(embedder.id, WORDS, embedder.word_dim)
+        return search_vector(self.catalogue, index, query, k)
+
+    def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
+        return similar_words(self.words(), word, k)
+
+    def completions(self, prefix: str, k: int = 10) -> list[str]:
+        return self.words().completions(prefix, k)
+
+    def tags(self, path: str | os.PathLike[str], k: int = 5, model_id: str | None = None) -> list[TagScore]:
+        """Auto-tags of an image file: stored ones for a library photo, else computed."""
+        embedder = self.embedder(model_id)
+        _, _, computed = embed_file(self.catalogue, embedder, os.fspath(path))
+        if computed is not None:
+            return computed[:k]
+        row = self.catalogue.photo_by_path(os.path.abspath(os.fspath(path)))
+        assert row is not None
+        stored = self.catalogue.tags_of([row.id], embedder.id).get(row.id, [])
+        return [TagScore(t, s) for t, s in stored[:k]]
+
+    def photo_hits(self, ids_scores: Sequence[tuple[int, float]], model_id: str | None = None) -> list[SearchHit]:
+        return hits_for(self.catalogue, model_id or self.model_id, ids_scores)
+
+    # -- status -------------------------------------------------------------------
+    def status(self) -> LibraryStatus:
+        cat = self.catalogue
+        return LibraryStatus(
+            library=str(self.root),
+            photos=cat.count_photos(),
+            indexed=cat.count_indexed(),
+            folders=cat.folders(),
+            models=list(self.manifest.models),
+            failed=cat.failures(),
+        )
+
+    def models(self) -> list[ModelInfo]:
+        return list_models(self.manifest)

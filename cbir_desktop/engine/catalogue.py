@@ -1,0 +1,383 @@
+"""The SQLite catalogue: the source of truth for folders, photos, vectors, tags, failures.
+
+Paths are stored as the file system's bytes (BLOB), so a file name that is not
+valid UTF-8 is kept exactly and can be opened again. Vectors are float32 BLOBs,
+one row per (photo, model, kind); `seq` grows on every write, which lets the
+vector index tell which vectors it has not seen yet.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import CatalogueTooNew
+from .types import Failure
+
+SCHEMA_VERSION = 1
+FEATURES = "features"  # kind of vector: the image model's pooled features
+WORDS = "words"  # kind of vector: the photo projected into word-vector space
+
+_SCHEMA_V1 = """
+CREATE TABLE folders (
+    id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL UNIQUE,
+    added_at REAL NOT NULL
+);
+CREATE TABLE photos (
+    id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash BLOB,
+    width INTEGER NOT NULL DEFAULT 0,
+    height INTEGER NOT NULL DEFAULT 0,
+    indexed_at REAL NOT NULL
+);
+CREATE INDEX photos_size ON photos(size);
+CREATE INDEX photos_hash ON photos(content_hash);
+CREATE TABLE vectors (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (photo_id, model_id, kind)
+);
+CREATE INDEX vectors_model ON vectors(model_id, kind, seq);
+CREATE TABLE tags (
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (photo_id, model_id, rank)
+);
+CREATE TABLE failures (
+    path BLOB PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    failed_at REAL NOT NULL
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+def encode_path(path: str) -> bytes:
+    """A path as the file system's bytes (lossless for undecodable names)."""
+    return os.fsencode(path)
+
+
+def decode_path(blob: bytes) -> str:
+    return os.fsdecode(bytes(blob))
+
+
+def prefix_range(folder: str) -> tuple[bytes, bytes]:
+    """Byte range [low, high) holding every path below `folder` (no LIKE escaping needed)."""
+    low = encode_path(os.path.join(folder, ""))
+    return low, low[:-1] + bytes([low[-1] + 1])
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: bytes | None
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class PhotoVectors:
+    """Vectors of one model for one photo, ready to store."""
+
+    features: npt.NDArray[np.float32]
+    words: npt.NDArray[np.float32] | None
+    tags: Sequence[tuple[str, float]]
+
+
+class Catalogue:
+    """One SQLite connection to a library's catalogue (one per thread)."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
+        self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None,
+                                  check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode is durable across application crashes; a power
+            # cut can lose the last batch, which the next run simply redoes.
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        else:
+            self._check_version()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema ---------------------------------------------------------------
+    def _check_version(self) -> int:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise CatalogueTooNew(version, SCHEMA_VERSION)
+        return version
+
+    def _migrate(self) -> None:
+        version = self._check_version()
+        if version == SCHEMA_VERSION:
+            return
+        # Each step runs as one script inside its own transaction, so a crash
+        # mid-migration leaves the previous version intact.
+        if version < 1:  # a new library
+            self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA_V1} PRAGMA user_version = 1; COMMIT;")
+        # Later versions add `if version < N:` steps here, in order.
+
+    def transaction(self) -> _Transaction:
+        """`with catalogue.transaction():` commits on success, rolls back on error."""
+        return _Transaction(self.db)
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # -- settings ---------------------------------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- folders ----------------------------------------------------------------
+    def add_folder(self, folder: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)",
+            (encode_path(folder), time.time()),
+        )
+
+    def remove_folder(self, folder: str) -> int:
+        """Forget a folder and every photo below it; returns photos removed."""
+        low, high = prefix_range(folder)
+        with self.transaction():
+            self.db.execute("DELETE FROM folders WHERE path = ?", (encode_path(folder),))
+            cur = self.db.execute("DELETE FROM photos WHERE path >= ? AND path < ?", (low, high))
+            self.db.execute("DELETE FROM failures WHERE path >= ? AND path < ?", (low, high))
+        return cur.rowcount
+
+    def folders(self) -> list[str]:
+        return [decode_path(r[0]) for r in self.db.execute("SELECT path FROM folders ORDER BY path")]
+
+    # -- photos -----------------------------------------------------------------
+    def photos_under(self, folder: str) -> dict[str, PhotoRow]:
+        """Every catalogued photo below `folder`, by path."""
+        low, high = prefix_range(folder)
+        rows = self.db.execute(
+            "SELECT id, path, size, mtime_ns, content_hash, width, height FROM photos "
+            "WHERE path >= ? AND path < ?",
+            (low, high),
+        )
+        return {decode_path(r[1]): PhotoRow(r[0], decode_path(r[1]), *r[2:]) for r in rows}
+
+    def photo_by_path(self, path: str) -> PhotoRow | None:
+        r = self.db.execute(
+            "SELECT id, path, size, mtime_ns, content_hash, width, height FROM photos WHERE path = ?",
+            (encode_path(path),),
+        ).fetchone()
+        return PhotoRow(r[0], decode_path(r[1]), *r[2:]) if r else None
+
+    def photo_ids_with_vectors(self, model_id: str) -> set[int]:
+        rows = self.db.execute(
+            "SELECT photo_id FROM vectors WHERE model_id = ? AND kind = ?", (model_id, FEATURES)
+        )
+        return {r[0] for r in rows}
+
+    def count_photos(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM photos").fetchone()[0])
+
+    def count_indexed(self) -> dict[str, int]:
+        rows = self.db.execute(
+            "SELECT model_id, COUNT(*) FROM vectors WHERE kind = ? GROUP BY model_id", (FEATURES,)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def upsert_photo(
+        self, path: str, size: int, mtime_ns: int, content_hash: bytes, width: int, height: int
+    ) -> int:
+        """Insert or update a photo row; returns its id (stable across updates)."""
+        row = self.db.execute(
+            "INSERT INTO photos(path, size, mtime_ns, content_hash, width, height, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, "
+            "width = excluded.width, height = excluded.height, indexed_at = excluded.indexed_at "
+            "RETURNING id",
+            (encode_path(path), size, mtime_ns, content_hash, width, height, time.time()),
+        ).fetchone()
+        self.db.execute("DELETE FROM failures WHERE path = ?", (encode_path(path),))
+        return int(row[0])
+
+    def move_photo(self, photo_id: int, new_path: str, mtime_ns: int) -> None:
+        """A renamed or moved file keeps its id, vectors and tags."""
+        self.db.execute(
+            "UPDATE photos SET path = ?, mtime_ns = ? WHERE id = ?",
+            (encode_path(new_path), mtime_ns, photo_id),
+        )
+
+    def delete_photos(self, photo_ids: Iterable[int]) -> int:
+        ids = [(i,) for i in photo_ids]
+        self.db.executemany("DELETE FROM photos WHERE id = ?", ids)
+        return len(ids)
+
+    def photos_by_ids(self, ids: Sequence[int]) -> dict[int, PhotoRow]:
+        if not ids:
+            return {}
+        found: dict[int, PhotoRow] = {}
+        for chunk in _chunks(list(ids), 900):
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                f"SELECT id, path, size, mtime_ns, content_hash, width, height FROM photos "
+                f"WHERE id IN ({marks})",
+                chunk,
+            ):
+                found[r[0]] = PhotoRow(r[0], decode_path(r[1]), *r[2:])
+        return found
+
+    # -- vectors and tags ---------------------------------------------------------
+    def store_vectors(self, photo_id: int, model_id: str, vectors: PhotoVectors) -> None:
+        """Replace a photo's vectors and tags for one model (new `seq` values)."""
+        rows = [(photo_id, model_id, FEATURES, vectors.features.shape[0],
+                 vectors.features.astype(np.float32).tobytes())]
+        if vectors.words is not None:
+            rows.append((photo_id, model_id, WORDS, vectors.words.shape[0],
+                         vectors.words.astype(np.float32).tobytes()))
+        self.db.execute(
+            "DELETE FROM vectors WHERE photo_id = ? AND model_id = ?", (photo_id, model_id)
+        )
+        self.db.executemany(
+            "INSERT INTO vectors(photo_id, model_id, kind, dim, data) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        self.db.execute("DELETE FROM tags WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
+        self.db.executemany(
+            "INSERT INTO tags(photo_id, model_id, rank, tag, score) VALUES (?, ?, ?, ?, ?)",
+            [(photo_id, model_id, rank, tag, score) for rank, (tag, score) in enumerate(vectors.tags)],
+        )
+
+    def vector_of(self, photo_id: int, model_id: str, kind: str) -> npt.NDArray[np.float32] | None:
+        row = self.db.execute(
+            "SELECT data FROM vectors WHERE photo_id = ? AND model_id = ? AND kind = ?",
+            (photo_id, model_id, kind),
+        ).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32) if row else None
+
+    def iter_vectors(
+        self, model_id: str, kind: str, after_seq: int = 0
+    ) -> Iterator[tuple[int, int, npt.NDArray[np.float32]]]:
+        """Yield (seq, photo_id, vector) for one model and kind, oldest first."""
+        rows = self.db.execute(
+            "SELECT seq, photo_id, data FROM vectors WHERE model_id = ? AND kind = ? AND seq > ? "
+            "ORDER BY seq",
+            (model_id, kind, after_seq),
+        )
+        for seq, photo_id, data in rows:
+            yield seq, photo_id, np.frombuffer(data, dtype=np.float32)
+
+    def max_seq(self, model_id: str, kind: str) -> int:
+        row = self.db.execute(
+            "SELECT MAX(seq) FROM vectors WHERE model_id = ? AND kind = ?", (model_id, kind)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def count_vectors(self, model_id: str, kind: str, after_seq: int = 0) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM vectors WHERE model_id = ? AND kind = ? AND seq > ?",
+            (model_id, kind, after_seq),
+        ).fetchone()
+        return int(row[0])
+
+    def seqs_of(self, model_id: str, kind: str, photo_ids: Sequence[int]) -> dict[int, int]:
+        """Current vector `seq` of each photo (absent: no vector any more)."""
+        found: dict[int, int] = {}
+        for chunk in _chunks(list(photo_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            for photo_id, seq in self.db.execute(
+                f"SELECT photo_id, seq FROM vectors WHERE model_id = ? AND kind = ? "
+                f"AND photo_id IN ({marks})",
+                (model_id, kind, *chunk),
+            ):
+                found[photo_id] = seq
+        return found
+
+    def tags_of(self, photo_ids: Sequence[int], model_id: str) -> dict[int, list[tuple[str, float]]]:
+        found: dict[int, list[tuple[str, float]]] = {}
+        for chunk in _chunks(list(photo_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            for photo_id, tag, score in self.db.execute(
+                f"SELECT photo_id, tag, score FROM tags WHERE model_id = ? AND photo_id IN ({marks}) "
+                f"ORDER BY photo_id, rank",
+                (model_id, *chunk),
+            ):
+                found.setdefault(photo_id, []).append((tag, score))
+        return found
+
+    # -- failures ---------------------------------------------------------------------
+    def record_failure(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
+        self.db.execute(
+            "INSERT INTO failures(path, size, mtime_ns, reason, failed_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "reason = excluded.reason, failed_at = excluded.failed_at",
+            (encode_path(path), size, mtime_ns, reason, time.time()),
+        )
+
+    def failures_under(self, folder: str) -> dict[str, tuple[int, int, str]]:
+        low, high = prefix_range(folder)
+        rows = self.db.execute(
+            "SELECT path, size, mtime_ns, reason FROM failures WHERE path >= ? AND path < ?",
+            (low, high),
+        )
+        return {decode_path(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+    def delete_failures(self, paths: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM failures WHERE path = ?", [(encode_path(p),) for p in paths])
+
+    def failures(self) -> list[Failure]:
+        return [
+            Failure(decode_path(r[0]), r[1])
+            for r in self.db.execute("SELECT path, reason FROM failures ORDER BY path")
+        ]
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,172 @@
+"""Reading photo files into RGB Pillow images, fast and defensively.
+
+Every failure becomes an `ImageUnreadable` whose reason is a few plain words, so
+the indexer can record it against the file and carry on with the rest.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .errors import ImageTooLarge, ImageUnreadable
+
+# Photos above this many pixels are refused: a 30000x30000 PNG would need 2.7 GB
+# as RGB. 200 MP still admits every camera sold today (the largest are ~150 MP).
+DEFAULT_PIXEL_LIMIT = 200_000_000
+
+# We check the limit ourselves (with a clear reason); Pillow's own bomb check
+# would only warn below 2x its limit and raise a less helpful error above it.
+Image.MAX_IMAGE_PIXELS = None
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+)
+
+try:  # HEIC/HEIF from phones, when the optional plugin is installed.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    IMAGE_EXTENSIONS = IMAGE_EXTENSIONS | {".heic", ".heif"}
+except ImportError:  # pragma: no cover - optional dependency
+    pass
+
+
+@dataclass(frozen=True)
+class DecodedPhoto:
+    """A decoded photo plus the facts the catalogue keeps about its file."""
+
+    image: Image.Image  # RGB, EXIF orientation applied, possibly DCT-downscaled
+    width: int  # full-resolution size, after orientation
+    height: int
+    content_hash: bytes
+    size: int
+
+
+def is_image_name(name: str) -> bool:
+    """True when a file name has one of the photo extensions we read."""
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def content_hash(data: bytes) -> bytes:
+    """Hash of a file's bytes; recognises a moved or renamed photo."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def read_file_bytes(path: str) -> bytes:
+    """Read a whole file, turning OS errors into reasons a person understands."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError as exc:
+        raise ImageUnreadable(path, "the file no longer exists") from exc
+    except PermissionError as exc:
+        raise ImageUnreadable(path, "permission denied") from exc
+    except IsADirectoryError as exc:
+        raise ImageUnreadable(path, "it is a folder, not a file") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImageUnreadable(path, "symbolic link loop") from exc
+        raise ImageUnreadable(path, exc.strerror or str(exc)) from exc
+
+
+def decode_photo(
+    path: str,
+    min_side: int = 224,
+    pixel_limit: int = DEFAULT_PIXEL_LIMIT,
+    data: bytes | None = None,
+) -> DecodedPhoto:
+    """Decode `path` to RGB with its shorter side at least `min_side` pixels.
+
+    JPEGs are decoded with Pillow's draft mode (DCT scaling), which is 2-3x
+    faster on large photos since the model only needs a small image anyway.
+    """
+    if data is None:
+        data = read_file_bytes(path)
+    if not data:
+        raise ImageUnreadable(path, "the file is empty")
+    digest = content_hash(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns on odd EXIF/ICC data
+        try:
+            image = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError as exc:
+            raise ImageUnreadable(path, "not an image file Pillow can read") from exc
+        except Exception as exc:  # noqa: BLE001 - any codec failure is a reason
+            raise ImageUnreadable(path, f"damaged image header ({_short(exc)})") from exc
+        width, height = image.size
+        if width * height > pixel_limit:
+            raise ImageTooLarge(path, width * height, pixel_limit)
+        if width <= 0 or height <= 0:
+            raise ImageUnreadable(path, "the image has no pixels")
+        try:
+            rgb = _to_rgb(_draft(image, min_side))
+            orientation = image.getexif().get(0x0112, 1)
+        except ImageUnreadable:
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ImageUnreadable(path, _reason(exc)) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise ImageUnreadable(path, f"decoding failed ({_short(exc)})") from exc
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return DecodedPhoto(rgb, width, height, digest, len(data))
+
+
+def _draft(image: Image.Image, min_side: int) -> Image.Image:
+    """Ask the JPEG decoder for the smallest DCT scale keeping `min_side`, then load."""
+    if image.format == "JPEG" and min(image.size) > min_side:
+        scale = min_side / min(image.size)
+        image.draft("RGB", (int(image.width * scale) + 1, int(image.height * scale) + 1))
+    image.load()
+    # Orientation is applied after the draft so DCT scaling still works.
+    oriented = ImageOps.exif_transpose(image)
+    return oriented if oriented is not None else image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any mode (16-bit, palette, CMYK, alpha) to 8-bit RGB."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # Pillow's convert() clips 16-bit values at 255 (a white image); scale instead.
+        array = np.asarray(image, dtype=np.float32)
+        top = float(array.max()) if array.size else 0.0
+        if top > 255.0:  # 16-bit data: map the full 16-bit range onto 8 bits
+            scale = 255.0 / 65535.0
+        elif mode == "F" and top <= 1.0:  # float images in [0, 1]
+            scale = 255.0
+        else:
+            scale = 1.0
+        array = np.clip(array * scale, 0, 255).astype(np.uint8)
+        return Image.fromarray(array, mode="L").convert("RGB")
+    if mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Transparent areas become white, as a viewer would show them on a page.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "truncated" in text or isinstance(exc, EOFError):
+        return "the file is truncated (incomplete download or copy)"
+    return f"damaged image data ({_short(exc)})"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]

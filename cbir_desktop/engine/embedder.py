@@ -1,0 +1,114 @@
+"""An image model with its classifier labels and word projection, behind one call."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ModelLoadError
+from .manifest import ModelSpec, verify_sha256
+from .runner import OnnxRunner
+from .types import Embedding, TagScore
+
+
+@dataclass(frozen=True)
+class BatchEmbedding:
+    """Model outputs for a batch: unit feature vectors, logits, unit word vectors."""
+
+    features: npt.NDArray[np.float32]  # (n, feature_dim), L2-normalised
+    logits: npt.NDArray[np.float32] | None  # (n, classes)
+    words: npt.NDArray[np.float32] | None  # (n, word_dim), L2-normalised
+
+
+def l2_normalise(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Scale rows to unit length so a dot product is the cosine similarity."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+class Embedder:
+    """Runs one manifest model (and its word projection) on preprocessed batches."""
+
+    def __init__(self, spec: ModelSpec, threads: int | None = None, verify: bool = True) -> None:
+        self.spec = spec
+        if verify:
+            if not spec.path.is_file():
+                raise ModelLoadError(f"Model file {spec.path} is missing; reinstall cbir-desktop.")
+            verify_sha256(spec.path, spec.sha256)
+        self.runner = OnnxRunner(spec.path, threads)
+        self.projection = OnnxRunner(spec.projection.path, 1) if spec.projection else None
+        self._labels: list[str] | None = None
+        self._labels_lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def word_dim(self) -> int:
+        return self.spec.projection.dim if self.spec.projection else 0
+
+    def embed(self, batch: npt.NDArray[np.float32]) -> BatchEmbedding:
+        """Embed a (n, 3, size, size) float32 batch in [0, 1]."""
+        names = [self.spec.features_name]
+        if self.spec.logits_name:
+            names.append(self.spec.logits_name)
+        outputs = self.runner.run(names, {self.spec.input_name: batch})
+        features = outputs[0].reshape(len(batch), -1)
+        if features.shape[1] != self.spec.feature_dim:
+            raise ModelLoadError(
+                f"Model {self.id} gave {features.shape[1]}-d features, "
+                f"the manifest says {self.spec.feature_dim}."
+            )
+        logits = outputs[1] if len(outputs) > 1 else None
+        words = None
+        if logits is not None and self.projection is not None and self.spec.projection:
+            proj = self.spec.projection
+            words = self.projection.run([proj.output_name], {proj.input_name: logits})[0]
+            words = l2_normalise(words)
+        return BatchEmbedding(l2_normalise(features), logits, words)
+
+    def embed_one(self, tensor: npt.NDArray[np.float32]) -> BatchEmbedding:
+        return self.embed(tensor[None, ...])
+
+    def labels(self) -> list[str]:
+        """Readable class names, index-aligned with the logits."""
+        if self._labels is None:
+            with self._labels_lock:
+                if self._labels is None:
+                    self._labels = _read_labels(self.spec.labels_path, self.spec.logits_dim)
+        return self._labels
+
+    def tags(self, logits: npt.NDArray[np.float32], k: int = 5, min_score: float = 0.0) -> list[TagScore]:
+        """Top-k classes of one image's logits as readable words with probabilities."""
+        probs = softmax(logits.reshape(-1))
+        labels = self.labels()
+        order = np.argsort(-probs)[:k]
+        return [TagScore(labels[i], float(probs[i])) for i in order if probs[i] >= min_score]
+
+
+
+def _read_labels(path: Path | None, count: int) -> list[str]:
+    if path is None:
+        return [f"class {i}" for i in range(count)]
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"Cannot read class names {path}: {exc}") from exc
+    if isinstance(entries, dict):
+        entries = entries.get("classes", [])
+    names = [e["name"] if isinstance(e, dict) else str(e) for e in entries]
+    if count and len(names) != count:
+        raise ModelLoadError(f"{path} has {len(names)} class names, the model has {count} classes.")
+    return names

@@ -1,0 +1,73 @@
+"""Typed engine errors whose `str()` is a sentence a person can act on."""
+
+from __future__ import annotations
+
+import os
+
+
+class EngineError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+
+class ImageUnreadable(EngineError):
+    """A file could not be decoded as a photo; `reason` says why in a few words."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"Cannot read {display_path(self.path)}: {reason}.")
+
+
+class ImageTooLarge(ImageUnreadable):
+    """A photo is over the pixel limit (a guard against decompression bombs)."""
+
+    def __init__(self, path: str | os.PathLike[str], pixels: int, limit: int) -> None:
+        self.pixels = pixels
+        self.limit = limit
+        super().__init__(
+            path,
+            f"{pixels / 1e6:.0f} MP is over the {limit / 1e6:.0f} MP limit",
+        )
+
+
+class ModelLoadError(EngineError):
+    """A model file is missing, damaged or does not fit the model contract."""
+
+
+class CatalogueTooNew(EngineError):
+    """The library was written by a newer cbir-desktop than this one."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"This library uses catalogue version {found}, but this program reads up to "
+            f"version {supported}; install a newer cbir-desktop."
+        )
+
+
+class LibraryNotFound(EngineError):
+    """A library folder was named that holds no catalogue."""
+
+
+class FolderNotFound(EngineError):
+    """A folder to index does not exist or is not a folder."""
+
+
+class UnknownWord(EngineError):
+    """A text query has no word the vocabulary knows."""
+
+    def __init__(self, text: str, suggestions: list[str]) -> None:
+        self.text = text
+        self.suggestions = suggestions
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"No known word in {text!r}.{hint}")
+
+
+class Cancelled(EngineError):
+    """Long work stopped because its cancel event was set."""
+
+
+def display_path(path: str) -> str:
+    """Return `path` printable on any terminal (undecodable bytes escaped)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

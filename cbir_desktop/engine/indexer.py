@@ -1,0 +1,278 @@
+"""Bringing the catalogue in line with photo folders: scan, reconcile, embed, store.
+
+Decoding runs on a bounded, order-keeping look-ahead of threads (Pillow releases
+the GIL) while the model runs on the caller's thread, so the CPU is shared by both
+stages. Every batch is committed in one transaction: an interruption loses at most
+the batch in flight, and the next run picks up what is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from .catalogue import FEATURES, WORDS, Catalogue, PhotoRow, PhotoVectors
+from .decode import DEFAULT_PIXEL_LIMIT, content_hash, decode_photo, read_file_bytes
+from .embedder import Embedder
+from .errors import EngineError, ImageUnreadable
+from .preprocess import to_model_input
+from .scanner import ScannedFile, ScanProblem, walk
+from .types import Failure, IndexProgress, IndexReport
+from .vector_index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+TAGS_PER_PHOTO = 10
+
+
+@dataclass
+class IndexPlan:
+    """What a scan found to do; `todo` holds files to embed (new or changed)."""
+
+    todo: list[ScannedFile] = field(default_factory=list)
+    new_paths: set[str] = field(default_factory=set)
+    report: IndexReport = field(default_factory=IndexReport)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    item: ScannedFile
+    tensor: npt.NDArray[np.float32] | None
+    content_hash: bytes = b""
+    width: int = 0
+    height: int = 0
+    failure: str = ""
+
+
+def plan_index(
+    catalogue: Catalogue,
+    folders: Sequence[str],
+    model_id: str,
+    cancel: threading.Event,
+) -> IndexPlan:
+    """Scan `folders`, apply moves and deletions to the catalogue, list what to embed."""
+    plan = IndexPlan()
+    report = plan.report
+    scanned: dict[str, ScannedFile] = {}
+    problems: dict[str, str] = {}
+    unreachable: list[str] = []
+    for folder in folders:
+        for found in walk(folder, cancel.is_set):
+            if isinstance(found, ScanProblem):
+                if found.path == os.path.abspath(folder):
+                    unreachable.append(found.path)
+                problems[found.path] = found.reason
+            else:
+                scanned[found.path] = found
+    if cancel.is_set():
+        report.cancelled = True
+        return plan
+
+    known: dict[str, PhotoRow] = {}
+    failed_before: dict[str, tuple[int, int, str]] = {}
+    for folder in folders:
+        if os.path.abspath(folder) in unreachable:
+            continue  # an unplugged drive must not empty the library
+        known.update(catalogue.photos_under(os.path.abspath(folder)))
+        failed_before.update(catalogue.failures_under(os.path.abspath(folder)))
+    with_vectors = catalogue.photo_ids_with_vectors(model_id)
+
+    vanished = {path: row for path, row in known.items() if path not in scanned}
+    candidates: list[ScannedFile] = []
+    for path, item in scanned.items():
+        row = known.get(path)
+        if row is None:
+            before = failed_before.get(path)
+            if before and before[0] == item.size and before[1] == item.mtime_ns:
+                report.failed.append(Failure(path, before[2]))  # unchanged, still broken
+            else:
+                candidates.append(item)
+        elif row.size != item.size or row.mtime_ns != item.mtime_ns or row.id not in with_vectors:
+            plan.todo.append(item)
+        else:
+            report.unchanged += 1
+
+    moves = _find_moves(candidates, vanished)
+    with catalogue.transaction():
+        for item in candidates:
+            moved = moves.get(item.path)
+            if moved is not None:
+                catalogue.move_photo(moved.id, item.path, item.mtime_ns)
+                del vanished[moved.path]
+                report.moved += 1
+                if moved.id not in with_vectors:
+                    plan.todo.append(item)
+            else:
+                plan.todo.append(item)
+                plan.new_paths.add(item.path)
+        report.removed = catalogue.delete_photos(row.id for row in vanished.values())
+        gone = [p for p in failed_before if p not in scanned and p not in problems]
+        catalogue.delete_failures(gone)
+        for path, reason in problems.items():
+            if path not in unreachable:
+                catalogue.record_failure(path, 0, 0, reason)
+                report.failed.append(Failure(path, reason))
+    for path in unreachable:
+        report.failed.append(Failure(path, problems[path]))
+    return plan
+
+
+def _find_moves(candidates: list[ScannedFile], vanished: dict[str, PhotoRow]) -> dict[str, PhotoRow]:
+    """Match new paths to vanished photos by size, then by content hash."""
+    by_size: dict[int, list[PhotoRow]] = {}
+    for row in vanished.values():
+        if row.content_hash:
+            by_size.setdefault(row.size, []).append(row)
+    moves: dict[str, PhotoRow] = {}
+    for item in candidates:
+        rows = by_size.get(item.size)
+        if not rows:
+            continue
+        try:
+            digest = content_hash(read_file_bytes(item.path))
+        except ImageUnreadable:
+            continue
+        for row in rows:
+            if row.content_hash == digest:
+                moves[item.path] = row
+                rows.remove(row)
+                break
+    return moves
+
+
+def run_index(
+    catalogue: Catalogue,
+    plan: IndexPlan,
+    embedder: Embedder,
+    indexes: Sequence[VectorIndex],
+    cancel: threading.Event,
+    batch_size: int = 16,
+    decode_threads: int | None = None,
+    pixel_limit: int = DEFAULT_PIXEL_LIMIT,
+) -> Generator[IndexProgress, None, IndexReport]:
+    """Embed `plan.todo`, committing per batch; yields progress, returns the report."""
+    report = plan.report
+    total = len(plan.todo)
+    size, policy = embedder.spec.input_size, embedder.spec.resize
+    decode_threads = decode_threads or max(1, min(4, os.cpu_count() or 1))
+    start = time.monotonic()
+    done = 0
+
+    def decode(item: ScannedFile) -> _Decoded:
+        try:
+            photo = decode_photo(item.path, min_side=size, pixel_limit=pixel_limit)
+            tensor = to_model_input(photo.image, size, policy)
+            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height)
+        except ImageUnreadable as exc:
+            return _Decoded(item, None, failure=exc.reason)
+        except MemoryError:
+            return _Decoded(item, None, failure="not enough memory to decode it")
+
+    yield IndexProgress("indexing", 0, total)
+    batch: list[_Decoded] = []
+    with ThreadPoolExecutor(decode_threads, thread_name_prefix="decode") as pool:
+        pending: deque[Future[_Decoded]] = deque()
+        queue = iter(plan.todo)
+        lookahead = batch_size * 3
+        while True:
+            while len(pending) < lookahead and not cancel.is_set():
+                item = next(queue, None)
+                if item is None:
+                    break
+                pending.append(pool.submit(decode, item))
+            if not pending:
+                break
+            batch.append(pending.popleft().result())
+            if len(batch) >= batch_size or not pending:
+                _store_batch(catalogue, embedder, batch, plan, report)
+                done += len(batch)
+                batch = []
+                elapsed = time.monotonic() - start
+                rate = done / elapsed if elapsed > 0 else 0.0
+                eta = (total - done) / rate if rate > 0 else None
+                yield IndexProgress("indexing", done, total, rate, eta, plan.todo[done - 1].path)
+            if cancel.is_set():
+                for future in pending:
+                    future.cancel()
+                report.cancelled = True
+                break
+    if not report.cancelled:
+        for index in indexes:
+            if index.is_stale(catalogue):
+                yield IndexProgress("building index", done, total)
+                index.rebuild(catalogue)
+    report.seconds = time.monotonic() - start
+    yield IndexProgress("done", done, total, done / max(report.seconds, 1e-9))
+    return report
+
+
+def _store_batch(
+    catalogue: Catalogue,
+    embedder: Embedder,
+    batch: list[_Decoded],
+    plan: IndexPlan,
+    report: IndexReport,
+) -> None:
+    good = [d for d in batch if d.tensor is not None]
+    embedded = None
+    if good:
+        tensors = np.stack([d.tensor for d in good if d.tensor is not None])
+        try:
+            embedded = embedder.embed(tensors)
+        except EngineError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad batch: retry photo by photo
+            embedded = None
+    with catalogue.transaction():
+        for position, decoded in enumerate(good):
+            item = decoded.item
+            try:
+                if embedded is not None:
+                    features = embedded.features[position]
+                    logits = embedded.logits[position] if embedded.logits is not None else None
+                    words = embedded.words[position] if embedded.words is not None else None
+                else:
+                    single = embedder.embed(decoded.tensor[None, ...])  # type: ignore[index]
+                    features = single.features[0]
+                    logits = single.logits[0] if single.logits is not None else None
+                    words = single.words[0] if single.words is not None else None
+            except Exception as exc:  # noqa: BLE001 - record and go on
+                catalogue.record_failure(item.path, item.size, item.mtime_ns, f"model failed: {exc}")
+                report.failed.append(Failure(item.path, f"model failed: {exc}"))
+                continue
+            tags = [(t.tag, t.score) for t in embedder.tags(logits, TAGS_PER_PHOTO)] if logits is not None else []
+            photo_id = catalogue.upsert_photo(
+                item.path, item.size, item.mtime_ns, decoded.content_hash, decoded.width, decoded.height
+            )
+            catalogue.store_vectors(photo_id, embedder.id, PhotoVectors(features, words, tags))
+            if item.path in plan.new_paths:
+                report.added += 1
+            else:
+                report.updated += 1
+        for decoded in batch:
+            if decoded.tensor is None:
+                item = decoded.item
+                catalogue.record_failure(item.path, item.size, item.mtime_ns, decoded.failure)
+                report.failed.append(Failure(item.path, decoded.failure))
+                if item.path not in plan.new_paths:
+                    # A photo that became unreadable leaves the searchable library.
+                    row = catalogue.photo_by_path(item.path)
+                    if row is not None:
+                        catalogue.delete_photos([row.id])
+
+
+def vector_kinds(embedder: Embedder) -> list[tuple[str, int]]:
+    """The (kind, dim) pairs an embedder stores, one vector index each."""
+    kinds = [(FEATURES, embedder.spec.feature_dim)]
+    if embedder.word_dim:
+        kinds.append((WORDS, embedder.word_dim))
+    return kinds

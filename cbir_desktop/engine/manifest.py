@@ -1,0 +1,183 @@
+"""The model manifest: the only way the app learns which model files exist.
+
+`models/manifest.json` describes each shipped model (file, sha256, input size and
+resize policy, outputs and their dimensions, label set, word projection, licence,
+source). Files are found through `importlib.resources`, which works from a source
+checkout, an installed wheel and a PyInstaller bundle alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelLoadError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One image model as the manifest describes it."""
+
+    id: str
+    name: str
+    path: Path
+    sha256: str
+    input_name: str
+    input_size: int
+    resize: str
+    features_name: str
+    feature_dim: int
+    logits_name: str | None
+    logits_dim: int
+    labels_path: Path | None
+    projection: ProjectionSpec | None
+    licence: str
+    source: str
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class ProjectionSpec:
+    """A word projection: an ONNX graph mapping a model's logits to word space."""
+
+    id: str
+    path: Path
+    sha256: str
+    input_name: str
+    output_name: str
+    dim: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The parsed manifest plus the folder its files live in."""
+
+    root: Path
+    default_model: str
+    models: dict[str, ModelSpec]
+    word_vectors_path: Path | None
+    word_vectors_info: dict[str, Any]
+
+    def model(self, model_id: str | None) -> ModelSpec:
+        """Return the spec for `model_id` (None means the default model)."""
+        key = model_id or self.default_model
+        try:
+            return self.models[key]
+        except KeyError:
+            known = ", ".join(sorted(self.models))
+            raise ModelLoadError(f"Unknown model {key!r}; known models: {known}.") from None
+
+
+def models_dir() -> Path:
+    """Where the shipped models live: env override, bundle, installed package, checkout."""
+    override = os.environ.get("CBIR_MODELS_DIR")
+    if override:
+        return Path(override)
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and (Path(bundle) / "models" / "manifest.json").is_file():
+        return Path(bundle) / "models"
+    try:
+        packaged = Path(str(resources.files("cbir_desktop._models")))
+        if (packaged / "manifest.json").is_file():
+            return packaged
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+def load_manifest(root: Path | None = None) -> Manifest:
+    """Parse `manifest.json` under `root` (default: `models_dir()`); cached per file."""
+    path = Path(root or models_dir()) / "manifest.json"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _load_manifest(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load_manifest(path: Path, stamp: int) -> Manifest:
+    root = path.parent
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelLoadError(f"The model manifest {path} is missing; reinstall cbir-desktop.") from None
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(f"The model manifest {path} is not valid JSON: {exc}.") from None
+    label_sets = raw.get("label_sets", {})
+    projections = {
+        key: ProjectionSpec(
+            id=key,
+            path=root / entry["file"],
+            sha256=entry.get("sha256", ""),
+            input_name=entry["input"]["name"],
+            output_name=entry["output"]["name"],
+            dim=int(entry["output"]["dim"]),
+        )
+        for key, entry in raw.get("projections", {}).items()
+    }
+    models = {
+        key: _model_spec(key, entry, root, label_sets, projections)
+        for key, entry in raw.get("models", {}).items()
+    }
+    # "word_vectors": {"default": NAME, NAME: {"file": ..., "dim": ...}, ...}
+    all_vectors = raw.get("word_vectors") or {}
+    vectors = all_vectors.get(all_vectors.get("default", ""), {})
+    return Manifest(
+        root=root,
+        default_model=raw.get("default_model") or next(iter(models), ""),
+        models=models,
+        word_vectors_path=root / vectors["file"] if vectors.get("file") else None,
+        word_vectors_info=vectors,
+    )
+
+
+def _model_spec(
+    key: str,
+    entry: dict[str, Any],
+    root: Path,
+    label_sets: dict[str, Any],
+    projections: dict[str, ProjectionSpec],
+) -> ModelSpec:
+    outputs = entry["outputs"]
+    logits = outputs.get("logits")
+    label_set = label_sets.get(entry.get("label_set", ""), {})
+    return ModelSpec(
+        id=key,
+        name=entry.get("name", key),
+        path=root / entry["file"],
+        sha256=entry.get("sha256", ""),
+        input_name=entry["input"].get("name", "image"),
+        input_size=int(entry["input"].get("size", 224)),
+        resize=entry["input"].get("resize", "center_crop"),
+        features_name=outputs["features"]["name"],
+        feature_dim=int(outputs["features"]["dim"]),
+        logits_name=logits["name"] if logits else None,
+        logits_dim=int(logits["dim"]) if logits else 0,
+        labels_path=root / label_set["file"] if label_set.get("file") else None,
+        projection=projections.get(entry.get("projection", "")),
+        licence=entry.get("licence", ""),
+        source=entry.get("source", ""),
+        extra=entry,
+    )
+
+
+def verify_sha256(path: Path, expected: str) -> None:
+    """Refuse a model file whose bytes differ from the manifest (damaged download)."""
+    if not expected:
+        return
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise ModelLoadError(
+            f"The model file {path} is damaged (sha256 mismatch); reinstall cbir-desktop."
+        )

@@ -1,0 +1,106 @@
+"""Frozen value types that cross the engine boundary (CLI and GUI read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Embedding = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class TagScore:
+    """One auto-tag: a readable word and the model's confidence in [0, 1]."""
+
+    tag: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result; higher `score` (cosine similarity) is more similar."""
+
+    path: str
+    score: float
+    tags: tuple[str, ...] = ()
+    photo_id: int = 0
+    size: int = 0
+    mtime: float = 0.0
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class WordHit:
+    """A word similar to a query word."""
+
+    word: str
+    score: float
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    """A progress report while indexing; `rate` is photos per second."""
+
+    phase: str  # "scanning", "indexing", "building index", "done"
+    done: int
+    total: int
+    rate: float = 0.0
+    eta_s: float | None = None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file that could not be indexed, with the reason in a few words."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run changed; the CLI prints it and the GUI shows it."""
+
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def indexed(self) -> int:
+        return self.added + self.updated
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model the library can use, as the manifest and the runner describe it."""
+
+    id: str
+    name: str
+    feature_dim: int
+    has_tags: bool
+    has_words: bool
+    licence: str
+    source: str
+    file: str
+    default: bool = False
+    provider: str = ""
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    """A summary of a library for `cbir status` and the GUI's status bar."""
+
+    library: str
+    photos: int
+    indexed: dict[str, int]
+    folders: list[str]
+    models: list[str]
+    failed: list[Failure]

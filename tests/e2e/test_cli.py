@@ -1,0 +1,150 @@
+"""The `cbir` command line with the shipped model on real Caltech-101 photos."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DATASET = REPO.parent / "shared" / "datasets" / "caltech101" / "101_ObjectCategories"
+CLASSES = ["dalmatian", "strawberry", "airplanes", "sunflower", "umbrella"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not DATASET.is_dir(), reason=f"needs the Caltech-101 photos at {DATASET}"),
+]
+
+
+def cbir(*args: str, library: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CBIR_LIBRARY": str(library)}
+    env.pop("CBIR_MODELS_DIR", None)
+    result = subprocess.run([sys.executable, "-m", "cbir_desktop.cli", *args], env=env,
+                            capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"cbir {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    """Five classes of six photos each, plus bad files, indexed by the CLI."""
+    root = tmp_path_factory.mktemp("e2e")
+    photos = root / "photos"
+    for name in CLASSES:
+        (photos / name).mkdir(parents=True)
+        for i in range(1, 7):
+            shutil.copy(DATASET / name / f"image_{i:04d}.jpg", photos / name)
+    data = (DATASET / "dalmatian" / "image_0010.jpg").read_bytes()
+    (photos / "broken").mkdir()
+    (photos / "broken" / "truncated.jpg").write_bytes(data[: len(data) // 3])
+    (photos / "broken" / "empty.jpg").write_bytes(b"")
+    result = cbir("index", str(photos), library=root / "lib")
+    return root / "lib", photos, result
+
+
+def test_index_reports_progress_and_summary(indexed) -> None:  # type: ignore[no-untyped-def]
+    _, _, result = indexed
+    assert "indexing 32/32" in result.stderr and "photos/s" in result.stderr and "ETA" in result.stderr
+    assert "added 30, updated 0, moved 0, removed 0, unchanged 0, failed 2" in result.stdout
+
+
+def test_search_by_image_finds_the_same_class(indexed) -> None:  # type: ignore[no-untyped-def]
+    library, photos, _ = indexed
+    queries = [str(DATASET / name / "image_0020.jpg") for name in CLASSES]  # not in the library
+    args = ["search", "--json", "-k", "5"]
+    for query in queries:
+        args += ["--image", query]
+    lines = cbir(*args, library=library).stdout.splitlines()
+    assert len(lines) == len(CLASSES)
+    for name, query, line in zip(CLASSES, queries, lines):
+        record = json.loads(line)
+        assert record["query"] == {"image": query}
+        results = record["results"]
+        assert len(results) == 5
+        assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+        same = sum(Path(r["path"]).parent.name == name for r in results)
+        assert same >= 4, (name, results)
+        assert all(Path(r["path"]).is_absolute() and isinstance(r["tags"], list) for r in results)
+
+
+def test_search_by_word_and_unknown_word(indexed) -> None:  # type: ignore[no-untyped-def]
+    library, _, _ = indexed
+    out = cbir("search", "--json", "-k", "3", "--text", "strawberry", "--text", "aeroplane",
+               "--text", "xqzvw", library=library).stdout.splitlines()
+    strawberry, plane, unknown = (json.loads(line) for line in out)
+    assert {Path(r["path"]).parent.name for r in strawberry["results"]} == {"strawberry"}
+    assert "strawberry" in strawberry["results"][0]["tags"]
+    assert {Path(r["path"]).parent.name for r in plane["results"]} == {"airplanes"}
+    assert unknown == {"query": {"text": "xqzvw"}, "results": [], "error": unknown["error"]}
+    assert "No known word" in unknown["error"]
+
+
+def test_words_tags_status_and_models(indexed) -> None:  # type: ignore[no-untyped-def]
+    library, photos, _ = indexed
+    words = json.loads(cbir("words", "--json", "-k", "5", "beach", library=library).stdout)
+    assert words["query"] == "beach" and len(words["results"]) == 5
+    assert {"seaside", "shore", "coastline"} & {r["word"] for r in words["results"]}
+    tags = json.loads(cbir("tags", "--json", str(photos / "dalmatian" / "image_0001.jpg"),
+                           library=library).stdout)
+    assert tags["results"][0]["tag"] == "dalmatian" and 0 < tags["results"][0]["score"] <= 1
+    status = json.loads(cbir("status", "--json", library=library).stdout)
+    assert status["photos"] == 30 and status["indexed"] == {"efficientnet-lite0": 30}
+    assert status["folders"] == [str(photos)] and "efficientnet-lite0" in status["models"]
+    assert sorted(Path(f["path"]).name for f in status["failed"]) == ["empty.jpg", "truncated.jpg"]
+    assert all(f["reason"] for f in status["failed"])
+    models = json.loads(cbir("models", "--json", library=library).stdout)
+    assert models[0]["id"] == "efficientnet-lite0" and models[0]["provider"] in ("CPU", "CUDA")
+
+
+def test_user_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
+    missing = cbir("status", library=tmp_path / "none", check=False)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "No library at" in missing.stderr and "Traceback" not in missing.stderr
+    folder = cbir("index", str(tmp_path / "absent"), library=tmp_path / "lib", check=False)
+    assert folder.returncode == 1 and "is not a folder" in folder.stderr
+    assert folder.stderr.count("\n") == 1
+
+
+def test_killed_index_resumes_and_indexes_each_photo_once(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("Faces", "Motorbikes"):
+        for path in sorted((DATASET / name).glob("*.jpg"))[:100]:
+            shutil.copy(path, photos / f"{name}_{path.name}")
+    library = tmp_path / "lib"
+    env = {**os.environ, "CBIR_LIBRARY": str(library)}
+    env.pop("CBIR_MODELS_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "cbir_desktop.cli", "index", "--batch-size", "4",
+                             str(photos)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    catalogue = library / "catalogue.sqlite"
+    deadline = time.monotonic() + 120
+    count = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if catalogue.exists():
+            try:
+                db = sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True, timeout=5)
+                count = db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+                db.close()
+            except sqlite3.OperationalError:
+                count = 0
+            if count >= 20:
+                break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 20 <= count < 200, "the kill must land mid-run"
+    cbir("index", library=library)
+    db = sqlite3.connect(catalogue)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT path) FROM photos").fetchone() == (200, 200)
+    assert db.execute("SELECT COUNT(*) FROM vectors WHERE kind = 'features'").fetchone()[0] == 200
+    assert db.execute("SELECT COUNT(*) FROM failures").fetchone()[0] == 0

@@ -1,0 +1,129 @@
+"""Builders for test data: tiny ONNX models and small image files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Class names of the tiny classifier; a solid colour image is classified by hue.
+TINY_CLASSES = ["red", "green", "blue", "grey"]
+COLOURS = {
+    "red": (220, 20, 20),
+    "green": (20, 200, 30),
+    "blue": (25, 30, 210),
+    "grey": (128, 128, 128),
+    "yellow": (230, 220, 20),
+    "purple": (150, 20, 200),
+}
+
+
+def _image_model(path: Path, dim: int, seed: int) -> None:
+    """image [N,3,H,W] in [0,1] -> features [N,dim] (mean colour, projected), logits [N,4]."""
+    rng = np.random.default_rng(seed)
+    centre = numpy_helper.from_array(np.full((1, 3), 0.5, np.float32), "centre")
+    project = numpy_helper.from_array(rng.normal(size=(3, dim)).astype(np.float32), "project")
+    # Logits: how red / green / blue the mean colour is, and how grey (low saturation).
+    classify = numpy_helper.from_array(
+        np.array([[8, -4, -4, 0], [-4, 8, -4, 0], [-4, -4, 8, 0]], np.float32), "classify"
+    )
+    grey_bias = numpy_helper.from_array(np.array([0, 0, 0, 1.5], np.float32), "grey_bias")
+    nodes = [
+        helper.make_node("ReduceMean", ["image"], ["mean"], axes=[2, 3], keepdims=0),
+        helper.make_node("Sub", ["mean", "centre"], ["centred"]),
+        helper.make_node("MatMul", ["centred", "project"], ["features"]),
+        helper.make_node("MatMul", ["centred", "classify"], ["raw_logits"]),
+        helper.make_node("Add", ["raw_logits", "grey_bias"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, 224, 224])],
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", dim]),
+         helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 4])],
+        [centre, project, classify, grey_bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def _projection(path: Path, class_vectors: np.ndarray) -> None:
+    """logits [N,4] -> embedding [N,D]: softmax-weighted class word vectors (ConSE, T=all)."""
+    table = numpy_helper.from_array(class_vectors.astype(np.float32), "class_vectors")
+    nodes = [
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
+        helper.make_node("MatMul", ["probs", "class_vectors"], ["embedding"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_conse",
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", class_vectors.shape[1]])],
+        [table],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_tiny_models(folder: Path) -> Path:
+    """Write two tiny models, labels, a projection and a manifest into `folder`."""
+    from cbir_desktop.engine.words import WordVectors
+
+    shipped = json.loads((REPO / "models" / "manifest.json").read_text())
+    vectors_entry = shipped["word_vectors"][shipped["word_vectors"]["default"]]
+    vectors_path = REPO / "models" / vectors_entry["file"]
+    words = WordVectors.load(vectors_path)
+    class_vectors = np.stack([words.vector("gray" if c == "grey" else c) for c in TINY_CLASSES])
+
+    _image_model(folder / "tiny8.onnx", 8, seed=1)
+    _image_model(folder / "tiny16.onnx", 16, seed=2)
+    _projection(folder / "tiny_conse.onnx", class_vectors)
+    (folder / "tiny_classes.json").write_text(json.dumps(
+        [{"index": i, "name": name, "synonyms": [name]} for i, name in enumerate(TINY_CLASSES)]
+    ))
+
+    def model_entry(file: str, dim: int) -> dict[str, object]:
+        return {
+            "name": f"Tiny {dim}-d test model", "file": file, "sha256": _sha(folder / file),
+            "input": {"name": "image", "size": 224, "resize": "center_crop"},
+            "outputs": {"features": {"name": "features", "dim": dim},
+                        "logits": {"name": "logits", "dim": 4}},
+            "label_set": "tiny", "projection": "tiny-conse", "licence": "test", "source": "tests",
+        }
+
+    manifest = {
+        "schema": 1,
+        "default_model": "tiny8",
+        "models": {"tiny8": model_entry("tiny8.onnx", 8), "tiny16": model_entry("tiny16.onnx", 16)},
+        "label_sets": {"tiny": {"file": "tiny_classes.json"}},
+        "projections": {"tiny-conse": {
+            "file": "tiny_conse.onnx", "sha256": _sha(folder / "tiny_conse.onnx"),
+            "input": {"name": "logits", "dim": 4},
+            "output": {"name": "embedding", "dim": int(class_vectors.shape[1])},
+        }},
+        "word_vectors": {"default": "shipped", "shipped": {"file": str(vectors_path), "dim": 300}},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return folder
+
+
+def solid(path: Path, colour: str | tuple[int, int, int], size: tuple[int, int] = (64, 48),
+          fmt: str | None = None, **save: object) -> Path:
+    """Write a solid-colour photo (distinct colours embed far apart under the tiny model)."""
+    rgb = COLOURS[colour] if isinstance(colour, str) else colour
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, rgb).save(path, format=fmt, **save)
+    return path
