@@ -37,6 +37,7 @@ def build(source_lib: Path, library: Path, tree: Path, count: int) -> float:
         words = {pid: v for _, pid, v in src.catalogue.iter_vectors(model, WORDS)}
         ids = sorted(feats)
         tags = src.catalogue.tags_of(ids, model)
+        colours = src.catalogue.colours_of(ids)
     rng = np.random.default_rng(3)
     with open_library(library) as lib:
         cat = lib.catalogue
@@ -53,7 +54,8 @@ def build(source_lib: Path, library: Path, tree: Path, count: int) -> float:
                     pid = ids[n % len(ids)]
                     noisy_f = l2_normalise(feats[pid] + rng.normal(0, 0.01, feats[pid].shape).astype(np.float32))
                     noisy_w = l2_normalise(words[pid] + rng.normal(0, 0.01, words[pid].shape).astype(np.float32))
-                    new_id = cat.upsert_photo(str(path), st.st_size, st.st_mtime_ns, os.urandom(16), 300, 200)
+                    new_id = cat.upsert_photo(str(path), st.st_size, st.st_mtime_ns, os.urandom(16), 300, 200,
+                                              colours.get(pid))
                     cat.store_vectors(new_id, model, PhotoVectors(noisy_f, noisy_w, tags.get(pid, [])))
         start = time.perf_counter()
         for kind, dim in ((FEATURES, feats[ids[0]].shape[0]), (WORDS, words[ids[0]].shape[0])):

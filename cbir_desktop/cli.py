@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--library", metavar="DIR",
                         help=f"library folder (default: $CBIR_LIBRARY or {default_library_dir()})")
+    parser.add_argument("--word-vectors", metavar="FILE",
+                        help="a GloVe text file (e.g. glove.6B.300d.txt) to use instead of the "
+                             "shipped word vectors (default: $CBIR_WORD_VECTORS)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="index photo folders (no folder: rescan the remembered ones)")
@@ -85,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Library:
-    return open_library(args.library, create=create, model_id=getattr(args, "model", None))
+    return open_library(args.library, create=create, model_id=getattr(args, "model", None),
+                        word_vectors=args.word_vectors)
 
 
 def cmd_index(args: argparse.Namespace) -> int:

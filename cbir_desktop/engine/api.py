@@ -14,7 +14,7 @@ import threading
 from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 
-from .catalogue import WORDS, Catalogue
+from .catalogue import FEATURES, Catalogue
 from .embedder import Embedder
 from .errors import FolderNotFound, LibraryNotFound, ModelLoadError
 from .indexer import plan_index, run_index, vector_kinds
@@ -23,6 +23,7 @@ from .search import (
     embed_file,
     hits_for,
     require_words,
+    search_image_vectors,
     search_vector,
     similar_words,
     text_query_vector,
@@ -30,6 +31,7 @@ from .search import (
 from .types import IndexProgress, IndexReport, LibraryStatus, ModelInfo, SearchHit, TagScore, WordHit
 from .vector_index import VectorIndex
 from .words import WordVectors
+from .wordspace import WordSpace, glove_space, shipped_space
 
 __all__ = ["Library", "open_library", "default_library_dir", "list_models"]
 
@@ -52,14 +54,19 @@ def open_library(
     create: bool = True,
     model_id: str | None = None,
     threads: int | None = None,
+    word_vectors: str | os.PathLike[str] | None = None,
 ) -> Library:
-    """Open (or create) the library in `root`; `create=False` refuses a missing one."""
+    """Open (or create) the library in `root`; `create=False` refuses a missing one.
+
+    `word_vectors` names a GloVe text file to use instead of the shipped vectors
+    (default: `$CBIR_WORD_VECTORS`, else the shipped ones).
+    """
     path = Path(root).expanduser() if root is not None else default_library_dir()
     if not (path / CATALOGUE_FILE).is_file():
         if not create:
             raise LibraryNotFound(f"No library at {path}; run `cbir index FOLDER` to create one.")
         path.mkdir(parents=True, exist_ok=True)
-    return Library(path, model_id=model_id, threads=threads)
+    return Library(path, model_id=model_id, threads=threads, word_vectors=word_vectors)
 
 
 def list_models(manifest: Manifest | None = None) -> list[ModelInfo]:
@@ -78,15 +85,23 @@ def list_models(manifest: Manifest | None = None) -> list[ModelInfo]:
 class Library:
     """A photo library: folders, catalogue, per-model vector indexes, search."""
 
-    def __init__(self, root: Path, model_id: str | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        model_id: str | None = None,
+        threads: int | None = None,
+        word_vectors: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.root = Path(root)
+        self.word_vectors_file = word_vectors or os.environ.get("CBIR_WORD_VECTORS") or None
+        self._space: WordSpace | None = None
+        self._space_checked: dict[tuple[str, str], int] = {}
         self.manifest = load_manifest()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._threads = threads
         self._embedders: dict[str, Embedder] = {}
         self._indexes: dict[tuple[str, str], VectorIndex] = {}
-        self._words: WordVectors | None = None
         self._catalogues: list[Catalogue] = []
         stored = self.catalogue.get_setting(MODEL_SETTING)
         self.model_id = self.manifest.model(model_id or stored).id
@@ -120,15 +135,40 @@ class Library:
     def _indexes_for(self, embedder: Embedder) -> list[VectorIndex]:
         return [self.vector_index(embedder.id, kind, dim) for kind, dim in vector_kinds(embedder)]
 
-    def words(self) -> WordVectors:
-        """The word vectors (shipped file), loaded on first use."""
+    def word_space(self) -> WordSpace:
+        """The word space in use (shipped vectors or the user's GloVe file), loaded once."""
         with self._lock:
-            if self._words is None:
-                path = self.manifest.word_vectors_path
-                if path is None or not path.is_file():
-                    raise ModelLoadError("The word vectors file is missing; reinstall cbir-desktop.")
-                self._words = WordVectors.load(path)
-            return self._words
+            if self._space is None:
+                if self.word_vectors_file:
+                    self._space = glove_space(self.word_vectors_file, self.root / "word_vectors")
+                else:
+                    path = self.manifest.word_vectors_path
+                    if path is None or not path.is_file():
+                        raise ModelLoadError("The word vectors file is missing; reinstall cbir-desktop.")
+                    self._space = shipped_space(path)
+            return self._space
+
+    def words(self) -> WordVectors:
+        """The word vectors of the word space in use."""
+        return self.word_space().words
+
+    def _ensure_space_vectors(self, embedder: Embedder, space: WordSpace) -> None:
+        """Project photos into a non-shipped word space, once per photo (from stored tags)."""
+        cat = self.catalogue
+        latest = cat.max_seq(embedder.id, FEATURES)
+        if self._space_checked.get((embedder.id, space.id)) == latest:
+            return
+        missing = cat.photos_missing_kind(embedder.id, space.kind)
+        for start in range(0, len(missing), 2048):
+            chunk = missing[start : start + 2048]
+            tags = cat.tags_of(chunk, embedder.id)
+            vectors = embedder.project_tags(space, [tags.get(pid, []) for pid in chunk])
+            with cat.transaction():
+                cat.store_kind(embedder.id, space.kind, dict(zip(chunk, vectors)))
+        index = self.vector_index(embedder.id, space.kind, space.words.dim)
+        if index.is_stale(cat):
+            index.rebuild(cat)
+        self._space_checked[(embedder.id, space.id)] = latest
 
     def set_model(self, model_id: str) -> None:
         """Make `model_id` the library's model for indexing and search (persisted)."""
@@ -210,16 +250,19 @@ class Library:
                      model_id: str | None = None) -> list[SearchHit]:
         """Photos that look like the image file at `path` (in the library or not)."""
         embedder = self.embedder(model_id)
-        features, _, _ = embed_file(self.catalogue, embedder, os.fspath(path))
-        index = self.vector_index(embedder.id, "features", embedder.spec.feature_dim)
-        return search_vector(self.catalogue, index, features, k)
+        query = embed_file(self.catalogue, embedder, os.fspath(path))
+        index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
+        return search_image_vectors(self.catalogue, index, query, k)
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
         """Photos matching a word or phrase, through the model's word projection."""
         embedder = self.embedder(model_id)
         require_words(embedder)
-        query = text_query_vector(self.words(), text)
-        index = self.vector_index(embedder.id, WORDS, embedder.word_dim)
+        space = self.word_space()
+        query = text_query_vector(space.words, text)
+        if not space.shipped:
+            self._ensure_space_vectors(embedder, space)
+        index = self.vector_index(embedder.id, space.kind, space.words.dim)
         return search_vector(self.catalogue, index, query, k)
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
@@ -231,13 +274,13 @@ class Library:
     def tags(self, path: str | os.PathLike[str], k: int = 5, model_id: str | None = None) -> list[TagScore]:
         """Auto-tags of an image file: stored ones for a library photo, else computed."""
         embedder = self.embedder(model_id)
-        _, _, computed = embed_file(self.catalogue, embedder, os.fspath(path))
+        computed = embed_file(self.catalogue, embedder, os.fspath(path)).tags
         if computed is not None:
             return computed[:k]
         row = self.catalogue.photo_by_path(os.path.abspath(os.fspath(path)))
         assert row is not None
         stored = self.catalogue.tags_of([row.id], embedder.id).get(row.id, [])
-        return [TagScore(t, s) for t, s in stored[:k]]
+        return stored[:k]
 
     def photo_hits(self, ids_scores: Sequence[tuple[int, float]], model_id: str | None = None) -> list[SearchHit]:
         return hits_for(self.catalogue, model_id or self.model_id, ids_scores)

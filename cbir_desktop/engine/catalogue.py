@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import CatalogueTooNew
-from .types import Failure
+from .types import Failure, TagScore
 
 SCHEMA_VERSION = 1
 FEATURES = "features"  # kind of vector: the image model's pooled features
@@ -39,6 +39,7 @@ CREATE TABLE photos (
     content_hash BLOB,
     width INTEGER NOT NULL DEFAULT 0,
     height INTEGER NOT NULL DEFAULT 0,
+    colour BLOB,
     indexed_at REAL NOT NULL
 );
 CREATE INDEX photos_size ON photos(size);
@@ -59,6 +60,7 @@ CREATE TABLE tags (
     rank INTEGER NOT NULL,
     tag TEXT NOT NULL,
     score REAL NOT NULL,
+    class_index INTEGER NOT NULL DEFAULT -1,
     PRIMARY KEY (photo_id, model_id, rank)
 );
 CREATE TABLE failures (
@@ -107,7 +109,7 @@ class PhotoVectors:
 
     features: npt.NDArray[np.float32]
     words: npt.NDArray[np.float32] | None
-    tags: Sequence[tuple[str, float]]
+    tags: Sequence[TagScore]
 
 
 class Catalogue:
@@ -222,16 +224,18 @@ class Catalogue:
         return {r[0]: int(r[1]) for r in rows}
 
     def upsert_photo(
-        self, path: str, size: int, mtime_ns: int, content_hash: bytes, width: int, height: int
+        self, path: str, size: int, mtime_ns: int, content_hash: bytes, width: int, height: int,
+        colour: npt.NDArray[np.float32] | None = None,
     ) -> int:
         """Insert or update a photo row; returns its id (stable across updates)."""
+        blob = colour.astype(np.float16).tobytes() if colour is not None else None
         row = self.db.execute(
-            "INSERT INTO photos(path, size, mtime_ns, content_hash, width, height, indexed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
+            "INSERT INTO photos(path, size, mtime_ns, content_hash, width, height, colour, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
             "mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, "
-            "width = excluded.width, height = excluded.height, indexed_at = excluded.indexed_at "
-            "RETURNING id",
-            (encode_path(path), size, mtime_ns, content_hash, width, height, time.time()),
+            "width = excluded.width, height = excluded.height, colour = excluded.colour, "
+            "indexed_at = excluded.indexed_at RETURNING id",
+            (encode_path(path), size, mtime_ns, content_hash, width, height, blob, time.time()),
         ).fetchone()
         self.db.execute("DELETE FROM failures WHERE path = ?", (encode_path(path),))
         return int(row[0])
@@ -262,6 +266,17 @@ class Catalogue:
                 found[r[0]] = PhotoRow(r[0], decode_path(r[1]), *r[2:])
         return found
 
+    def colours_of(self, photo_ids: Sequence[int]) -> dict[int, npt.NDArray[np.float32]]:
+        """Colour signatures (see `decode.colour_signature`) of the given photos."""
+        found: dict[int, npt.NDArray[np.float32]] = {}
+        for chunk in _chunks(list(photo_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            for photo_id, blob in self.db.execute(
+                f"SELECT id, colour FROM photos WHERE colour IS NOT NULL AND id IN ({marks})", chunk
+            ):
+                found[photo_id] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return found
+
     # -- vectors and tags ---------------------------------------------------------
     def store_vectors(self, photo_id: int, model_id: str, vectors: PhotoVectors) -> None:
         """Replace a photo's vectors and tags for one model (new `seq` values)."""
@@ -278,8 +293,9 @@ class Catalogue:
         )
         self.db.execute("DELETE FROM tags WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
         self.db.executemany(
-            "INSERT INTO tags(photo_id, model_id, rank, tag, score) VALUES (?, ?, ?, ?, ?)",
-            [(photo_id, model_id, rank, tag, score) for rank, (tag, score) in enumerate(vectors.tags)],
+            "INSERT INTO tags(photo_id, model_id, rank, tag, score, class_index) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(photo_id, model_id, rank, t.tag, t.score, t.index) for rank, t in enumerate(vectors.tags)],
         )
 
     def vector_of(self, photo_id: int, model_id: str, kind: str) -> npt.NDArray[np.float32] | None:
@@ -300,6 +316,23 @@ class Catalogue:
         )
         for seq, photo_id, data in rows:
             yield seq, photo_id, np.frombuffer(data, dtype=np.float32)
+
+    def photos_missing_kind(self, model_id: str, kind: str) -> list[int]:
+        """Photos with features for `model_id` but no vector of `kind` yet."""
+        rows = self.db.execute(
+            "SELECT f.photo_id FROM vectors f WHERE f.model_id = ? AND f.kind = ? AND NOT EXISTS "
+            "(SELECT 1 FROM vectors w WHERE w.photo_id = f.photo_id AND w.model_id = f.model_id "
+            "AND w.kind = ?)",
+            (model_id, FEATURES, kind),
+        )
+        return [r[0] for r in rows]
+
+    def store_kind(self, model_id: str, kind: str, vectors: dict[int, npt.NDArray[np.float32]]) -> None:
+        """Add one extra kind of vector (e.g. words in another space) to photos."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO vectors(photo_id, model_id, kind, dim, data) VALUES (?, ?, ?, ?, ?)",
+            [(pid, model_id, kind, v.shape[0], v.astype(np.float32).tobytes()) for pid, v in vectors.items()],
+        )
 
     def max_seq(self, model_id: str, kind: str) -> int:
         row = self.db.execute(
@@ -327,16 +360,17 @@ class Catalogue:
                 found[photo_id] = seq
         return found
 
-    def tags_of(self, photo_ids: Sequence[int], model_id: str) -> dict[int, list[tuple[str, float]]]:
-        found: dict[int, list[tuple[str, float]]] = {}
+    def tags_of(self, photo_ids: Sequence[int], model_id: str) -> dict[int, list[TagScore]]:
+        """Each photo's stored tags for one model, best first."""
+        found: dict[int, list[TagScore]] = {}
         for chunk in _chunks(list(photo_ids), 900):
             marks = ",".join("?" * len(chunk))
-            for photo_id, tag, score in self.db.execute(
-                f"SELECT photo_id, tag, score FROM tags WHERE model_id = ? AND photo_id IN ({marks}) "
-                f"ORDER BY photo_id, rank",
+            for photo_id, tag, score, index in self.db.execute(
+                f"SELECT photo_id, tag, score, class_index FROM tags WHERE model_id = ? "
+                f"AND photo_id IN ({marks}) ORDER BY photo_id, rank",
                 (model_id, *chunk),
             ):
-                found.setdefault(photo_id, []).append((tag, score))
+                found.setdefault(photo_id, []).append(TagScore(tag, score, index))
         return found
 
     # -- failures ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import numpy.typing as npt
 from .errors import ModelLoadError
 from .manifest import ModelSpec, verify_sha256
 from .runner import OnnxRunner
-from .types import Embedding, TagScore
+from .types import TagScore
+from .wordspace import CLASS_VECTORS, WordSpace, class_vectors, logits_from_tags, read_label_entries
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Embedder:
         self.projection = OnnxRunner(spec.projection.path, 1) if spec.projection else None
         self._labels: list[str] | None = None
         self._labels_lock = threading.Lock()
+        self._space_projections: dict[str, OnnxRunner] = {}
 
     @property
     def id(self) -> str:
@@ -79,6 +82,27 @@ class Embedder:
             words = l2_normalise(words)
         return BatchEmbedding(l2_normalise(features), logits, words)
 
+    def project_tags(
+        self, space: WordSpace, tags: Sequence[Sequence[TagScore]]
+    ) -> npt.NDArray[np.float32]:
+        """Photos' word vectors in `space`, from their stored top classes (no image needed)."""
+        proj = self.spec.projection
+        if proj is None or not self.spec.logits_dim:
+            raise ModelLoadError(f"Model {self.id} has no word projection.")
+        with self._labels_lock:
+            runner = self._space_projections.get(space.id)
+            if runner is None:
+                if space.words.dim != proj.dim:
+                    raise ModelLoadError(
+                        f"The word vectors have {space.words.dim} dimensions; the word projection "
+                        f"needs {proj.dim} (use a {proj.dim}-d file such as glove.6B.{proj.dim}d.txt)."
+                    )
+                vectors = class_vectors(read_label_entries(self.spec.labels_path), space.words)
+                runner = OnnxRunner(proj.path, 1, initializers={CLASS_VECTORS: vectors})
+                self._space_projections[space.id] = runner
+        logits = np.stack([logits_from_tags(t, self.spec.logits_dim) for t in tags])
+        return l2_normalise(runner.run([proj.output_name], {proj.input_name: logits})[0])
+
     def embed_one(self, tensor: npt.NDArray[np.float32]) -> BatchEmbedding:
         return self.embed(tensor[None, ...])
 
@@ -95,7 +119,7 @@ class Embedder:
         probs = softmax(logits.reshape(-1))
         labels = self.labels()
         order = np.argsort(-probs)[:k]
-        return [TagScore(labels[i], float(probs[i])) for i in order if probs[i] >= min_score]
+        return [TagScore(labels[i], float(probs[i]), int(i)) for i in order if probs[i] >= min_score]
 
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .catalogue import FEATURES, WORDS, Catalogue, PhotoRow, PhotoVectors
-from .decode import DEFAULT_PIXEL_LIMIT, content_hash, decode_photo, read_file_bytes
+from .decode import DEFAULT_PIXEL_LIMIT, colour_signature, content_hash, decode_photo, read_file_bytes
 from .embedder import Embedder
 from .errors import EngineError, ImageUnreadable
 from .preprocess import to_model_input
@@ -50,6 +50,7 @@ class _Decoded:
     content_hash: bytes = b""
     width: int = 0
     height: int = 0
+    colour: npt.NDArray[np.float32] | None = None
     failure: str = ""
 
 
@@ -171,7 +172,8 @@ def run_index(
         try:
             photo = decode_photo(item.path, min_side=size, pixel_limit=pixel_limit)
             tensor = to_model_input(photo.image, size, policy)
-            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height)
+            colour = colour_signature(photo.image)
+            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height, colour)
         except ImageUnreadable as exc:
             return _Decoded(item, None, failure=exc.reason)
         except MemoryError:
@@ -249,9 +251,10 @@ def _store_batch(
                 catalogue.record_failure(item.path, item.size, item.mtime_ns, f"model failed: {exc}")
                 report.failed.append(Failure(item.path, f"model failed: {exc}"))
                 continue
-            tags = [(t.tag, t.score) for t in embedder.tags(logits, TAGS_PER_PHOTO)] if logits is not None else []
+            tags = embedder.tags(logits, TAGS_PER_PHOTO) if logits is not None else []
             photo_id = catalogue.upsert_photo(
-                item.path, item.size, item.mtime_ns, decoded.content_hash, decoded.width, decoded.height
+                item.path, item.size, item.mtime_ns, decoded.content_hash, decoded.width,
+                decoded.height, decoded.colour,
             )
             catalogue.store_vectors(photo_id, embedder.id, PhotoVectors(features, words, tags))
             if item.path in plan.new_paths:

@@ -35,8 +35,13 @@ class OnnxRunner:
         path: Path,
         threads: int | None = None,
         providers: Sequence[str] | None = None,
+        initializers: dict[str, npt.NDArray[np.float32]] | None = None,
     ) -> None:
         self.path = Path(path)
+        # Constants replaced at load time (e.g. a projection's class vectors); kept
+        # referenced here because onnxruntime reads them without copying.
+        self._initializers = {k: np.ascontiguousarray(v) for k, v in (initializers or {}).items()}
+        self._ort_values: list[object] = []
         self.threads = threads or default_threads()
         self._wanted = tuple(providers) if providers else PREFERRED_PROVIDERS
         self._session: object | None = None
@@ -91,6 +96,10 @@ class OnnxRunner:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        for name, value in self._initializers.items():
+            ort_value = ort.OrtValue.ortvalue_from_numpy(value)
+            self._ort_values.append(ort_value)
+            options.add_initializer(name, ort_value)
         try:
             session = ort.InferenceSession(str(self.path), options, providers=providers)
         except Exception as exc:  # noqa: BLE001 - ORT raises bare RuntimeErrors

@@ -16,6 +16,7 @@ class TagScore:
 
     tag: str
     score: float
+    index: int = -1  # the classifier's class index, when the tag comes from one
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pytest
 
 from cbir_desktop.engine.catalogue import FEATURES, SCHEMA_VERSION, Catalogue, PhotoVectors
 from cbir_desktop.engine.errors import CatalogueTooNew
+from cbir_desktop.engine.types import TagScore
 
 
 def test_new_catalogue_is_wal_with_current_schema(tmp_path: Path) -> None:
@@ -52,11 +53,11 @@ def test_vectors_are_kept_per_model_with_their_dimension(tmp_path: Path) -> None
     cat = Catalogue(tmp_path / "c.sqlite")
     with cat.transaction():
         pid = cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 1, 1)
-        cat.store_vectors(pid, "m4096", PhotoVectors(np.ones(4096, np.float32), None, [("cat", 0.9)]))
+        cat.store_vectors(pid, "m4096", PhotoVectors(np.ones(4096, np.float32), None, [TagScore("cat", 0.9, 281)]))
         cat.store_vectors(pid, "m2048", PhotoVectors(np.ones(2048, np.float32), None, []))
     assert cat.vector_of(pid, "m4096", FEATURES).shape == (4096,)  # type: ignore[union-attr]
     assert cat.vector_of(pid, "m2048", FEATURES).shape == (2048,)  # type: ignore[union-attr]
-    assert cat.tags_of([pid], "m4096") == {pid: [("cat", pytest.approx(0.9))]}
+    assert cat.tags_of([pid], "m4096") == {pid: [TagScore("cat", pytest.approx(0.9), 281)]}
     assert cat.count_indexed() == {"m4096": 1, "m2048": 1}
     with cat.transaction():
         cat.delete_photos([pid])
