@@ -94,7 +94,6 @@ def main() -> None:
         engine_p10 = []
         by_path = {str(DATASET / p): lab for p, lab in zip(paths, labels)}
         eval_ids = {rows[str(DATASET / p)].id for p in paths}
-        index = library.vector_index(model, FEATURES, feats.shape[1])
         for i in sample:
             hits = library.search_image(DATASET / paths[i], 60)
             hits = [h for h in hits if h.photo_id in eval_ids and h.path != str(DATASET / paths[i])][:10]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +129,14 @@ def solid(path: Path, colour: str | tuple[int, int, int], size: tuple[int, int] 
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", size, rgb).save(path, format=fmt, **save)
     return path
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG declaring width x height pixels with almost no data (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0"))
+            + chunk(b"IEND", b""))

@@ -30,8 +30,8 @@ RESULT_TAGS = 3
 NEAR_DUP_MIN_SIMILARITY = 0.5
 NEAR_DUP_MIN_COLOUR = 0.75
 NEAR_DUP_WEIGHT = 4.0
-# Annoy candidates re-scored with the boost (recall@100 of the originals is 0.99).
-RERANK_CANDIDATES = 100
+# Annoy candidates re-scored with the boost (exact recall@100 of the originals is 0.99).
+RERANK_CANDIDATES = 200
 
 
 @dataclass(frozen=True)

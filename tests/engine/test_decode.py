@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import io
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import png_header
+
 from cbir_desktop.engine.decode import decode_photo
 from cbir_desktop.engine.errors import ImageTooLarge, ImageUnreadable
 from cbir_desktop.engine.preprocess import to_model_input
-
-
-def _png_header_only(path: Path, width: int, height: int) -> Path:
-    """A PNG that declares width x height pixels but carries almost no data (a 'bomb')."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b""))
-    return path
 
 
 def test_large_jpeg_is_draft_decoded_to_just_above_model_size(tmp_path: Path) -> None:
@@ -94,7 +85,8 @@ def test_non_images_have_reasons(tmp_path: Path, content: bytes, reason: str) ->
 
 
 def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
-    path = _png_header_only(tmp_path / "bomb.png", 30000, 30000)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_header(30000, 30000))
     with pytest.raises(ImageTooLarge, match="900 MP is over the 200 MP limit"):
         decode_photo(str(path))
 

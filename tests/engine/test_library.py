@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import solid
+from helpers import png_header, solid
 
 from cbir_desktop.engine.api import Library, open_library
 from cbir_desktop.engine.errors import FolderNotFound, LibraryNotFound, UnknownWord
@@ -81,22 +81,29 @@ def test_broken_files_are_recorded_and_the_rest_indexed(tiny_models: Path, tmp_p
     (root / "notes.jpg").write_text("shopping list")
     (root / "loop.jpg").symlink_to(root / "loop.jpg")
     (root / "sub" / "back").symlink_to(root)  # a folder link back to a parent
+    (root / "bomb.png").write_bytes(png_header(30000, 30000))
+    if os.geteuid() == 0:  # root reads any file: use one whose read fails in the kernel
+        (root / "locked.jpg").symlink_to("/proc/self/mem")
+    else:
+        solid(root / "locked.jpg", "red").chmod(0)
     odd = os.fsencode(str(root)) + b"/caf\xe9.jpg"  # not valid UTF-8
     solid(Path(os.fsdecode(odd)), "blue")
     with open_library(tmp_path / "lib") as library:
         report = library.index([root])
         reasons = {Path(f.path).name: f.reason for f in library.status().failed}
+        assert reasons.pop("locked.jpg") in ("permission denied", "Input/output error")
         assert reasons == {
             "empty.jpg": "the file is empty",
             "notes.jpg": "not an image file Pillow can read",
             "loop.jpg": "symbolic link loop",
             "back": "symbolic link loop (links back to a parent folder)",
+            "bomb.png": "900 MP is over the 200 MP limit",
         }
         assert report.added == 6  # five photos plus the undecodable-name one
         assert os.fsdecode(odd) in [h.path for h in library.search_text("blue", k=2)]
         # Unchanged broken files are not retried, but still reported.
         again = library.index()
-        assert again.added == 0 and len(again.failed) == 4
+        assert again.added == 0 and len(again.failed) == 6
         # A broken file that gets fixed is indexed on the next scan.
         (root / "notes.jpg").unlink()
         solid(root / "notes.jpg", "green", fmt="JPEG")
