@@ -1,13 +1,95 @@
-"""Entry point of `cbir-desktop`."""
+"""Entry point of `cbir-desktop`: logging, error hooks, settings, the window."""
 
 from __future__ import annotations
 
+import argparse
+import logging
+import logging.handlers
+import os
 import sys
+import threading
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from platformdirs import user_cache_dir, user_config_dir, user_log_dir
+
+APP = "cbir-desktop"
+log = logging.getLogger("cbir_desktop")
 
 
-def main() -> int:
-    print("The cbir-desktop window is not built yet; use the `cbir` command line.", file=sys.stderr)
-    return 2
+def _setup_logging() -> Path:
+    folder = Path(user_log_dir(APP, appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(folder / "cbir-desktop.log", maxBytes=2_000_000,
+                                                   backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return folder / "cbir-desktop.log"
+
+
+def _install_error_hooks(log_file: Path) -> None:
+    """Uncaught exceptions are logged and shown once, never a silent crash."""
+    shown = threading.Event()
+
+    def report(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.error("Uncaught exception:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+        if shown.is_set():
+            return
+        shown.set()
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        def show() -> None:
+            QMessageBox.critical(None, APP, f"An unexpected error happened: {value}\n\n"
+                                 f"Details were written to {log_file}. The app keeps running.")
+
+        if QApplication.instance() is not None:
+            QTimer.singleShot(0, show)
+
+    sys.excepthook = report
+    threading.excepthook = lambda args: report(args.exc_type, args.exc_value or Exception(), args.exc_traceback)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=APP, description="Search your photos by example or by word, offline.")
+    parser.add_argument("--library", help="library folder (default: $CBIR_LIBRARY or the user data folder)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="load the models, index a tiny folder, search it, and exit 0 on success")
+    args = parser.parse_args(argv)
+    if args.self_test:
+        from ..selftest import run_self_test
+
+        return run_self_test()
+
+    log_file = _setup_logging()
+    _install_error_hooks(log_file)
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from ..engine.api import open_library
+    from ..engine.errors import EngineError
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP)
+    settings_file = Path(user_config_dir(APP, appauthor=False)) / "settings.ini"
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    library_dir = args.library or os.environ.get("CBIR_LIBRARY") or settings.value("library") or None
+    try:
+        library = open_library(library_dir)
+    except EngineError as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, APP, str(exc))
+        return 1
+    window = MainWindow(library, settings, Path(user_cache_dir(APP, appauthor=False)) / "thumbnails")
+    window.show()
+    code = app.exec()
+    window.shutdown()
+    return code
 
 
 if __name__ == "__main__":

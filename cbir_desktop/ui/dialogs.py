@@ -1,0 +1,92 @@
+"""Dialogs: the one funnel for errors, the large preview, the settings."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine.errors import Cancelled, EngineError
+
+log = logging.getLogger(__name__)
+
+
+def error_text(exc: BaseException) -> str:
+    """A sentence for the person: engine errors speak for themselves."""
+    if isinstance(exc, EngineError):
+        return str(exc)
+    return f"Something went wrong ({type(exc).__name__}: {exc}). The details are in the log file."
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    """Show a failed operation once; `Cancelled` is not an error to the person."""
+    if isinstance(exc, Cancelled):
+        return
+    if not isinstance(exc, EngineError):
+        log.error("Operation failed:\n%s", "".join(traceback.format_exception(exc)))
+    box = QMessageBox(QMessageBox.Icon.Warning, "cbir-desktop", error_text(exc), parent=parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()  # non-blocking: tests and the event loop keep running
+
+
+class PreviewDialog(QDialog):
+    """A larger view of one photo; space or Escape closes it."""
+
+    def __init__(self, parent: QWidget | None, path: str, pixmap: QPixmap) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(path)
+        label = QLabel()
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setPixmap(pixmap.scaled(900, 700, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation))
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(QLabel(path))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            self.accept()
+        else:
+            super().keyPressEvent(event)
+
+
+class SettingsDialog(QDialog):
+    """Model, results per search and thumbnail size; the device in use is shown."""
+
+    def __init__(self, parent: QWidget | None, models: list[tuple[str, str]], current_model: str,
+                 device: str, results: int, thumb: int, library: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout(self)
+        self.model = QComboBox()
+        for model_id, name in models:
+            self.model.addItem(name, model_id)
+        self.model.setCurrentIndex(max(0, self.model.findData(current_model)))
+        form.addRow("Model", self.model)
+        form.addRow("Runs on", QLabel(device))
+        self.results = QSpinBox()
+        self.results.setRange(10, 1000)
+        self.results.setValue(results)
+        form.addRow("Results per search", self.results)
+        self.thumb = QSpinBox()
+        self.thumb.setRange(64, 512)
+        self.thumb.setValue(thumb)
+        form.addRow("Thumbnail size", self.thumb)
+        form.addRow("Library", QLabel(library))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)

@@ -1,0 +1,54 @@
+"""Paints one result: thumbnail, score and tags. Only paints and sizes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from .results_model import HitRole, ThumbnailRole
+
+TEXT_LINES = 2
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    """Draws a square thumbnail with the score and the auto-tags under it."""
+
+    def __init__(self, parent: QWidget | None = None, side: int = 160) -> None:
+        super().__init__(parent)
+        self.side = side
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+        line = QFontMetrics(option.font).height()
+        return QSize(self.side + 12, self.side + 12 + TEXT_LINES * line)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        hit = index.data(HitRole)
+        if hit is None:
+            return
+        painter.save()
+        rect = option.rect
+        palette = option.palette
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.Highlight).lighter(160))
+        box = QRect(rect.x() + 6, rect.y() + 6, self.side, self.side)
+        pixmap = index.data(ThumbnailRole)
+        if pixmap is not None and not pixmap.isNull():
+            scaled = pixmap.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+            x = box.x() + (box.width() - scaled.width()) // 2
+            y = box.y() + (box.height() - scaled.height()) // 2
+            painter.drawPixmap(x, y, scaled)
+        else:
+            painter.fillRect(box, QColor(128, 128, 128, 40))  # placeholder while loading
+        line = QFontMetrics(option.font).height()
+        text_rect = QRect(rect.x() + 6, box.bottom() + 4, self.side, line)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, f"{hit.score:.2f}")
+        tags = ", ".join(hit.tags)
+        tag_rect = text_rect.translated(0, line)
+        elided = QFontMetrics(option.font).elidedText(tags, Qt.TextElideMode.ElideRight, self.side)
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(tag_rect, Qt.AlignmentFlag.AlignLeft, elided)
+        painter.restore()

@@ -1,0 +1,86 @@
+"""Watching photo folders for changes while the app runs.
+
+Watches directories (recursive inotify/FSEvents/ReadDirectoryChanges through
+watchdog), never single files. Only events that change content are delivered:
+with opened/closed-without-write events dropped, large trees no longer overflow
+the inotify queue. No watcher is reliable alone, so the window also rescans at
+start-up, after an overflow or watcher error, and every few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtCore import QObject, Signal
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+
+from ..engine.decode import is_image_name
+
+log = logging.getLogger(__name__)
+
+CONTENT_EVENTS = [
+    FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent, FileClosedEvent,
+    DirCreatedEvent, DirDeletedEvent, DirMovedEvent,
+]
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: FolderWatcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        paths = [os.fsdecode(event.src_path)]
+        if getattr(event, "dest_path", None):
+            paths.append(os.fsdecode(event.dest_path))
+        if event.is_directory or any(is_image_name(p) for p in paths):
+            # Emitted from watchdog's thread; Qt queues it to the GUI thread.
+            self.watcher.changed.emit()
+
+
+class FolderWatcher(QObject):
+    """Emits `changed` (in the GUI thread) when photos under the watched folders change."""
+
+    changed = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._observer: Observer | None = None  # type: ignore[valid-type]
+        self._folders: list[str] = []
+
+    def watch(self, folders: list[str]) -> None:
+        """Replace the set of watched folders."""
+        self.stop()
+        self._folders = [f for f in folders if os.path.isdir(f)]
+        if not self._folders:
+            return
+        observer = Observer()
+        handler = _Handler(self)
+        for folder in self._folders:
+            try:
+                observer.schedule(handler, folder, recursive=True, event_filter=CONTENT_EVENTS)
+            except OSError as exc:  # e.g. the inotify watch limit
+                log.warning("Cannot watch %s: %s", folder, exc)
+                self.failed.emit(f"Cannot watch {folder} for changes ({exc}); it is rescanned every few minutes.")
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=3)
+            self._observer = None
