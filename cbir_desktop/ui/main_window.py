@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         ops.run_in_background(self.library.words, on_error=self._on_error)
         ops.run_in_background(self._device_name, on_result=self._on_device_known)
         QTimer.singleShot(0, self.start_indexing)  # reconcile at start-up
+        self.search_bar.setFocus()
 
     # -- construction -------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -367,6 +368,7 @@ class MainWindow(QMainWindow):
         self._run_search(self.library.search_image, path)
 
     def _run_search(self, func: Any, query: str) -> None:
+        self.completer.popup().hide()
         self._search_id += 1
         search_id = self._search_id  # results of older searches are dropped
         k = int(self.settings.value("results", 60))
@@ -383,6 +385,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         self.results.set_hits(hits)
         self.status_label.setText(f"{len(hits)} photos")
+        log.info("search %r: %d results", self.search_bar.text(), len(hits))
         self._load_thumbnails(hits)
         self.search_finished.emit(hits)
 

@@ -1,0 +1,100 @@
+"""`cbir-desktop` in a real X window (Xvfb): real key events, a screenshot to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from cbir_desktop.engine.api import open_library
+
+REPO = Path(__file__).resolve().parents[2]
+DATASET = REPO.parent / "shared" / "datasets" / "caltech101" / "101_ObjectCategories"
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("Xvfb") and shutil.which("xdotool") and DATASET.is_dir()),
+    reason="needs Xvfb, xdotool and the Caltech-101 photos (.ci/run installs them)",
+)
+
+GRAB = """
+import sys
+from PySide6.QtGui import QGuiApplication
+app = QGuiApplication(sys.argv[:1])
+QGuiApplication.primaryScreen().grabWindow(0).save(sys.argv[1])
+"""
+
+
+def _free_display() -> int:
+    for number in range(90, 140):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            return number
+    raise RuntimeError("no free X display number")
+
+
+def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_typing_a_query_in_a_real_window_shows_results(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    for name in ("strawberry", "sunflower", "dalmatian", "airplanes"):
+        (photos / name).mkdir(parents=True)
+        for i in range(1, 7):
+            shutil.copy(DATASET / name / f"image_{i:04d}.jpg", photos / name)
+    library = tmp_path / "library"
+    with open_library(library) as lib:
+        assert lib.index([photos]).added == 24
+
+    display = _free_display()
+    xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb",
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("CBIR_MODELS_DIR", None)
+    app = None
+    try:
+        _wait(lambda: Path(f"/tmp/.X11-unix/X{display}").exists(), 10, "Xvfb")
+        app = subprocess.Popen([sys.executable, "-m", "cbir_desktop.ui.app", "--library", str(library)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        window = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "^cbir-desktop$"],
+                                env=env, capture_output=True, text=True, timeout=30).stdout.split()[0]
+        subprocess.run(["xdotool", "windowsize", "--sync", window, "1200", "760"], env=env, timeout=10)
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, timeout=10)
+        time.sleep(1.0)  # let the start-up rescan and word vectors settle
+        subprocess.run(["xdotool", "type", "--delay", "60", "strawberry"], env=env, check=True, timeout=20)
+        subprocess.run(["xdotool", "key", "Escape", "Return"], env=env, check=True, timeout=10)
+        log = tmp_path / "state" / "cbir-desktop" / "log" / "cbir-desktop.log"
+        _wait(lambda: log.is_file() and "search 'strawberry'" in log.read_text(), 30, "the search")
+        time.sleep(2.0)  # thumbnails are made in the background
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOTS / "window-strawberry.png"
+        subprocess.run([sys.executable, "-c", GRAB, str(shot)], env=env, check=True, timeout=30)
+        print(f"\nscreenshot of the real window: {shot}")
+        assert "search 'strawberry': " in log.read_text()
+        image = Image.open(shot).convert("RGB")
+        assert image.size == (1280, 800)
+        # The results grid shows colourful thumbnails, not an empty grey window.
+        colours = image.resize((128, 80)).getcolors(128 * 80)
+        assert colours is not None and len(colours) > 500
+    finally:
+        if app is not None:
+            app.terminate()
+            try:
+                app.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                app.kill()
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
