@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QImageReader,
+    QKeySequence,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QCompleter,
@@ -41,6 +50,7 @@ from superqt.utils import WorkerBase, create_worker
 
 from ..engine.api import Library
 from ..engine.decode import is_image_name
+from ..engine.errors import ImageUnreadable
 from ..engine.thumbnails import thumbnail
 from ..engine.types import IndexProgress, IndexReport, SearchHit
 from . import ops
@@ -53,6 +63,7 @@ log = logging.getLogger(__name__)
 
 RESCAN_EVERY_MS = 10 * 60 * 1000  # watchers miss events on big trees: rescan now and then
 DEBOUNCE_MS = 1500  # gather a burst of file events into one rescan
+PREVIEW_SIDE = 1600  # the preview decodes at most this size (fast even for 50-MP photos)
 
 
 class MainWindow(QMainWindow):
@@ -79,6 +90,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self._on_watcher_changed)
+        self.watcher.overflowed.connect(self._on_watcher_changed)
         self.watcher.failed.connect(self._on_watcher_failed)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self.start_indexing)
@@ -459,13 +471,23 @@ class MainWindow(QMainWindow):
         self.preview()
 
     def preview(self) -> None:
+        """A larger view of the current result; the photo is decoded in a worker."""
         hit = self.selected_hit()
         if hit is None:
             return
-        pixmap = QPixmap(hit.path)
-        dialog = PreviewDialog(self, hit.path, pixmap)
+        ops.run_in_background(_load_image, hit.path, PREVIEW_SIDE,
+                              on_result=lambda image: self._show_preview(hit.path, image),
+                              on_error=self._on_error)
+
+    def _show_preview(self, path: str, image: QImage) -> None:
+        dialog = PreviewDialog(self, path, QPixmap.fromImage(image))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def copy_image(self, path: str) -> None:
+        ops.run_in_background(_load_image, path, 0,
+                              on_result=lambda image: QApplication.clipboard().setImage(image),
+                              on_error=self._on_error)
 
     def _on_view_context_menu(self, pos: Any) -> None:
         hit = self.selected_hit()
@@ -475,7 +497,7 @@ class MainWindow(QMainWindow):
         menu.addAction("Open", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(hit.path)))
         menu.addAction("Reveal in file manager", lambda: _reveal(hit.path))
         menu.addAction("Copy path", lambda: QApplication.clipboard().setText(hit.path))
-        menu.addAction("Copy image", lambda: QApplication.clipboard().setImage(QImage(hit.path)))
+        menu.addAction("Copy image", lambda: self.copy_image(hit.path))
         menu.addAction("More like this", lambda: self.search_image(hit.path))
         menu.addAction("Preview", self.preview)
         menu.popup(self.view.viewport().mapToGlobal(pos))
@@ -554,6 +576,8 @@ class MainWindow(QMainWindow):
                                 str(self.library.root))
         if dialog.exec():
             self.settings.setValue("results", dialog.results.value())
+            if dialog.library.text() and dialog.library.text() != str(self.library.root):
+                self.settings.setValue("library", dialog.library.text())
             self.size_slider.setValue(dialog.thumb.value())
             model = dialog.model.currentData()
             if model != self.library.model_id:
@@ -565,7 +589,7 @@ class MainWindow(QMainWindow):
         """Cancel and await every worker, then close the library (safe to call twice)."""
         self._rescan_timer.stop()
         self._debounce.stop()
-        self.watcher.stop()
+        self.watcher.close()
         self.cancel_indexing()
         if self._thumb_worker is not None:
             self._thumb_worker.quit()
@@ -587,6 +611,20 @@ def _thumbnail_images(cache: Path, paths: list[str]):  # type: ignore[no-untyped
         image = QImage(str(file))
         if not image.isNull():
             yield path, image
+
+
+def _load_image(path: str, max_side: int) -> QImage:
+    """Read a photo as a QImage in a worker, scaled while decoding when `max_side` is set."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)  # EXIF orientation
+    if max_side:
+        size = reader.size()
+        if size.isValid() and max(size.width(), size.height()) > max_side:
+            reader.setScaledSize(size.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        raise ImageUnreadable(path, reader.errorString() or "cannot be read")
+    return image
 
 
 def _as_local_path(text: str) -> str | None:

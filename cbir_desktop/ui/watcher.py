@@ -50,16 +50,31 @@ class _Handler(FileSystemEventHandler):
             self.watcher.changed.emit()
 
 
+class _OverflowListener(logging.Handler):
+    """watchdog reports a kernel queue overflow only in its log; turn that into a rescan."""
+
+    def __init__(self, watcher: FolderWatcher) -> None:
+        super().__init__(logging.WARNING)
+        self.watcher = watcher
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.watcher.overflowed.emit()
+
+
 class FolderWatcher(QObject):
     """Emits `changed` (in the GUI thread) when photos under the watched folders change."""
 
     changed = Signal()
+    overflowed = Signal()  # events were lost: the whole tree needs a rescan
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._folders: list[str] = []
+        self._overflow_listener = _OverflowListener(self)
+        logging.getLogger("watchdog.observers").addHandler(self._overflow_listener)
 
     def watch(self, folders: list[str]) -> None:
         """Replace the set of watched folders."""
@@ -78,6 +93,11 @@ class FolderWatcher(QObject):
         observer.daemon = True
         observer.start()
         self._observer = observer
+
+    def close(self) -> None:
+        """Stop watching for good (the window is closing)."""
+        self.stop()
+        logging.getLogger("watchdog.observers").removeHandler(self._overflow_listener)
 
     def stop(self) -> None:
         if self._observer is not None:
