@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from .engine.api import Library, default_library_dir, list_models, open_library
 from .engine.errors import EngineError, display_path
-from .engine.types import IndexProgress, IndexReport, SearchHit
+from .engine.types import IndexProgress, IndexReport, SearchHit, TagScore, WordHit
 
 
 class _QueryAction(argparse.Action):
@@ -124,82 +124,86 @@ def _print_report(report: IndexReport) -> None:
         print(f"  ... and {len(report.failed) - 20} more (cbir status lists them all)")
 
 
+def _answer_each(
+    items: Sequence[Any],
+    run: Callable[[Any], Sequence[Any]],
+    as_json: bool,
+    json_query: Callable[[Any], Any],
+    json_result: Callable[[Any], dict[str, Any]],
+    print_text: Callable[[Any, Sequence[Any], str | None], None],
+) -> int:
+    """Answer queries in order; one that fails still gets its line (JSON: with "error").
+
+    Exit status 1 only when every query failed.
+    """
+    failed = 0
+    for item in items:
+        try:
+            results, error = run(item), None
+        except EngineError as exc:
+            results, error = [], str(exc)
+            failed += 1
+        if as_json:
+            record: dict[str, Any] = {"query": json_query(item), "results": [json_result(r) for r in results]}
+            if error:
+                record["error"] = error
+            print(json.dumps(record))
+        else:
+            print_text(item, results, error)
+    return 1 if failed == len(items) else 0
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     if not args.queries:
         print("cbir: give at least one --image FILE or --text TEXT", file=sys.stderr)
         return 1
-    queries: list[tuple[dict[str, str], Callable[[], list[SearchHit]]]] = []
+
+    def run(query: tuple[str, str]) -> list[SearchHit]:
+        kind, value = query
+        if kind == "image":
+            return library.search_image(value, args.k)
+        return library.search_text(value, args.k)
+
+    def as_json(query: tuple[str, str]) -> dict[str, str]:
+        kind, value = query
+        return {"image": os.path.abspath(value)} if kind == "image" else {"text": value}
+
+    def print_text(query: tuple[str, str], hits: Sequence[SearchHit], error: str | None) -> None:
+        kind, value = query
+        label = display_path(os.path.abspath(value)) if kind == "image" else value
+        print(f"{label}: {error}" if error else f"{label}:")
+        for hit in hits:
+            tags = f"  [{', '.join(hit.tags)}]" if hit.tags else ""
+            print(f"  {hit.score:.3f}  {display_path(hit.path)}{tags}")
+
     with _open(args) as library:
-        for kind, value in args.queries:  # in command-line order
-            if kind == "image":
-                queries.append(({"image": os.path.abspath(value)},
-                                lambda value=value: library.search_image(value, args.k)))
-            else:
-                queries.append(({"text": value}, lambda value=value: library.search_text(value, args.k)))
-        failed = 0
-        for query, run in queries:
-            try:
-                hits = run()
-                error = None
-            except EngineError as exc:
-                hits, error = [], str(exc)
-                failed += 1
-            if args.json:
-                record: dict[str, Any] = {"query": query, "results": [
-                    {"path": h.path, "score": h.score, "tags": list(h.tags)} for h in hits]}
-                if error:
-                    record["error"] = error
-                print(json.dumps(record))
-            else:
-                label = query.get("text") or display_path(query["image"])
-                print(f"{label}:" if not error else f"{label}: {error}")
-                for hit in hits:
-                    tags = f"  [{', '.join(hit.tags)}]" if hit.tags else ""
-                    print(f"  {hit.score:.3f}  {display_path(hit.path)}{tags}")
-    return 1 if failed == len(queries) else 0
+        return _answer_each(  # in command-line order
+            args.queries, run, args.json, as_json,
+            lambda h: {"path": h.path, "score": h.score, "tags": list(h.tags)}, print_text,
+        )
 
 
 def cmd_words(args: argparse.Namespace) -> int:
+    def print_text(word: str, hits: Sequence[WordHit], error: str | None) -> None:
+        print(f"{word}: {error}" if error else f"{word}: " + ", ".join(h.word for h in hits))
+
     with _open(args, create=True) as library:
-        failed = 0
-        for word in args.words:
-            try:
-                hits = library.similar_words(word, args.k)
-                error = None
-            except EngineError as exc:
-                hits, error = [], str(exc)
-                failed += 1
-            if args.json:
-                record: dict[str, Any] = {"query": word, "results": [
-                    {"word": h.word, "score": h.score} for h in hits]}
-                if error:
-                    record["error"] = error
-                print(json.dumps(record))
-            else:
-                print(f"{word}: {error}" if error else f"{word}: " + ", ".join(h.word for h in hits))
-    return 1 if failed == len(args.words) else 0
+        return _answer_each(
+            args.words, lambda word: library.similar_words(word, args.k), args.json,
+            lambda word: word, lambda h: {"word": h.word, "score": h.score}, print_text,
+        )
 
 
 def cmd_tags(args: argparse.Namespace) -> int:
+    def print_text(path: str, tags: Sequence[TagScore], error: str | None) -> None:
+        shown = ", ".join(f"{t.tag} ({t.score:.2f})" for t in tags)
+        print(f"{display_path(path)}: {error or shown}")
+
     with _open(args, create=True) as library:
-        failed = 0
-        for path in args.files:
-            try:
-                tags = library.tags(path, args.k)
-                error = None
-            except EngineError as exc:
-                tags, error = [], str(exc)
-                failed += 1
-            if args.json:
-                record: dict[str, Any] = {"query": os.path.abspath(path), "results": [
-                    {"tag": t.tag, "score": round(t.score, 6)} for t in tags]}
-                if error:
-                    record["error"] = error
-                print(json.dumps(record))
-            else:
-                shown = ", ".join(f"{t.tag} ({t.score:.2f})" for t in tags)
-                print(f"{display_path(path)}: {error or shown}")
-    return 1 if failed == len(args.files) else 0
+        return _answer_each(
+            args.files, lambda path: library.tags(path, args.k), args.json,
+            os.path.abspath, lambda t: {"tag": t.tag, "score": round(t.score, 6)}, print_text,
+        )
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .errors import CatalogueTooNew
+from .errors import CatalogueDamaged, CatalogueTooNew
 from .types import Failure, TagScore
 
 SCHEMA_VERSION = 1
@@ -121,16 +121,20 @@ class Catalogue:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
         self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None,
                                   check_same_thread=False)
-        self.db.execute("PRAGMA busy_timeout = 30000")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        if not readonly:
-            self.db.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode is durable across application crashes; a power
-            # cut can lose the last batch, which the next run simply redoes.
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
-        else:
-            self._check_version()
+        try:
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                # NORMAL in WAL mode is durable across application crashes; a power
+                # cut can lose the last batch, which the next run simply redoes.
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+            else:
+                self._check_version()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise CatalogueDamaged(str(self.path), str(exc)) from exc
 
     def close(self) -> None:
         self.db.close()

@@ -67,7 +67,7 @@ def read_file_bytes(path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except FileNotFoundError as exc:
-        raise ImageUnreadable(path, "the file no longer exists") from exc
+        raise ImageUnreadable(path, "no such file") from exc
     except PermissionError as exc:
         raise ImageUnreadable(path, "permission denied") from exc
     except IsADirectoryError as exc:

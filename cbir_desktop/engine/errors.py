@@ -46,6 +46,17 @@ class CatalogueTooNew(EngineError):
         )
 
 
+class CatalogueDamaged(EngineError):
+    """The catalogue file is not a readable SQLite database."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        super().__init__(
+            f"The library catalogue {path} cannot be read ({detail}); restore it from a backup "
+            "or move it away and index your folders again."
+        )
+
+
 class LibraryNotFound(EngineError):
     """A library folder was named that holds no catalogue."""
 

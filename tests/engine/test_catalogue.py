@@ -62,3 +62,12 @@ def test_vectors_are_kept_per_model_with_their_dimension(tmp_path: Path) -> None
     with cat.transaction():
         cat.delete_photos([pid])
     assert cat.count_indexed() == {}  # vectors and tags go with the photo
+
+
+def test_a_damaged_catalogue_is_a_clear_error(tmp_path: Path) -> None:
+    from cbir_desktop.engine.errors import CatalogueDamaged
+
+    path = tmp_path / "c.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(CatalogueDamaged, match="cannot be read .* index your folders again"):
+        Catalogue(path)
