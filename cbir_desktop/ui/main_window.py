@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._index_cancel = threading.Event()
         self._index_again = False
         self._thumb_worker: Any = None
+        self._searched_text = ""
         self.setWindowTitle("cbir-desktop")
         self.setAcceptDrops(True)
         self.resize(1100, 720)
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
         self.view.installEventFilter(self)
+        self.view.viewport().installEventFilter(self)  # clicks on tags
         self.stack.addWidget(self.view)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -380,6 +382,8 @@ class MainWindow(QMainWindow):
         self._run_search(self.library.search_image, path)
 
     def _run_search(self, func: Any, query: str) -> None:
+        self._completion_timer.stop()
+        self._searched_text = self.search_bar.text()
         self.completer.popup().hide()
         self._search_id += 1
         search_id = self._search_id  # results of older searches are dropped
@@ -432,9 +436,12 @@ class MainWindow(QMainWindow):
         if len(prefix) < 2 or os.sep in prefix:
             return
         ops.run_in_background(self.library.completions, prefix, 12,
-                              on_result=self._on_completions, on_error=lambda _exc: None)
+                              on_result=lambda words: self._on_completions(prefix, words),
+                              on_error=lambda _exc: None)
 
-    def _on_completions(self, words: list[str]) -> None:
+    def _on_completions(self, prefix: str, words: list[str]) -> None:
+        if self.search_bar.text().strip() != prefix or self._searched_text == self.search_bar.text():
+            return  # stale: the text changed, or it was already searched
         model = self.completer.model()
         model.setStringList(words)  # type: ignore[attr-defined]
         if words and self.search_bar.hasFocus():
@@ -489,6 +496,14 @@ class MainWindow(QMainWindow):
                               on_result=lambda image: QApplication.clipboard().setImage(image),
                               on_error=self._on_error)
 
+    def tag_at(self, pos: Any) -> str | None:
+        """The tag drawn at viewport position `pos`, if any."""
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return None
+        hit = index.data(HitRole)
+        return self.delegate.tag_at(self.view.visualRect(index), hit.tags, self.view.font(), pos)
+
     def _on_view_context_menu(self, pos: Any) -> None:
         hit = self.selected_hit()
         if hit is None:
@@ -500,9 +515,17 @@ class MainWindow(QMainWindow):
         menu.addAction("Copy image", lambda: self.copy_image(hit.path))
         menu.addAction("More like this", lambda: self.search_image(hit.path))
         menu.addAction("Preview", self.preview)
+        for tag in hit.tags:
+            menu.addAction(f"Search “{tag}”", lambda tag=tag: self.search_text(tag))
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802
+        if (obj is self.view.viewport() and event.type() == event.Type.MouseButtonRelease
+                and event.button() == Qt.MouseButton.LeftButton):
+            tag = self.tag_at(event.position().toPoint())
+            if tag:
+                self.search_text(tag)  # clicking a tag searches that tag
+                return True
         if obj is self.view and event.type() == event.Type.KeyPress:
             if event.key() == Qt.Key.Key_Space:
                 self.preview()

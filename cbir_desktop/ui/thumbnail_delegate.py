@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from .results_model import HitRole, ThumbnailRole
@@ -46,9 +46,32 @@ class ThumbnailDelegate(QStyledItemDelegate):
         text_rect = QRect(rect.x() + 6, box.bottom() + 4, self.side, line)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, f"{hit.score:.2f}")
-        tags = ", ".join(hit.tags)
-        tag_rect = text_rect.translated(0, line)
-        elided = QFontMetrics(option.font).elidedText(tags, Qt.TextElideMode.ElideRight, self.side)
-        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(tag_rect, Qt.AlignmentFlag.AlignLeft, elided)
+        painter.setPen(palette.color(QPalette.ColorRole.Link))
+        for tag, tag_rect in self.tag_rects(rect, hit.tags, option.font):
+            painter.drawText(tag_rect, Qt.AlignmentFlag.AlignLeft, tag)
         painter.restore()
+
+    def tag_rects(self, rect: QRect, tags: tuple[str, ...], font: QFont) -> list[tuple[str, QRect]]:
+        """Where each tag is drawn (clickable), left to right on the line under the score."""
+        metrics = QFontMetrics(font)
+        line = metrics.height()
+        x, y = rect.x() + 6, rect.y() + 6 + self.side + 4 + line
+        right = rect.x() + 6 + self.side
+        placed = []
+        for tag in tags:
+            width = metrics.horizontalAdvance(tag)
+            if x + width > right:
+                tag = metrics.elidedText(tag, Qt.TextElideMode.ElideRight, right - x)
+                width = metrics.horizontalAdvance(tag)
+                if width <= metrics.horizontalAdvance("…") + 2:
+                    break
+            placed.append((tag, QRect(x, y, width, line)))
+            x += width + metrics.horizontalAdvance("  ")
+        return placed
+
+    def tag_at(self, rect: QRect, tags: tuple[str, ...], font: QFont, pos: QPoint) -> str | None:
+        """The full tag under `pos`, if any."""
+        for full, (_, tag_rect) in zip(tags, self.tag_rects(rect, tags, font)):
+            if tag_rect.contains(pos):
+                return full
+        return None

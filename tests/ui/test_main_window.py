@@ -172,3 +172,19 @@ def test_space_previews_the_current_result(make_window, photos, qtbot) -> None: 
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PreviewDialog))
     assert dialog.windowTitle() == window.results.hit(0).path
     dialog.close()
+
+
+def test_clicking_a_tag_searches_that_tag(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = make_window([photos])
+    window.show()
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        window.search_image(str(photos / "blue.jpg"))
+    index = window.results.index(0)
+    hit = window.results.hit(0)
+    assert hit.tags
+    rects = window.delegate.tag_rects(window.view.visualRect(index), hit.tags, window.view.font())
+    tag, rect = rects[0]
+    assert window.tag_at(rect.center()) == hit.tags[0]
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.search_bar.text() == hit.tags[0]
