@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -64,8 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what the library holds")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("models", help="models available")
+    p = sub.add_parser("models", help="models available; `models import FILE.onnx` adds one")
     p.add_argument("--json", action="store_true")
+    models_sub = p.add_subparsers(dest="models_command", metavar="import")
+    q = models_sub.add_parser("import", help="add an ONNX model exported elsewhere to this library")
+    q.add_argument("file", metavar="FILE.onnx")
+    q.add_argument("--name", help="model id to use (default: the file name)")
     return parser
 
 
@@ -232,7 +237,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .engine.embedder import Embedder
     from .engine.manifest import load_manifest
 
-    manifest = load_manifest()
+    if args.models_command == "import":
+        with _open(args, create=True) as library:
+            model_id, notes = library.import_model(args.file, args.name)
+            print(f"imported {model_id} into {library.root}; use it with --model {model_id}")
+            for note in notes:
+                print(f"  note: {note}")
+        return 0
+    library_dir = Path(args.library).expanduser() if args.library else default_library_dir()
+    manifest = load_manifest().with_library_models(library_dir / "models")
     rows = []
     for info in list_models(manifest):
         runner = Embedder(manifest.model(info.id)).runner

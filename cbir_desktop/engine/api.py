@@ -19,6 +19,7 @@ from .embedder import Embedder
 from .errors import FolderNotFound, LibraryNotFound, ModelLoadError
 from .indexer import plan_index, run_index, vector_kinds
 from .manifest import Manifest, load_manifest
+from .model_import import import_model
 from .search import (
     embed_file,
     hits_for,
@@ -36,6 +37,7 @@ from .wordspace import WordSpace, glove_space, shipped_space
 __all__ = ["Library", "open_library", "default_library_dir", "list_models"]
 
 CATALOGUE_FILE = "catalogue.sqlite"
+MODELS_FOLDER = "models"  # models the user imported into this library
 MODEL_SETTING = "model"
 
 
@@ -93,10 +95,10 @@ class Library:
         word_vectors: str | os.PathLike[str] | None = None,
     ) -> None:
         self.root = Path(root)
+        self.manifest = load_manifest().with_library_models(self.root / MODELS_FOLDER)
         self.word_vectors_file = word_vectors or os.environ.get("CBIR_WORD_VECTORS") or None
         self._space: WordSpace | None = None
         self._space_checked: dict[tuple[str, str], int] = {}
-        self.manifest = load_manifest()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._threads = threads
@@ -299,3 +301,14 @@ class Library:
 
     def models(self) -> list[ModelInfo]:
         return list_models(self.manifest)
+
+    def import_model(self, file: str | os.PathLike[str], name: str | None = None) -> tuple[str, list[str]]:
+        """Check an ONNX model against the contract and add it to this library.
+
+        Returns the new model id and notes (e.g. "no tags"); raises `ModelLoadError`
+        naming every way the file does not fit.
+        """
+        model_id, checked = import_model(self.root / MODELS_FOLDER, self.manifest, Path(file), name)
+        with self._lock:
+            self.manifest = load_manifest().with_library_models(self.root / MODELS_FOLDER)
+        return model_id, list(checked.notes)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -64,6 +64,28 @@ class Manifest:
     models: dict[str, ModelSpec]
     word_vectors_path: Path | None
     word_vectors_info: dict[str, Any]
+    label_sets: dict[str, Path] = field(default_factory=dict)
+    projections: dict[str, ProjectionSpec] = field(default_factory=dict)
+
+    def with_library_models(self, folder: Path) -> Manifest:
+        """Add the models a user imported into a library (`folder/manifest.json`).
+
+        Their entries name files relative to `folder` and may use the shipped label
+        sets and word projections by id. Shipped models keep their ids.
+        """
+        path = folder / "manifest.json"
+        if not path.is_file():
+            return self
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(f"The imported-models list {path} cannot be read: {exc}.") from None
+        extra = {
+            key: _model_spec(key, entry, folder, self.label_sets, self.projections)
+            for key, entry in raw.get("models", {}).items()
+            if key not in self.models
+        }
+        return replace(self, models={**self.models, **extra})
 
     def model(self, model_id: str | None) -> ModelSpec:
         """Return the spec for `model_id` (None means the default model)."""
@@ -111,7 +133,9 @@ def _load_manifest(path: Path, stamp: int) -> Manifest:
         raise ModelLoadError(f"The model manifest {path} is missing; reinstall cbir-desktop.") from None
     except json.JSONDecodeError as exc:
         raise ModelLoadError(f"The model manifest {path} is not valid JSON: {exc}.") from None
-    label_sets = raw.get("label_sets", {})
+    label_sets = {
+        key: root / entry["file"] for key, entry in raw.get("label_sets", {}).items() if entry.get("file")
+    }
     projections = {
         key: ProjectionSpec(
             id=key,
@@ -136,6 +160,8 @@ def _load_manifest(path: Path, stamp: int) -> Manifest:
         models=models,
         word_vectors_path=root / vectors["file"] if vectors.get("file") else None,
         word_vectors_info=vectors,
+        label_sets=label_sets,
+        projections=projections,
     )
 
 
@@ -143,12 +169,11 @@ def _model_spec(
     key: str,
     entry: dict[str, Any],
     root: Path,
-    label_sets: dict[str, Any],
+    label_sets: dict[str, Path],
     projections: dict[str, ProjectionSpec],
 ) -> ModelSpec:
     outputs = entry["outputs"]
     logits = outputs.get("logits")
-    label_set = label_sets.get(entry.get("label_set", ""), {})
     return ModelSpec(
         id=key,
         name=entry.get("name", key),
@@ -161,7 +186,7 @@ def _model_spec(
         feature_dim=int(outputs["features"]["dim"]),
         logits_name=logits["name"] if logits else None,
         logits_dim=int(logits["dim"]) if logits else 0,
-        labels_path=root / label_set["file"] if label_set.get("file") else None,
+        labels_path=label_sets.get(entry.get("label_set", "")),
         projection=projections.get(entry.get("projection", "")),
         licence=entry.get("licence", ""),
         source=entry.get("source", ""),

@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self._index_again = False
         self._thumb_worker: Any = None
         self._searched_text = ""
+        self._pending_model: str | None = None  # switching: indexed in the background first
         self.setWindowTitle("cbir-desktop")
         self.setAcceptDrops(True)
         self.resize(1100, 720)
@@ -276,7 +277,7 @@ class MainWindow(QMainWindow):
         self.pause_button.setText("Pause")
         self._index_worker = ops.start_indexing(
             self.library, None, self._index_cancel, self._on_index_progress,
-            self._on_index_done, self._on_index_error,
+            self._on_index_done, self._on_index_error, model_id=self._pending_model,
         )
         self._index_worker.finished.connect(self._on_index_worker_finished)
 
@@ -309,7 +310,21 @@ class MainWindow(QMainWindow):
             self.status_label.setText(progress.phase.capitalize() + "…")
         self.index_progressed.emit(progress)
 
+    def switch_model(self, model_id: str) -> None:
+        """Index the library with `model_id` in the background; searches keep using the
+        current model's index until that finishes, then the switch completes."""
+        if model_id == self.library.model_id:
+            self._pending_model = None
+            return
+        self._pending_model = model_id
+        self.start_indexing()
+
     def _on_index_done(self, report: IndexReport) -> None:
+        if self._pending_model and not report.cancelled and self._index_again is False:
+            self.library.set_model(self._pending_model)
+            log.info("switched to model %s", self._pending_model)
+            self._pending_model = None
+            ops.run_in_background(self._device_name, on_result=self._on_device_known)
         changed = report.added + report.updated + report.moved + report.removed
         self.status_label.setText(
             "Indexing cancelled; it resumes next time." if report.cancelled else
@@ -602,10 +617,7 @@ class MainWindow(QMainWindow):
             if dialog.library.text() and dialog.library.text() != str(self.library.root):
                 self.settings.setValue("library", dialog.library.text())
             self.size_slider.setValue(dialog.thumb.value())
-            model = dialog.model.currentData()
-            if model != self.library.model_id:
-                self.library.set_model(model)
-                self.start_indexing()
+            self.switch_model(dialog.model.currentData())
 
     # -- closing --------------------------------------------------------------------------
     def shutdown(self) -> None:

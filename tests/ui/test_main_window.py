@@ -188,3 +188,22 @@ def test_clicking_a_tag_searches_that_tag(make_window, photos, qtbot) -> None:  
     with qtbot.waitSignal(window.search_finished, timeout=10000):
         qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.search_bar.text() == hit.tags[0]
+
+
+def test_switching_model_keeps_old_index_answering_until_the_new_one_is_ready(
+        make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Vectors of the 8-d and 16-d models never meet; the switch completes after indexing."""
+    window = make_window([photos])
+    assert window.library.model_id == "tiny8"
+    with qtbot.waitSignal(window.index_finished, timeout=20000) as finished:
+        window.switch_model("tiny16")
+        assert window.library.model_id == "tiny8"  # still answering with the old index
+        with qtbot.waitSignal(window.search_finished, timeout=10000) as searched:
+            window.search_image(str(photos / "blue.jpg"))
+        assert Path(searched.args[0][0].path).name == "blue.jpg"
+    assert finished.args[0].added + finished.args[0].updated == 5
+    assert window.library.model_id == "tiny16"
+    assert window.library.status().indexed == {"tiny8": 5, "tiny16": 5}
+    with qtbot.waitSignal(window.search_finished, timeout=10000) as searched:
+        window.search_image(str(photos / "blue.jpg"))
+    assert Path(searched.args[0][0].path).name == "blue.jpg"
