@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="index photo folders (no folder: rescan the remembered ones)")
     p.add_argument("folders", nargs="*", metavar="FOLDER")
     p.add_argument("--model", help="model id (see `cbir models`)")
-    p.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
 
     p = sub.add_parser("search", help="search by image file or by word/phrase")
     p.add_argument("-k", type=int, default=10, help="results per query (default 10)")

@@ -216,7 +216,7 @@ class Library:
         folders: Iterable[str | os.PathLike[str]] | None = None,
         cancel: threading.Event | None = None,
         model_id: str | None = None,
-        batch_size: int = 16,
+        batch_size: int | None = None,
     ) -> Generator[IndexProgress, None, IndexReport]:
         """Index `folders` (default: all remembered ones), yielding progress.
 

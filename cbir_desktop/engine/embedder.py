@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,11 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+CPU_BATCH = 16
+GPU_BATCH = 64
 from .manifest import ModelSpec, verify_sha256
 from .runner import OnnxRunner
 from .types import TagScore
@@ -61,6 +67,33 @@ class Embedder:
     @property
     def word_dim(self) -> int:
         return self.spec.projection.dim if self.spec.projection else 0
+
+    @property
+    def batch_size(self) -> int:
+        """Photos per inference call: a GPU wants large batches, a CPU gains little past 16."""
+        return GPU_BATCH if self.runner.provider == "CUDA" else CPU_BATCH
+
+    def embed_robust(self, batch: npt.NDArray[np.float32]) -> BatchEmbedding:
+        """`embed`, but out of memory halves the batch, and at one photo moves to the CPU.
+
+        Indexing a library must not stop because a GPU is small or busy.
+        """
+        try:
+            return self.embed(batch)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises plain RuntimeErrors
+            if not is_out_of_memory(exc):
+                raise
+            if len(batch) > 1:
+                half = len(batch) // 2
+                log.warning("Out of memory at batch %d; retrying in halves", len(batch))
+                first, second = self.embed_robust(batch[:half]), self.embed_robust(batch[half:])
+                return _concat(first, second)
+            if self.runner.provider != "CPU":
+                log.warning("Out of memory on %s even for one photo; moving to the CPU", self.runner.provider)
+                self.runner = OnnxRunner(self.spec.path, self.runner.threads, providers=["CPUExecutionProvider"])
+                self.runner.provider_note = "moved to the CPU after running out of GPU memory"
+                return self.embed(batch)
+            raise
 
     def embed(self, batch: npt.NDArray[np.float32]) -> BatchEmbedding:
         """Embed a (n, 3, size, size) float32 batch in [0, 1]."""
@@ -121,6 +154,19 @@ class Embedder:
         order = np.argsort(-probs)[:k]
         return [TagScore(labels[i], float(probs[i]), int(i)) for i in order if probs[i] >= min_score]
 
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """onnxruntime reports allocation failures only in the message text."""
+    text = str(exc).lower()
+    return any(s in text for s in ("out of memory", "failed to allocate", "bad_alloc", "cudaerrormemoryallocation"))
+
+
+def _concat(a: BatchEmbedding, b: BatchEmbedding) -> BatchEmbedding:
+    def join(x: npt.NDArray[np.float32] | None, y: npt.NDArray[np.float32] | None) -> npt.NDArray[np.float32] | None:
+        return None if x is None or y is None else np.concatenate([x, y])
+
+    return BatchEmbedding(np.concatenate([a.features, b.features]), join(a.logits, b.logits), join(a.words, b.words))
 
 
 def _read_labels(path: Path | None, count: int) -> list[str]:

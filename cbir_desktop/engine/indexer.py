@@ -156,13 +156,14 @@ def run_index(
     embedder: Embedder,
     indexes: Sequence[VectorIndex],
     cancel: threading.Event,
-    batch_size: int = 16,
+    batch_size: int | None = None,
     decode_threads: int | None = None,
     pixel_limit: int = DEFAULT_PIXEL_LIMIT,
 ) -> Generator[IndexProgress, None, IndexReport]:
     """Embed `plan.todo`, committing per batch; yields progress, returns the report."""
     report = plan.report
     total = len(plan.todo)
+    batch_size = batch_size or embedder.batch_size
     size, policy = embedder.spec.input_size, embedder.spec.resize
     decode_threads = decode_threads or max(1, min(4, os.cpu_count() or 1))
     start = time.monotonic()
@@ -229,7 +230,7 @@ def _store_batch(
     if good:
         tensors = np.stack([d.tensor for d in good if d.tensor is not None])
         try:
-            embedded = embedder.embed(tensors)
+            embedded = embedder.embed_robust(tensors)
         except EngineError:
             raise
         except Exception:  # noqa: BLE001 - one bad batch: retry photo by photo
@@ -243,7 +244,7 @@ def _store_batch(
                     logits = embedded.logits[position] if embedded.logits is not None else None
                     words = embedded.words[position] if embedded.words is not None else None
                 else:
-                    single = embedder.embed(decoded.tensor[None, ...])  # type: ignore[index]
+                    single = embedder.embed_robust(decoded.tensor[None, ...])  # type: ignore[index]
                     features = single.features[0]
                     logits = single.logits[0] if single.logits is not None else None
                     words = single.words[0] if single.words is not None else None

@@ -216,3 +216,27 @@ def test_library_remembers_its_model(tiny_models: Path, tmp_path: Path) -> None:
     with open_library(tmp_path / "lib") as library:
         library.set_model("tiny16")
     assert Library(tmp_path / "lib").model_id == "tiny16"
+
+
+def test_out_of_memory_halves_the_batch_and_loses_nothing(tiny_models: Path, tmp_path: Path) -> None:
+    """A GPU that runs out of memory at large batches must not stop the run."""
+    root = tmp_path / "photos"
+    for i in range(20):
+        solid(root / f"p{i:02d}.png", (i * 12, 100, 255 - i * 12))
+    with open_library(tmp_path / "lib") as library:
+        embedder = library.embedder()
+        real_run = embedder.runner.run
+        sizes: list[int] = []
+
+        def small_gpu(outputs, feeds):  # type: ignore[no-untyped-def]
+            batch = len(next(iter(feeds.values())))
+            sizes.append(batch)
+            if batch > 3:  # what onnxruntime's CUDA allocator says when it is full
+                raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Failed to allocate memory for requested buffer")
+            return real_run(outputs, feeds)
+
+        embedder.runner.run = small_gpu  # type: ignore[method-assign]
+        report = library.index([root], batch_size=8)
+        assert report.added == 20 and not report.failed
+        assert max(sizes) == 8 and 2 in sizes  # tried 8, then halves until it fits
+        assert library.status().indexed == {"tiny8": 20}
