@@ -295,3 +295,26 @@ def test_app_indexes_and_searches(
             hits = library.search_image(photos[name], k=3)
             assert Path(hits[0].path).name == f"{name}.jpg"
         assert library.search_text("red", k=3)
+
+
+def test_4096_then_2048_dims_in_one_library_never_meet(
+    exported: dict[str, Path],
+    models_dir: Path,
+    photos: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The seed system crashed with "Vector has wrong length (expected 4096, got 2048)"
+    after swapping VGG16 for ResNet50; here both index one library and both search it."""
+    monkeypatch.setenv("CBIR_MODELS_DIR", str(models_dir))
+    from cbir_desktop.engine.api import open_library
+
+    folder = next(iter(photos.values())).parent
+    with open_library(tmp_path / "lib", threads=2) as library:
+        library.index([folder], model_id="vgg16")
+        library.index(model_id="resnet50")
+        assert library.status().indexed == {"vgg16": len(photos), "resnet50": len(photos)}
+        for model_id in ("vgg16", "resnet50", "vgg16"):
+            hits = library.search_image(photos["green"], k=2, model_id=model_id)
+            assert Path(hits[0].path).name == "green.jpg"
+            assert library.search_text("green", k=2, model_id=model_id)
