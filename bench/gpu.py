@@ -40,7 +40,7 @@ def prepare_models(folder: Path, export_python: str) -> None:
         for entry in manifest.get(key, {}).values():
             entry["file"] = str(REPO / "models" / entry["file"])
     vectors = manifest["word_vectors"]
-    for name, entry in vectors.items():
+    for entry in vectors.values():
         if isinstance(entry, dict):
             entry["file"] = str(REPO / "models" / entry["file"])
     manifest["models"] = {}

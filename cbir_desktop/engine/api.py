@@ -9,14 +9,19 @@ progress and checks a cancel event between batches.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+import time
+from dataclasses import dataclass
 from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from .catalogue import FEATURES, Catalogue
 from .embedder import Embedder
-from .errors import FolderNotFound, LibraryNotFound, ModelLoadError
+from .errors import FolderNotFound, LibraryNotFound, ModelLoadError, UnknownWord
 from .indexer import plan_index, run_index, vector_kinds
 from .manifest import Manifest, load_manifest
 from .model_import import import_model
@@ -31,10 +36,21 @@ from .search import (
 )
 from .types import IndexProgress, IndexReport, LibraryStatus, ModelInfo, SearchHit, TagScore, WordHit
 from .vector_index import VectorIndex
+from .learned import MIN_PHOTOS, MIN_WORDS, TrainingReport, blend, fit_ridge, photo_labels, targets
+from .learned import unknown_labels, write_meta, write_onnx
+from .runner import OnnxRunner
 from .words import WordVectors
 from .wordspace import WordSpace, glove_space, shipped_space
 
 __all__ = ["Library", "open_library", "default_library_dir", "list_models"]
+
+
+@dataclass
+class _Learned:
+    kind: str
+    runner: OnnxRunner
+    prototypes: dict[str, np.ndarray]
+    checked_seq: int = -1
 
 CATALOGUE_FILE = "catalogue.sqlite"
 MODELS_FOLDER = "models"  # models the user imported into this library
@@ -98,6 +114,7 @@ class Library:
         self.manifest = load_manifest().with_library_models(self.root / MODELS_FOLDER)
         self.word_vectors_file = word_vectors or os.environ.get("CBIR_WORD_VECTORS") or None
         self._space: WordSpace | None = None
+        self._learned_cache: dict[tuple[str, str], _Learned] = {}
         self._space_checked: dict[tuple[str, str], int] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -257,15 +274,129 @@ class Library:
         return search_image_vectors(self.catalogue, index, query, k)
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
-        """Photos matching a word or phrase, through the model's word projection."""
+        """Photos matching a word or phrase: the zero-shot projection, blended with the
+        projection learned from the library's own labels once one is trained."""
         embedder = self.embedder(model_id)
         require_words(embedder)
         space = self.word_space()
-        query = text_query_vector(space.words, text)
+        learned = self._learned(embedder, space)
+        try:
+            query = text_query_vector(space.words, text)
+        except UnknownWord:
+            prototype = learned.prototypes.get(text.strip().lower()) if learned else None
+            if prototype is None:
+                raise
+            # A word of the user's own (a folder name) with no vector: its photos' centre.
+            index = self.vector_index(embedder.id, learned.kind, space.words.dim)
+            return search_vector(self.catalogue, index, prototype, k)
         if not space.shipped:
             self._ensure_space_vectors(embedder, space)
         index = self.vector_index(embedder.id, space.kind, space.words.dim)
-        return search_vector(self.catalogue, index, query, k)
+        if learned is None:
+            return search_vector(self.catalogue, index, query, k)
+        learned_index = self.vector_index(embedder.id, learned.kind, space.words.dim)
+        wanted = max(k * 5, 200)
+        candidates = {pid for pid, _ in index.search(self.catalogue, query, wanted)}
+        candidates |= {pid for pid, _ in learned_index.search(self.catalogue, query, wanted)}
+        ids = sorted(candidates)
+        zero = self.catalogue.vectors_of(ids, embedder.id, space.kind)
+        mine = self.catalogue.vectors_of(ids, embedder.id, learned.kind)
+        scored = [(pid, float(blend(zero[pid] @ query, mine[pid] @ query)))
+                  for pid in ids if pid in zero and pid in mine]
+        scored.sort(key=lambda item: -item[1])
+        return hits_for(self.catalogue, embedder.id, scored[:k])
+
+    # -- learning from the library's own labels ----------------------------------------
+    def train_words(self, model_id: str | None = None,
+                    only_photos: set[int] | None = None) -> TrainingReport:
+        """Learn a word projection from folder names (blocking: run it in a worker).
+
+        `only_photos` restricts the labelled photos used (evaluation on a split).
+        """
+        start = time.perf_counter()
+        embedder = self.embedder(model_id)
+        space = self.word_space()
+        cat = self.catalogue
+        photos = cat.indexed_paths(embedder.id)
+        if only_photos is not None:
+            labelled_pool = [(pid, path) for pid, path in photos if pid in only_photos]
+        else:
+            labelled_pool = photos
+        roots = self.folders()
+        known = space.words.__contains__
+        labels = photo_labels(labelled_pool, roots, known)
+        report = TrainingReport(photos=len(labels), words=sorted({w for ws in labels.values() for w in ws}))
+        paths = self._learned_paths(embedder, space)
+        if len(labels) < MIN_PHOTOS or len(report.words) < MIN_WORDS:
+            report.off_reason = (f"needs at least {MIN_PHOTOS} photos in folders named after what they "
+                                 f"show, with {MIN_WORDS}+ different words; found {len(labels)} photos "
+                                 f"and {len(report.words)} words")
+            for path in paths:
+                path.unlink(missing_ok=True)
+            with cat.transaction():
+                cat.delete_kind(embedder.id, f"learned:{space.id}")
+            self._learned_cache.pop((embedder.id, space.id), None)
+            return report
+        ids, target = targets(labels, space.words.vector)
+        features = cat.vectors_of(ids, embedder.id, FEATURES)
+        weights = fit_ridge(np.stack([features[i] for i in ids]), target)
+        write_onnx(paths[0], weights)
+        kind = f"learned:{space.id}"
+        runner = OnnxRunner(paths[0], 1)
+        with cat.transaction():
+            cat.delete_kind(embedder.id, kind)
+        all_ids = [pid for pid, _ in photos]
+        learned_vectors: dict[int, np.ndarray] = {}
+        for chunk_start in range(0, len(all_ids), 4096):
+            chunk = all_ids[chunk_start : chunk_start + 4096]
+            feats = cat.vectors_of(chunk, embedder.id, FEATURES)
+            batch = np.stack([feats[i] for i in chunk])
+            out = runner.run(["embedding"], {"features": batch})[0]
+            vectors = dict(zip(chunk, out))
+            learned_vectors.update(vectors)
+            with cat.transaction():
+                cat.store_kind(embedder.id, kind, vectors)
+        prototypes = {}
+        for word, members in unknown_labels(labelled_pool, roots, known).items():
+            centre = np.mean([learned_vectors[m] for m in members if m in learned_vectors], axis=0)
+            prototypes[word] = (centre / max(float(np.linalg.norm(centre)), 1e-12)).tolist()
+        report.prototypes = sorted(prototypes)
+        report.seconds = time.perf_counter() - start
+        write_meta(paths[1], report, prototypes)
+        index = self.vector_index(embedder.id, kind, space.words.dim)
+        index.rebuild(cat)
+        self._learned_cache.pop((embedder.id, space.id), None)
+        return report
+
+    def _learned_paths(self, embedder: Embedder, space: WordSpace) -> tuple[Path, Path]:
+        stem = f"{embedder.id}@{space.id}"
+        folder = self.root / "learned"
+        return folder / f"{stem}.onnx", folder / f"{stem}.json"
+
+    def _learned(self, embedder: Embedder, space: WordSpace) -> _Learned | None:
+        """The trained projection of this model and word space, with new photos projected."""
+        key = (embedder.id, space.id)
+        model_path, meta_path = self._learned_paths(embedder, space)
+        if not model_path.is_file() or not meta_path.is_file():
+            return None
+        learned = self._learned_cache.get(key)
+        if learned is None:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            protos = {w: np.asarray(v, np.float32) for w, v in meta.get("prototypes", {}).items()}
+            learned = _Learned(f"learned:{space.id}", OnnxRunner(model_path, 1), protos)
+            self._learned_cache[key] = learned
+        cat = self.catalogue
+        latest = cat.max_seq(embedder.id, FEATURES)
+        if learned.checked_seq != latest:  # photos indexed since training get projected
+            missing = cat.photos_missing_kind(embedder.id, learned.kind)
+            for start in range(0, len(missing), 4096):
+                chunk = missing[start : start + 4096]
+                feats = cat.vectors_of(chunk, embedder.id, FEATURES)
+                out = learned.runner.run(["embedding"], {"features": np.stack([feats[i] for i in chunk])})[0]
+                with cat.transaction():
+                    cat.store_kind(embedder.id, learned.kind, dict(zip(chunk, out)))
+            learned.checked_seq = latest
+        return learned
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)

@@ -338,6 +338,30 @@ class Catalogue:
             [(pid, model_id, kind, v.shape[0], v.astype(np.float32).tobytes()) for pid, v in vectors.items()],
         )
 
+    def vectors_of(self, photo_ids: Sequence[int], model_id: str, kind: str) -> dict[int, npt.NDArray[np.float32]]:
+        """Vectors of one kind for the given photos (absent: none stored)."""
+        found: dict[int, npt.NDArray[np.float32]] = {}
+        for chunk in _chunks(list(photo_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            for photo_id, data in self.db.execute(
+                f"SELECT photo_id, data FROM vectors WHERE model_id = ? AND kind = ? AND photo_id IN ({marks})",
+                (model_id, kind, *chunk),
+            ):
+                found[photo_id] = np.frombuffer(data, dtype=np.float32)
+        return found
+
+    def indexed_paths(self, model_id: str) -> list[tuple[int, str]]:
+        """(photo id, path) of every photo with features for `model_id`."""
+        rows = self.db.execute(
+            "SELECT p.id, p.path FROM photos p JOIN vectors v ON v.photo_id = p.id "
+            "WHERE v.model_id = ? AND v.kind = ?",
+            (model_id, FEATURES),
+        )
+        return [(r[0], decode_path(r[1])) for r in rows]
+
+    def delete_kind(self, model_id: str, kind: str) -> None:
+        self.db.execute("DELETE FROM vectors WHERE model_id = ? AND kind = ?", (model_id, kind))
+
     def max_seq(self, model_id: str, kind: str) -> int:
         row = self.db.execute(
             "SELECT MAX(seq) FROM vectors WHERE model_id = ? AND kind = ?", (model_id, kind)

@@ -1,0 +1,76 @@
+"""Words a photo's folders give it: "Birds/Herons/IMG_0412.jpg" -> heron, bird.
+
+Real folder names are noisy: dates, numbers, camera folders ("DCIM", "100CANON"),
+separators, plurals, and catch-all names ("Photos", "Export"). Only words the word
+vectors know survive, singularised when the singular is known too. The folder
+nearest the photo comes first: it is the most specific label.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+# Folder names that say nothing about what a photo shows.
+NOISE_WORDS = frozenset(
+    "dcim camera cameras photo photos picture pictures pics pic image images img imgs jpg jpeg raw "
+    "export exports exported edit edits edited new folder folders misc various other others stuff "
+    "backup backups copy copies upload uploads download downloads desktop documents home users user "
+    "library libraries album albums roll rolls iphone android phone mobile screenshots screenshot "
+    "the and of in at on for with from to a an my our".split()
+)
+# Camera and software folder patterns: 100CANON, 101_PANA, 100MSDCF, 100APPLE, DSC, IMG_1234.
+_CAMERA = re.compile(r"^(\d{3}[a-z_]*|dsc\w*|img\w*|p\d+|mvi\w*|gopr\w*)$")
+_SPLIT = re.compile(r"[\s_\-\.,;+&()\[\]{}]+|(?<=[a-z])(?=[A-Z])")
+
+
+def folder_words(path: str, root: str, known: Callable[[str], bool]) -> list[str]:
+    """Label words from the folders between `root` and the photo, nearest folder first."""
+    relative = os.path.relpath(os.path.dirname(path), root)
+    if relative in (".", "") or relative.startswith(".."):
+        return []
+    words: list[str] = []
+    for folder in reversed(relative.split(os.sep)):
+        for word in name_words(folder, known):
+            if word not in words:
+                words.append(word)
+    return words
+
+
+def name_words(name: str, known: Callable[[str], bool]) -> list[str]:
+    """The meaningful known words of one folder name ("2019-06 Lisbon" -> ["lisbon"])."""
+    out: list[str] = []
+    for token in name_tokens(name):
+        word = singular(token, known)
+        if known(word) and word not in out:
+            out.append(word)
+    return out
+
+
+def name_tokens(name: str) -> list[str]:
+    """A folder name's candidate words: no dates, numbers, camera folders or filler."""
+    out = []
+    for token in _SPLIT.split(name):
+        word = token.lower()
+        if not word or any(ch.isdigit() for ch in word) or len(word) < 3:
+            continue
+        if word in NOISE_WORDS or _CAMERA.match(word):
+            continue
+        out.append(word)
+    return out
+
+
+def singular(word: str, known: Callable[[str], bool]) -> str:
+    """'herons' -> 'heron', 'butterflies' -> 'butterfly', when the singular is a known word."""
+    candidates = []
+    if word.endswith("ies") and len(word) > 4:
+        candidates.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        candidates.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        candidates.append(word[:-1])
+    for candidate in candidates:
+        if known(candidate):
+            return candidate
+    return word

@@ -1,0 +1,38 @@
+"""Folder names as labels: the noise of real folder names is dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from cbir_desktop.engine.labels import folder_words, name_words
+
+KNOWN = {"heron", "bird", "lisbon", "butterfly", "car", "side", "beach", "sunset", "garden", "grandma"}
+
+
+def known(word: str) -> bool:
+    return word in KNOWN
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("Herons", ["heron"]),
+        ("2019-06 Lisbon", ["lisbon"]),
+        ("100CANON", []),
+        ("DCIM", []),
+        ("car_side", ["car", "side"]),
+        ("Butterflies", ["butterfly"]),
+        ("Beach-Sunset 2", ["beach", "sunset"]),
+        ("Grandma's garden", ["grandma", "garden"]),
+        ("New Folder (3)", []),
+    ],
+)
+def test_name_words(name: str, words: list[str]) -> None:
+    assert name_words(name.replace("'s", ""), known) == words
+
+
+def test_nearest_folder_first_and_root_ignored() -> None:
+    path = "/photos/Birds/Herons/IMG_0412.jpg"
+    assert folder_words(path, "/photos", known) == ["heron", "bird"]
+    assert folder_words("/photos/IMG_1.jpg", "/photos", known) == []
+    assert folder_words("/photos/DCIM/100CANON/IMG_1.jpg", "/photos", known) == []
