@@ -36,7 +36,17 @@ from .search import (
 )
 from .types import IndexProgress, IndexReport, LibraryStatus, ModelInfo, SearchHit, TagScore, WordHit
 from .vector_index import VectorIndex
-from .learned import MIN_PHOTOS, MIN_WORDS, TrainingReport, blend, fit_ridge, photo_labels, targets
+from .learned import (
+    MIN_PHOTOS,
+    MIN_WORDS,
+    TrainingReport,
+    blend,
+    design_rows,
+    fit_ridge,
+    learned_weight,
+    photo_labels,
+    targets,
+)
 from .learned import unknown_labels, write_meta, write_onnx
 from .runner import OnnxRunner
 from .words import WordVectors
@@ -50,6 +60,7 @@ class _Learned:
     kind: str
     runner: OnnxRunner
     prototypes: dict[str, np.ndarray]
+    label_vectors: np.ndarray
     checked_seq: int = -1
 
 CATALOGUE_FILE = "catalogue.sqlite"
@@ -294,6 +305,9 @@ class Library:
         index = self.vector_index(embedder.id, space.kind, space.words.dim)
         if learned is None:
             return search_vector(self.catalogue, index, query, k)
+        weight = learned_weight(query, learned.label_vectors)
+        if weight == 0.0:
+            return search_vector(self.catalogue, index, query, k)
         learned_index = self.vector_index(embedder.id, learned.kind, space.words.dim)
         wanted = max(k * 5, 200)
         candidates = {pid for pid, _ in index.search(self.catalogue, query, wanted)}
@@ -301,7 +315,7 @@ class Library:
         ids = sorted(candidates)
         zero = self.catalogue.vectors_of(ids, embedder.id, space.kind)
         mine = self.catalogue.vectors_of(ids, embedder.id, learned.kind)
-        scored = [(pid, float(blend(zero[pid] @ query, mine[pid] @ query)))
+        scored = [(pid, float(blend(zero[pid] @ query, mine[pid] @ query, weight)))
                   for pid in ids if pid in zero and pid in mine]
         scored.sort(key=lambda item: -item[1])
         return hits_for(self.catalogue, embedder.id, scored[:k])
@@ -338,8 +352,7 @@ class Library:
             self._learned_cache.pop((embedder.id, space.id), None)
             return report
         ids, target = targets(labels, space.words.vector)
-        features = cat.vectors_of(ids, embedder.id, FEATURES)
-        weights = fit_ridge(np.stack([features[i] for i in ids]), target)
+        weights = fit_ridge(self._learned_inputs(embedder, ids), target)
         write_onnx(paths[0], weights)
         kind = f"learned:{space.id}"
         runner = OnnxRunner(paths[0], 1)
@@ -349,9 +362,7 @@ class Library:
         learned_vectors: dict[int, np.ndarray] = {}
         for chunk_start in range(0, len(all_ids), 4096):
             chunk = all_ids[chunk_start : chunk_start + 4096]
-            feats = cat.vectors_of(chunk, embedder.id, FEATURES)
-            batch = np.stack([feats[i] for i in chunk])
-            out = runner.run(["embedding"], {"features": batch})[0]
+            out = runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0]
             vectors = dict(zip(chunk, out))
             learned_vectors.update(vectors)
             with cat.transaction():
@@ -368,6 +379,13 @@ class Library:
         self._learned_cache.pop((embedder.id, space.id), None)
         return report
 
+    def _learned_inputs(self, embedder: Embedder, ids: list[int]) -> np.ndarray:
+        """The learned projection's input rows: features and stored class probabilities."""
+        feats = self.catalogue.vectors_of(ids, embedder.id, FEATURES)
+        tags = self.catalogue.tags_of(ids, embedder.id)
+        return design_rows(np.stack([feats[i] for i in ids]), [tags.get(i, []) for i in ids],
+                           embedder.spec.logits_dim)
+
     def _learned_paths(self, embedder: Embedder, space: WordSpace) -> tuple[Path, Path]:
         stem = f"{embedder.id}@{space.id}"
         folder = self.root / "learned"
@@ -383,7 +401,10 @@ class Library:
         if learned is None:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             protos = {w: np.asarray(v, np.float32) for w, v in meta.get("prototypes", {}).items()}
-            learned = _Learned(f"learned:{space.id}", OnnxRunner(model_path, 1), protos)
+            label_vectors = [space.words.vector(w) for w in meta.get("words", [])]
+            matrix = np.stack([v for v in label_vectors if v is not None]) if label_vectors else np.zeros((0, 1))
+            learned = _Learned(f"learned:{space.id}", OnnxRunner(model_path, 1), protos,
+                               matrix.astype(np.float32))
             self._learned_cache[key] = learned
         cat = self.catalogue
         latest = cat.max_seq(embedder.id, FEATURES)
@@ -391,8 +412,7 @@ class Library:
             missing = cat.photos_missing_kind(embedder.id, learned.kind)
             for start in range(0, len(missing), 4096):
                 chunk = missing[start : start + 4096]
-                feats = cat.vectors_of(chunk, embedder.id, FEATURES)
-                out = learned.runner.run(["embedding"], {"features": np.stack([feats[i] for i in chunk])})[0]
+                out = learned.runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0]
                 with cat.transaction():
                     cat.store_kind(embedder.id, learned.kind, dict(zip(chunk, out)))
             learned.checked_seq = latest

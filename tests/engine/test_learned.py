@@ -36,6 +36,8 @@ def test_training_makes_folder_words_find_their_photos(tiny_models: Path, tmp_pa
         for word, folder in (("heron", "Herons"), ("lisbon", "Lisbon"), ("gerenuk", "Gerenuk")):
             hits = library.search_text(word, k=9)
             assert {Path(h.path).parent.name for h in hits} == {folder}, word
+        # A word far from every label word is still answered by the zero-shot projection.
+        assert {Path(h.path).parent.name for h in library.search_text("blue", k=9)} == {"Gerenuk"}
         # New photos are projected with the learned model on the next search.
         solid(root / "Trips" / "Herons" / "IMG_0100.jpg", (205, 45, 35))
         library.index()
