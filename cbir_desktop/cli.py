@@ -113,7 +113,19 @@ def cmd_index(args: argparse.Namespace) -> int:
             report: IndexReport = stop.value
         printer.finish()
         _print_report(report)
+        if report.added or report.updated or report.moved or report.removed:
+            _learn(library)
     return 0
+
+
+def _learn(library: Library) -> None:
+    """Relearn text search from folder names after the library changed."""
+    learned = library.train_words()
+    if learned.active:
+        print(f"learned {len(learned.words)} words from the folder names of {learned.photos} photos "
+              f"in {learned.seconds:.1f} s")
+    else:
+        print(f"text search uses the built-in vocabulary only: {learned.off_reason}")
 
 
 def _print_report(report: IndexReport) -> None:

@@ -336,7 +336,14 @@ class MainWindow(QMainWindow):
             QTreeWidgetItem(self.skipped, [failure.path, failure.reason])
         if changed:
             self._drop_missing_results()
+            if not report.cancelled:  # folder names may have changed: relearn text search
+                ops.run_in_background(self.library.train_words, on_result=self._on_training_done,
+                                      on_error=lambda exc: log.warning("training failed: %s", exc))
         self.index_finished.emit(report)
+
+    def _on_training_done(self, report: Any) -> None:
+        if report.active:
+            log.info("learned %d words from folder names", len(report.words))
 
     def _on_index_error(self, exc: BaseException) -> None:
         self.status_label.setText("Indexing stopped.")
