@@ -17,8 +17,8 @@ SHIPPED = REPO / "models" / "word_vectors.npz"
 
 @pytest.fixture(scope="module")
 def wv() -> WordVectors:
-    if not SHIPPED.exists():
-        pytest.skip("models/word_vectors.npz not built (run models/build_words.py)")
+    """The shipped file: the app needs it, so its absence fails rather than skips."""
+    assert SHIPPED.exists(), "models/word_vectors.npz is missing (run models/build_words.py)"
     return WordVectors.load(SHIPPED)
 
 

@@ -27,19 +27,12 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 import numpy as np  # noqa: E402
+from helpers import COLOURS  # noqa: E402
 from PIL import Image  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 FEATURE_DIMS = {"vgg16": 4096, "resnet50": 2048}
-COLOURS = {
-    "red": (220, 20, 20),
-    "green": (20, 200, 30),
-    "blue": (25, 30, 210),
-    "grey": (128, 128, 128),
-    "yellow": (230, 220, 20),
-    "purple": (150, 20, 200),
-}
 
 
 def _load_export() -> ModuleType:
