@@ -56,10 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("words", nargs="+", metavar="WORD")
 
-    p = sub.add_parser("tags", help="auto-tags of image files")
+    p = sub.add_parser("tags", help="auto-tags of image files; add, reject or write them to XMP")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--add", action="append", default=[], metavar="TAG",
+                   help="confirm or add a tag on library photos (repeatable)")
+    p.add_argument("--remove", action="append", default=[], metavar="TAG",
+                   help="reject a tag on library photos (repeatable)")
+    p.add_argument("--write-xmp", action="store_true",
+                   help="write confirmed tags to .xmp sidecars beside the photos (photos untouched)")
     p.add_argument("--model", help="model id")
 
     p = sub.add_parser("status", help="what the library holds")
@@ -217,6 +223,12 @@ def cmd_tags(args: argparse.Namespace) -> int:
         print(f"{display_path(path)}: {error or shown}")
 
     with _open(args, create=True) as library:
+        if args.add or args.remove:
+            library.edit_tags(args.files, args.add, args.remove)
+        if args.write_xmp:
+            for sidecar in library.write_xmp(args.files):
+                print(f"wrote {display_path(str(sidecar))}")
+            return 0
         return _answer_each(
             args.files, lambda path: library.tags(path, args.k), args.json,
             os.path.abspath, lambda t: {"tag": t.tag, "score": round(t.score, 6)}, print_text,

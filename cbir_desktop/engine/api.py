@@ -21,7 +21,7 @@ import numpy as np
 
 from .catalogue import FEATURES, Catalogue
 from .embedder import Embedder
-from .errors import FolderNotFound, LibraryNotFound, ModelLoadError, UnknownWord
+from .errors import EngineError, FolderNotFound, LibraryNotFound, ModelLoadError, UnknownWord
 from .indexer import plan_index, run_index, vector_kinds
 from .manifest import Manifest, load_manifest
 from .model_import import import_model
@@ -50,6 +50,7 @@ from .learned import (
 from .learned import unknown_labels, write_meta, write_onnx
 from .runner import OnnxRunner
 from .words import WordVectors
+from .xmp import write_keywords
 from .wordspace import WordSpace, glove_space, shipped_space
 
 __all__ = ["Library", "open_library", "default_library_dir", "list_models"]
@@ -320,6 +321,46 @@ class Library:
         scored.sort(key=lambda item: -item[1])
         return hits_for(self.catalogue, embedder.id, scored[:k])
 
+    # -- the user's own tags -----------------------------------------------------------
+    def _library_photo(self, path: str | os.PathLike[str]) -> int:
+        row = self.catalogue.photo_by_path(os.path.abspath(os.fspath(path)))
+        if row is None:
+            raise EngineError(f"{os.fspath(path)} is not in the library; index its folder first.")
+        return row.id
+
+    def edit_tags(self, paths: Sequence[str | os.PathLike[str]], add: Sequence[str] = (),
+                  remove: Sequence[str] = ()) -> None:
+        """Confirm or add tags (`add`) and reject tags (`remove`) on library photos."""
+        ids = [self._library_photo(p) for p in paths]
+        with self.catalogue.transaction():
+            for photo_id in ids:
+                for tag in add:
+                    self.catalogue.set_user_tag(photo_id, tag.strip().lower(), True)
+                for tag in remove:
+                    self.catalogue.set_user_tag(photo_id, tag.strip().lower(), False)
+
+    def user_tags(self, path: str | os.PathLike[str]) -> dict[str, bool]:
+        """The user's tags on a photo: tag -> confirmed (True) or rejected (False)."""
+        photo_id = self._library_photo(path)
+        return self.catalogue.user_tags_of([photo_id]).get(photo_id, {})
+
+    def write_xmp(self, paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+        """Write confirmed tags (dc:subject) and folder hierarchies (lr:hierarchicalSubject)
+        to XMP sidecars beside the photos, merging with what they hold. Photos untouched."""
+        written = []
+        roots = self.folders()
+        for path in paths:
+            full = os.path.abspath(os.fspath(path))
+            tags = [t for t, confirmed in self.user_tags(full).items() if confirmed]
+            root = max((r for r in roots if full.startswith(os.path.join(r, ""))), key=len, default=None)
+            hierarchy = []
+            if root is not None:
+                relative = os.path.relpath(os.path.dirname(full), root)
+                if relative not in (".", ""):
+                    hierarchy.append("|".join(relative.split(os.sep)))
+            written.append(write_keywords(full, tags, hierarchy))
+        return written
+
     # -- learning from the library's own labels ----------------------------------------
     def train_words(self, model_id: str | None = None,
                     only_photos: set[int] | None = None) -> TrainingReport:
@@ -339,6 +380,15 @@ class Library:
         roots = self.folders()
         known = space.words.__contains__
         labels = photo_labels(labelled_pool, roots, known)
+        # The user's own word wins: confirmed tags come first, rejected ones go.
+        user = cat.user_tags_of([pid for pid, _ in labelled_pool])
+        for photo_id, tags in user.items():
+            words = [t for t, ok in tags.items() if ok and known(t)]
+            words += [w for w in labels.get(photo_id, []) if tags.get(w, True) and w not in words]
+            if words:
+                labels[photo_id] = words
+            else:
+                labels.pop(photo_id, None)
         report = TrainingReport(photos=len(labels), words=sorted({w for ws in labels.values() for w in ws}))
         paths = self._learned_paths(embedder, space)
         if len(labels) < MIN_PHOTOS or len(report.words) < MIN_WORDS:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from .errors import CatalogueDamaged, CatalogueTooNew
 from .types import Failure, TagScore
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -73,6 +73,17 @@ CREATE TABLE failures (
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+"""
+
+
+_SCHEMA_V2 = """
+CREATE TABLE user_tags (
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    confirmed INTEGER NOT NULL,
+    changed_at REAL NOT NULL,
+    PRIMARY KEY (photo_id, tag)
 );
 """
 
@@ -154,6 +165,8 @@ class Catalogue:
         # mid-migration leaves the previous version intact.
         if version < 1:  # a new library
             self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA_V1} PRAGMA user_version = 1; COMMIT;")
+        if version < 2:  # tags the user confirmed or rejected (their own words, for XMP)
+            self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA_V2} PRAGMA user_version = 2; COMMIT;")
         # Later versions add `if version < N:` steps here, in order.
 
     def transaction(self) -> _Transaction:
@@ -399,6 +412,28 @@ class Catalogue:
                 (model_id, *chunk),
             ):
                 found.setdefault(photo_id, []).append(TagScore(tag, score, index))
+        return found
+
+    # -- the user's own tags -------------------------------------------------------------
+    def set_user_tag(self, photo_id: int, tag: str, confirmed: bool) -> None:
+        """Confirm (or add) a tag, or reject one; the latest word wins."""
+        self.db.execute(
+            "INSERT INTO user_tags(photo_id, tag, confirmed, changed_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(photo_id, tag) DO UPDATE SET confirmed = excluded.confirmed, "
+            "changed_at = excluded.changed_at",
+            (photo_id, tag, int(confirmed), time.time()),
+        )
+
+    def user_tags_of(self, photo_ids: Sequence[int]) -> dict[int, dict[str, bool]]:
+        """Each photo's user tags: tag -> confirmed (True) or rejected (False)."""
+        found: dict[int, dict[str, bool]] = {}
+        for chunk in _chunks(list(photo_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            for photo_id, tag, confirmed in self.db.execute(
+                f"SELECT photo_id, tag, confirmed FROM user_tags WHERE photo_id IN ({marks}) ORDER BY tag",
+                chunk,
+            ):
+                found.setdefault(photo_id, {})[tag] = bool(confirmed)
         return found
 
     # -- failures ---------------------------------------------------------------------

@@ -52,3 +52,27 @@ def test_too_few_labels_keep_the_learned_projection_off(tiny_models: Path, tmp_p
         assert not report.active and "needs at least 20 photos" in report.off_reason
         with pytest.raises(UnknownWord):
             library.search_text("gerenuk")
+
+
+def test_confirmed_tags_teach_words_and_rejected_ones_unteach(tiny_models: Path, tmp_path: Path) -> None:
+    """Photos in camera folders carry no folder words; the user's confirmed tags label them."""
+    root = tmp_path / "photos"
+    rng = np.random.default_rng(1)
+    groups = {"heron": ("100CANON", (200, 40, 40)), "tram": ("101CANON", (40, 180, 60))}
+    for folder, base in groups.values():
+        for i in range(12):
+            shade = tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base)
+            solid(root / "DCIM" / folder / f"IMG_{i:04d}.jpg", shade)
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        assert not library.train_words().active  # no labels yet: camera folders say nothing
+        for word, (folder, _) in groups.items():
+            library.edit_tags(sorted((root / "DCIM" / folder).glob("*.jpg")), add=[word])
+        report = library.train_words()
+        assert report.active and report.words == ["heron", "tram"]
+        hits = library.search_text("tram", k=12)
+        assert {Path(h.path).parent.name for h in hits} == {"101CANON"}
+        # Rejecting the tag on every photo takes the word away again.
+        library.edit_tags(sorted((root / "DCIM" / "101CANON").glob("*.jpg")), remove=["tram"])
+        after = library.train_words()
+        assert after.words == ["heron"] and "2+ different words" in after.off_reason

@@ -1,0 +1,75 @@
+"""Confirmed tags written to XMP sidecars, read back by an independent reader (exiftool)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import solid
+
+from cbir_desktop.engine.api import open_library
+
+pytestmark = pytest.mark.skipif(shutil.which("exiftool") is None,
+                                reason="needs exiftool (Debian libimage-exiftool-perl; .ci/run installs it)")
+
+EXISTING = """<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="4">
+   <dc:subject><rdf:Bag><rdf:li>Lisbon</rdf:li></rdf:Bag></dc:subject>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""
+
+
+def _exiftool(path: Path) -> dict:  # type: ignore[type-arg]
+    out = subprocess.run(["exiftool", "-j", "-XMP-dc:Subject", "-XMP-lr:HierarchicalSubject", "-XMP-xmp:Rating",
+                          str(path)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)[0]  # type: ignore[no-any-return]
+
+
+def _as_list(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def test_confirmed_tags_round_trip_through_exiftool(tiny_models: Path, tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    heron = solid(root / "Birds" / "Herons" / "IMG_0412.jpg", "blue")
+    other = solid(root / "Trips" / "IMG_0001.jpg", "red")
+    (root / "Trips" / "IMG_0001.xmp").write_text(EXISTING)
+    before = hashlib.sha256(heron.read_bytes()).hexdigest()
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        library.edit_tags([heron], add=["heron", "wading bird"], remove=["blue"])
+        library.edit_tags([other], add=["tram"])
+        assert library.user_tags(heron) == {"blue": False, "heron": True, "wading bird": True}
+        written = library.write_xmp([heron, other])
+    assert [p.name for p in written] == ["IMG_0412.xmp", "IMG_0001.xmp"]
+    tags = _exiftool(written[0])
+    assert sorted(_as_list(tags["Subject"])) == ["heron", "wading bird"]  # the rejected tag is not written
+    assert _as_list(tags["HierarchicalSubject"]) == ["Birds|Herons"]
+    merged = _exiftool(written[1])
+    assert sorted(_as_list(merged["Subject"])) == ["Lisbon", "tram"]  # merged with what was there
+    assert merged["Rating"] == 4
+    assert hashlib.sha256(heron.read_bytes()).hexdigest() == before  # the original is never modified
+    with open_library(tmp_path / "lib") as library:  # writing again adds nothing twice
+        library.write_xmp([heron])
+    assert sorted(_as_list(_exiftool(written[0])["Subject"])) == ["heron", "wading bird"]
+
+
+def test_cli_tags_add_remove_and_write_xmp(tiny_models: Path, tmp_path: Path) -> None:
+    import sys
+
+    photo = solid(tmp_path / "photos" / "Herons" / "a.jpg", "blue")
+    lib = ["--library", str(tmp_path / "lib")]
+    run = [sys.executable, "-m", "cbir_desktop.cli", *lib]
+    subprocess.run([*run, "index", str(tmp_path / "photos")], check=True, capture_output=True)
+    out = subprocess.run([*run, "tags", "--add", "heron", "--write-xmp", str(photo)],
+                         check=True, capture_output=True, text=True).stdout
+    assert "a.xmp" in out
+    assert _as_list(_exiftool(photo.with_suffix(".xmp"))["Subject"]) == ["heron"]
