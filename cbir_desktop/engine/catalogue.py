@@ -424,6 +424,14 @@ class Catalogue:
             (photo_id, tag, int(confirmed), time.time()),
         )
 
+    def add_file_keywords(self, photo_id: int, keywords: Iterable[str]) -> None:
+        """Keywords found in the file or its sidecar count as confirmed tags, but never
+        override a choice the user made in the app (a rejected keyword stays rejected)."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO user_tags(photo_id, tag, confirmed, changed_at) VALUES (?, ?, 1, ?)",
+            [(photo_id, word.strip().lower(), time.time()) for word in keywords if word.strip()],
+        )
+
     def user_tags_of(self, photo_ids: Sequence[int]) -> dict[int, dict[str, bool]]:
         """Each photo's user tags: tag -> confirmed (True) or rejected (False)."""
         found: dict[int, dict[str, bool]] = {}

@@ -49,6 +49,7 @@ class DecodedPhoto:
     height: int
     content_hash: bytes
     size: int
+    keywords: tuple[str, ...] = ()  # embedded XMP dc:subject and IPTC Keywords
 
 
 def is_image_name(name: str) -> bool:
@@ -107,6 +108,7 @@ def decode_photo(
             raise ImageTooLarge(path, width * height, pixel_limit)
         if width <= 0 or height <= 0:
             raise ImageUnreadable(path, "the image has no pixels")
+        keywords = _embedded_keywords(image)
         try:
             rgb = _to_rgb(_draft(image, min_side))
             orientation = image.getexif().get(0x0112, 1)
@@ -118,7 +120,26 @@ def decode_photo(
             raise ImageUnreadable(path, f"decoding failed ({_short(exc)})") from exc
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    return DecodedPhoto(rgb, width, height, digest, len(data))
+    return DecodedPhoto(rgb, width, height, digest, len(data), keywords)
+
+
+def _embedded_keywords(image: Image.Image) -> tuple[str, ...]:
+    """Keywords a photo already carries: XMP dc:subject and IPTC Keywords (2:25)."""
+    from PIL import IptcImagePlugin
+
+    from .xmp import read_keywords
+
+    words = read_keywords(image.info.get("xmp"))
+    try:
+        iptc = IptcImagePlugin.getiptcinfo(image) or {}
+    except Exception:  # noqa: BLE001 - damaged IPTC blocks are common and harmless
+        iptc = {}
+    raw = iptc.get((2, 25), [])
+    for value in raw if isinstance(raw, list) else [raw]:
+        word = value.decode("utf-8", "replace").strip() if isinstance(value, bytes) else str(value)
+        if word and word not in words:
+            words.append(word)
+    return tuple(words)
 
 
 def _draft(image: Image.Image, min_side: int) -> Image.Image:

@@ -28,6 +28,7 @@ from .preprocess import to_model_input
 from .scanner import ScannedFile, ScanProblem, walk
 from .types import Failure, IndexProgress, IndexReport
 from .vector_index import VectorIndex
+from .xmp import sidecar_keywords
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class _Decoded:
     width: int = 0
     height: int = 0
     colour: npt.NDArray[np.float32] | None = None
+    keywords: tuple[str, ...] = ()
     failure: str = ""
 
 
@@ -174,7 +176,8 @@ def run_index(
             photo = decode_photo(item.path, min_side=size, pixel_limit=pixel_limit)
             tensor = to_model_input(photo.image, size, policy)
             colour = colour_signature(photo.image)
-            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height, colour)
+            keywords = photo.keywords + tuple(sidecar_keywords(item.path))
+            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height, colour, keywords)
         except ImageUnreadable as exc:
             return _Decoded(item, None, failure=exc.reason)
         except MemoryError:
@@ -258,6 +261,8 @@ def _store_batch(
                 decoded.height, decoded.colour,
             )
             catalogue.store_vectors(photo_id, embedder.id, PhotoVectors(features, words, tags))
+            if decoded.keywords:
+                catalogue.add_file_keywords(photo_id, decoded.keywords)
             if item.path in plan.new_paths:
                 report.added += 1
             else:

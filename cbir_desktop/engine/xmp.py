@@ -23,6 +23,31 @@ for _prefix, _uri in NS.items():
     ET.register_namespace(_prefix, _uri)
 
 
+def read_keywords(xmp: bytes | str | None) -> list[str]:
+    """dc:subject keywords of an XMP packet (embedded or a sidecar's text); [] if unreadable."""
+    if not xmp:
+        return []
+    try:
+        root = ET.fromstring(xmp)
+    except ET.ParseError:
+        return []
+    words = []
+    for subject in root.iter(_q("dc", "subject")):
+        for li in subject.iter(_q("rdf", "li")):
+            if li.text and li.text.strip() and li.text.strip() not in words:
+                words.append(li.text.strip())
+    return words
+
+
+def sidecar_keywords(photo: str | os.PathLike[str]) -> list[str]:
+    """Keywords in the photo's `.xmp` sidecar, if it has one."""
+    path = sidecar_path(photo)
+    try:
+        return read_keywords(path.read_bytes()) if path.is_file() else []
+    except OSError:
+        return []
+
+
 def sidecar_path(photo: str | os.PathLike[str]) -> Path:
     """`IMG_1.jpg` -> `IMG_1.xmp` (the convention most photo tools follow)."""
     return Path(photo).with_suffix(".xmp")
@@ -66,11 +91,12 @@ def write_keywords(photo: str | os.PathLike[str], keywords: Iterable[str],
         if not values:
             continue
         bag = _bag(description, prefix, name)
-        present = {li.text for li in bag.findall("rdf:li", NS)}
+        # Case-insensitive: "Lisbon" already there is the same keyword as our "lisbon".
+        present = {(li.text or "").lower() for li in bag.findall("rdf:li", NS)}
         for value in values:
-            if value not in present:
+            if value.lower() not in present:
                 ET.SubElement(bag, _q("rdf", "li")).text = value
-                present.add(value)
+                present.add(value.lower())
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".xmp.tmp")
     with os.fdopen(fd, "wb") as handle:
         tree.write(handle, encoding="utf-8", xml_declaration=False)

@@ -73,3 +73,28 @@ def test_cli_tags_add_remove_and_write_xmp(tiny_models: Path, tmp_path: Path) ->
                          check=True, capture_output=True, text=True).stdout
     assert "a.xmp" in out
     assert _as_list(_exiftool(photo.with_suffix(".xmp"))["Subject"]) == ["heron"]
+
+
+def test_keywords_in_photos_and_sidecars_become_confirmed_tags(tiny_models: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    embedded = root / "embedded.jpg"
+    xmp = EXISTING.replace("Lisbon", "Heron").encode()
+    Image.new("RGB", (64, 48), (20, 30, 200)).save(embedded, "JPEG", xmp=xmp)
+    iptc = solid(root / "iptc.jpg", "red")
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-IPTC:Keywords=Lisbon", "-IPTC:Keywords=tram",
+                    str(iptc)], check=True)
+    sidecar = solid(root / "sidecar.jpg", "green")
+    sidecar.with_suffix(".xmp").write_text(EXISTING.replace("Lisbon", "Garden"))
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        assert library.user_tags(embedded) == {"heron": True}
+        assert library.user_tags(iptc) == {"lisbon": True, "tram": True}
+        assert library.user_tags(sidecar) == {"garden": True}
+        # A keyword the user rejected in the app stays rejected when the photo is re-read.
+        library.edit_tags([iptc], remove=["tram"])
+        subprocess.run(["exiftool", "-q", "-overwrite_original", "-IPTC:Keywords+=river", str(iptc)], check=True)
+        library.index()
+        assert library.user_tags(iptc) == {"lisbon": True, "river": True, "tram": False}
