@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,7 @@ from .learned import (
 )
 from .learned import unknown_labels, write_meta, write_onnx
 from .runner import OnnxRunner
+from .labels import root_of
 from .words import WordVectors
 from .xmp import write_keywords
 from .wordspace import WordSpace, glove_space, shipped_space
@@ -189,13 +190,11 @@ class Library:
         latest = cat.max_seq(embedder.id, FEATURES)
         if self._space_checked.get((embedder.id, space.id)) == latest:
             return
-        missing = cat.photos_missing_kind(embedder.id, space.kind)
-        for start in range(0, len(missing), 2048):
-            chunk = missing[start : start + 2048]
+        def project(chunk: list[int]) -> np.ndarray:
             tags = cat.tags_of(chunk, embedder.id)
-            vectors = embedder.project_tags(space, [tags.get(pid, []) for pid in chunk])
-            with cat.transaction():
-                cat.store_kind(embedder.id, space.kind, dict(zip(chunk, vectors)))
+            return embedder.project_tags(space, [tags.get(pid, []) for pid in chunk])
+
+        self._project_and_store(embedder, space.kind, cat.photos_missing_kind(embedder.id, space.kind), project)
         index = self.vector_index(embedder.id, space.kind, space.words.dim)
         if index.is_stale(cat):
             index.rebuild(cat)
@@ -352,7 +351,7 @@ class Library:
         for path in paths:
             full = os.path.abspath(os.fspath(path))
             tags = [t for t, confirmed in self.user_tags(full).items() if confirmed]
-            root = max((r for r in roots if full.startswith(os.path.join(r, ""))), key=len, default=None)
+            root = root_of(full, roots)
             hierarchy = []
             if root is not None:
                 relative = os.path.relpath(os.path.dirname(full), root)
@@ -408,15 +407,10 @@ class Library:
         runner = OnnxRunner(paths[0], 1)
         with cat.transaction():
             cat.delete_kind(embedder.id, kind)
-        all_ids = [pid for pid, _ in photos]
-        learned_vectors: dict[int, np.ndarray] = {}
-        for chunk_start in range(0, len(all_ids), 4096):
-            chunk = all_ids[chunk_start : chunk_start + 4096]
-            out = runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0]
-            vectors = dict(zip(chunk, out))
-            learned_vectors.update(vectors)
-            with cat.transaction():
-                cat.store_kind(embedder.id, kind, vectors)
+        learned_vectors = self._project_and_store(
+            embedder, kind, [pid for pid, _ in photos],
+            lambda chunk: runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0],
+        )
         prototypes = {}
         for word, members in unknown_labels(labelled_pool, roots, known).items():
             centre = np.mean([learned_vectors[m] for m in members if m in learned_vectors], axis=0)
@@ -428,6 +422,19 @@ class Library:
         index.rebuild(cat)
         self._learned_cache.pop((embedder.id, space.id), None)
         return report
+
+    def _project_and_store(
+        self, embedder: Embedder, kind: str, ids: list[int], project: Callable[[list[int]], np.ndarray]
+    ) -> dict[int, np.ndarray]:
+        """Compute a kind of vector for photos in chunks, committing each chunk; returns them."""
+        done: dict[int, np.ndarray] = {}
+        for start in range(0, len(ids), 4096):
+            chunk = ids[start : start + 4096]
+            vectors = dict(zip(chunk, project(chunk)))
+            with self.catalogue.transaction():
+                self.catalogue.store_kind(embedder.id, kind, vectors)
+            done.update(vectors)
+        return done
 
     def _learned_inputs(self, embedder: Embedder, ids: list[int]) -> np.ndarray:
         """The learned projection's input rows: features and stored class probabilities."""
@@ -459,12 +466,11 @@ class Library:
         cat = self.catalogue
         latest = cat.max_seq(embedder.id, FEATURES)
         if learned.checked_seq != latest:  # photos indexed since training get projected
-            missing = cat.photos_missing_kind(embedder.id, learned.kind)
-            for start in range(0, len(missing), 4096):
-                chunk = missing[start : start + 4096]
-                out = learned.runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0]
-                with cat.transaction():
-                    cat.store_kind(embedder.id, learned.kind, dict(zip(chunk, out)))
+            runner = learned.runner
+            self._project_and_store(
+                embedder, learned.kind, cat.photos_missing_kind(embedder.id, learned.kind),
+                lambda chunk: runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0],
+            )
             learned.checked_seq = latest
         return learned
 

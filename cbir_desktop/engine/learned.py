@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .labels import folder_words, name_tokens, name_words
+from .labels import folder_words, name_tokens, name_words, root_of
 from .types import TagScore
 
 RIDGE = 1.0  # regularisation; 0.3-1 measured best on Caltech-101 (bench/learned.py)
@@ -59,7 +59,7 @@ def photo_labels(
     """Folder words of each photo (nearest folder first), for photos under `roots`."""
     labels: dict[int, list[str]] = {}
     for photo_id, path in photos:
-        root = max((r for r in roots if path.startswith(os.path.join(r, ""))), key=len, default=None)
+        root = root_of(path, roots)
         if root is not None:
             words = folder_words(path, root, known)
             if words:
@@ -72,7 +72,7 @@ def unknown_labels(photos: Iterable[tuple[int, str]], roots: list[str],
     """Folder words with no word vector, and the photos they label."""
     found: dict[str, list[int]] = {}
     for photo_id, path in photos:
-        root = max((r for r in roots if path.startswith(os.path.join(r, ""))), key=len, default=None)
+        root = root_of(path, roots)
         if root is None:
             continue
         folder = os.path.basename(os.path.dirname(path))
