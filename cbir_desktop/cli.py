@@ -7,8 +7,8 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from .engine.api import Library, default_library_dir, list_models, open_library
@@ -219,7 +219,8 @@ def cmd_words(args: argparse.Namespace) -> int:
 
 def cmd_tags(args: argparse.Namespace) -> int:
     def print_text(path: str, tags: Sequence[TagScore], error: str | None) -> None:
-        shown = ", ".join(f"{t.tag} ({t.score:.2f})" for t in tags)
+        shown = ", ".join(f"{t.tag} (yours)" if t.source == "yours" else
+                          f"{t.tag} ({t.score:.2f}{', learned' if t.source == 'learned' else ''})" for t in tags)
         print(f"{display_path(path)}: {error or shown}")
 
     with _open(args, create=True) as library:
@@ -231,7 +232,7 @@ def cmd_tags(args: argparse.Namespace) -> int:
             return 0
         return _answer_each(
             args.files, lambda path: library.tags(path, args.k), args.json,
-            os.path.abspath, lambda t: {"tag": t.tag, "score": round(t.score, 6)}, print_text,
+            os.path.abspath, lambda t: {"tag": t.tag, "score": round(t.score, 6), "source": t.source}, print_text,
         )
 
 

@@ -9,50 +9,73 @@ progress and checks a cancel event between batches.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .catalogue import FEATURES, Catalogue
 from .embedder import Embedder
-from .errors import EngineError, FolderNotFound, LibraryNotFound, ModelLoadError, UnknownWord
+from .errors import (
+    EngineError,
+    FolderNotFound,
+    LibraryNotFound,
+    ModelLoadError,
+    UnknownWord,
+)
 from .indexer import plan_index, run_index, vector_kinds
+from .labels import root_of
+from .learned import (
+    MIN_PHOTOS,
+    MIN_WORDS,
+    NormalEquations,
+    TermClassifier,
+    TrainingReport,
+    choose_terms,
+    design_rows,
+    learned_tags,
+    learned_weight,
+    merge_tags,
+    photo_labels,
+    photo_terms,
+    targets,
+    term_key,
+    text_scores,
+    write_meta,
+    write_onnx,
+)
 from .manifest import Manifest, load_manifest
 from .model_import import import_model
+from .runner import OnnxRunner
 from .search import (
     embed_file,
     hits_for,
     require_words,
     search_image_vectors,
     search_vector,
+    shown_tags,
     similar_words,
     text_query_vector,
 )
-from .types import IndexProgress, IndexReport, LibraryStatus, ModelInfo, SearchHit, TagScore, WordHit
-from .vector_index import VectorIndex
-from .learned import (
-    MIN_PHOTOS,
-    MIN_WORDS,
-    TrainingReport,
-    blend,
-    design_rows,
-    fit_ridge,
-    learned_weight,
-    photo_labels,
-    targets,
+from .types import (
+    IndexProgress,
+    IndexReport,
+    LibraryStatus,
+    ModelInfo,
+    SearchHit,
+    TagScore,
+    WordHit,
 )
-from .learned import unknown_labels, write_meta, write_onnx
-from .runner import OnnxRunner
-from .labels import root_of
+from .vector_index import VectorIndex
 from .words import WordVectors
-from .xmp import write_keywords
 from .wordspace import WordSpace, glove_space, shipped_space
+from .xmp import write_keywords
 
 __all__ = ["Library", "open_library", "default_library_dir", "list_models"]
 
@@ -61,13 +84,15 @@ __all__ = ["Library", "open_library", "default_library_dir", "list_models"]
 class _Learned:
     kind: str
     runner: OnnxRunner
-    prototypes: dict[str, np.ndarray]
+    terms: TermClassifier
     label_vectors: np.ndarray
     checked_seq: int = -1
+
 
 CATALOGUE_FILE = "catalogue.sqlite"
 MODELS_FOLDER = "models"  # models the user imported into this library
 MODEL_SETTING = "model"
+TRAIN_CHUNK = 4096  # photos read, solved and projected at a time while learning
 
 
 def default_library_dir() -> Path:
@@ -282,43 +307,51 @@ class Library:
         embedder = self.embedder(model_id)
         query = embed_file(self.catalogue, embedder, os.fspath(path))
         index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-        return search_image_vectors(self.catalogue, index, query, k)
+        return self._tagged(embedder, search_image_vectors(self.catalogue, index, query, k))
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
         """Photos matching a word or phrase: the zero-shot projection, blended with the
-        projection learned from the library's own labels once one is trained."""
+        projection learned from the library's own labels once one is trained; a query
+        that is one of the library's own terms is re-ranked by that term's classifier."""
         embedder = self.embedder(model_id)
         require_words(embedder)
         space = self.word_space()
         learned = self._learned(embedder, space)
+        term = learned.terms.position.get(term_key(text, space.words.__contains__)) if learned else None
         try:
-            query = text_query_vector(space.words, text)
+            query: np.ndarray | None = text_query_vector(space.words, text)
         except UnknownWord:
-            prototype = learned.prototypes.get(text.strip().lower()) if learned else None
-            if prototype is None:
+            if term is None:
                 raise
-            # A word of the user's own (a folder name) with no vector: its photos' centre.
-            index = self.vector_index(embedder.id, learned.kind, space.words.dim)
-            return search_vector(self.catalogue, index, prototype, k)
+            query = None  # a word of the user's own (a folder name) with no vector
         if not space.shipped:
             self._ensure_space_vectors(embedder, space)
         index = self.vector_index(embedder.id, space.kind, space.words.dim)
-        if learned is None:
-            return search_vector(self.catalogue, index, query, k)
-        weight = learned_weight(query, learned.label_vectors)
-        if weight == 0.0:
-            return search_vector(self.catalogue, index, query, k)
+        weight = learned_weight(query, learned.label_vectors) if learned and query is not None else 0.0
+        if query is not None and weight == 0.0 and term is None:
+            return self._tagged(embedder, search_vector(self.catalogue, index, query, k))
+        assert learned is not None
         learned_index = self.vector_index(embedder.id, learned.kind, space.words.dim)
         wanted = max(k * 5, 200)
-        candidates = {pid for pid, _ in index.search(self.catalogue, query, wanted)}
-        candidates |= {pid for pid, _ in learned_index.search(self.catalogue, query, wanted)}
+        centre = learned.terms.prototypes[term] if term is not None else None
+        candidates: set[int] = set()
+        if query is not None:
+            candidates |= {pid for pid, _ in index.search(self.catalogue, query, wanted)}
+            candidates |= {pid for pid, _ in learned_index.search(self.catalogue, query, wanted)}
+        if centre is not None:
+            candidates |= {pid for pid, _ in learned_index.search(self.catalogue, centre, wanted)}
         ids = sorted(candidates)
         zero = self.catalogue.vectors_of(ids, embedder.id, space.kind)
         mine = self.catalogue.vectors_of(ids, embedder.id, learned.kind)
-        scored = [(pid, float(blend(zero[pid] @ query, mine[pid] @ query, weight)))
-                  for pid in ids if pid in zero and pid in mine]
-        scored.sort(key=lambda item: -item[1])
-        return hits_for(self.catalogue, embedder.id, scored[:k])
+        ids = [pid for pid in ids if pid in zero and pid in mine]
+        if not ids:
+            return []
+        term_scores = learned.terms.scores(self._learned_inputs(embedder, ids))[:, term] if term is not None else None
+        scores = text_scores(np.stack([zero[pid] for pid in ids]), np.stack([mine[pid] for pid in ids]),
+                             query, weight, centre, term_scores)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return self._tagged(embedder, hits_for(self.catalogue, embedder.id,
+                                               [(ids[i], float(scores[i])) for i in order]))
 
     # -- the user's own tags -----------------------------------------------------------
     def _library_photo(self, path: str | os.PathLike[str]) -> int:
@@ -363,7 +396,8 @@ class Library:
     # -- learning from the library's own labels ----------------------------------------
     def train_words(self, model_id: str | None = None,
                     only_photos: set[int] | None = None) -> TrainingReport:
-        """Learn a word projection from folder names (blocking: run it in a worker).
+        """Learn a word projection and a classifier of the library's own terms from folder
+        names and the user's tags (blocking: run it in a worker).
 
         `only_photos` restricts the labelled photos used (evaluation on a split).
         """
@@ -372,24 +406,26 @@ class Library:
         space = self.word_space()
         cat = self.catalogue
         photos = cat.indexed_paths(embedder.id)
-        if only_photos is not None:
-            labelled_pool = [(pid, path) for pid, path in photos if pid in only_photos]
-        else:
-            labelled_pool = photos
+        pool = [(pid, path) for pid, path in photos if only_photos is None or pid in only_photos]
         roots = self.folders()
         known = space.words.__contains__
-        labels = photo_labels(labelled_pool, roots, known)
+        labels = photo_labels(pool, roots, known)
+        terms_of = {pid: photo_terms(path, root, known) for pid, path in pool
+                    if (root := root_of(path, roots)) is not None}
         # The user's own word wins: confirmed tags come first, rejected ones go.
-        user = cat.user_tags_of([pid for pid, _ in labelled_pool])
-        for photo_id, tags in user.items():
+        for photo_id, tags in cat.user_tags_of([pid for pid, _ in pool]).items():
             words = [t for t, ok in tags.items() if ok and known(t)]
             words += [w for w in labels.get(photo_id, []) if tags.get(w, True) and w not in words]
             if words:
                 labels[photo_id] = words
             else:
                 labels.pop(photo_id, None)
+            rejected = {term_key(t, known) for t, ok in tags.items() if not ok}
+            mine = [term_key(t, known) for t, ok in tags.items() if ok]
+            terms_of[photo_id] = [t for t in dict.fromkeys(mine + terms_of.get(photo_id, [])) if t not in rejected]
         report = TrainingReport(photos=len(labels), words=sorted({w for ws in labels.values() for w in ws}))
         paths = self._learned_paths(embedder, space)
+        kind = f"learned:{space.id}"
         if len(labels) < MIN_PHOTOS or len(report.words) < MIN_WORDS:
             report.off_reason = (f"needs at least {MIN_PHOTOS} photos in folders named after what they "
                                  f"show, with {MIN_WORDS}+ different words; found {len(labels)} photos "
@@ -397,13 +433,30 @@ class Library:
             for path in paths:
                 path.unlink(missing_ok=True)
             with cat.transaction():
-                cat.delete_kind(embedder.id, f"learned:{space.id}")
+                cat.delete_kind(embedder.id, kind)
             self._learned_cache.pop((embedder.id, space.id), None)
             return report
-        ids, target = targets(labels, space.words.vector)
-        weights = fit_ridge(self._learned_inputs(embedder, ids), target)
-        write_onnx(paths[0], weights)
-        kind = f"learned:{space.id}"
+        terms = choose_terms(terms_of)
+        position = {t: i for i, t in enumerate(terms)}
+        word_ids, word_targets = targets(labels, space.words.vector)
+        word_rows = dict(zip(word_ids, word_targets))
+        rows = sorted(set(word_rows) | {pid for pid, ts in terms_of.items() if any(t in position for t in ts)})
+        equations = NormalEquations(embedder.spec.feature_dim + embedder.spec.logits_dim, space.words.dim,
+                                    len(terms))
+        for chunk_start in range(0, len(rows), TRAIN_CHUNK):
+            chunk = rows[chunk_start : chunk_start + TRAIN_CHUNK]
+            words = np.zeros((len(chunk), space.words.dim), np.float32)
+            has_words = np.zeros(len(chunk), bool)
+            onehot = np.zeros((len(chunk), len(terms)), np.float32)
+            for r, pid in enumerate(chunk):
+                if pid in word_rows:
+                    words[r], has_words[r] = word_rows[pid], True
+                for term in terms_of.get(pid, []):
+                    if term in position:
+                        onehot[r, position[term]] = 1.0
+            equations.add(self._learned_inputs(embedder, chunk), words, has_words, onehot)
+        word_weights, term_weights = equations.solve()
+        write_onnx(paths[0], word_weights)
         runner = OnnxRunner(paths[0], 1)
         with cat.transaction():
             cat.delete_kind(embedder.id, kind)
@@ -411,15 +464,18 @@ class Library:
             embedder, kind, [pid for pid, _ in photos],
             lambda chunk: runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0],
         )
-        prototypes = {}
-        for word, members in unknown_labels(labelled_pool, roots, known).items():
-            centre = np.mean([learned_vectors[m] for m in members if m in learned_vectors], axis=0)
-            prototypes[word] = (centre / max(float(np.linalg.norm(centre)), 1e-12)).tolist()
-        report.prototypes = sorted(prototypes)
+        centres = np.zeros((len(terms), space.words.dim), np.float32)
+        for pid, ts in terms_of.items():
+            for term in ts:
+                if term in position and pid in learned_vectors:
+                    centres[position[term]] += learned_vectors[pid]
+        centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        TermClassifier(terms, term_weights, centres).save(paths[2])
+        report.terms = terms
+        report.prototypes = [t for t in terms if space.words.vector(t) is None]
         report.seconds = time.perf_counter() - start
-        write_meta(paths[1], report, prototypes)
-        index = self.vector_index(embedder.id, kind, space.words.dim)
-        index.rebuild(cat)
+        write_meta(paths[1], report)
+        self.vector_index(embedder.id, kind, space.words.dim).rebuild(cat)
         self._learned_cache.pop((embedder.id, space.id), None)
         return report
 
@@ -428,8 +484,8 @@ class Library:
     ) -> dict[int, np.ndarray]:
         """Compute a kind of vector for photos in chunks, committing each chunk; returns them."""
         done: dict[int, np.ndarray] = {}
-        for start in range(0, len(ids), 4096):
-            chunk = ids[start : start + 4096]
+        for start in range(0, len(ids), TRAIN_CHUNK):
+            chunk = ids[start : start + TRAIN_CHUNK]
             vectors = dict(zip(chunk, project(chunk)))
             with self.catalogue.transaction():
                 self.catalogue.store_kind(embedder.id, kind, vectors)
@@ -439,29 +495,28 @@ class Library:
     def _learned_inputs(self, embedder: Embedder, ids: list[int]) -> np.ndarray:
         """The learned projection's input rows: features and stored class probabilities."""
         feats = self.catalogue.vectors_of(ids, embedder.id, FEATURES)
-        tags = self.catalogue.tags_of(ids, embedder.id)
-        return design_rows(np.stack([feats[i] for i in ids]), [tags.get(i, []) for i in ids],
-                           embedder.spec.logits_dim)
+        probs = self.catalogue.class_probs_of(ids, embedder.id, embedder.spec.logits_dim)
+        return design_rows(np.stack([feats[i] for i in ids]), probs)
 
-    def _learned_paths(self, embedder: Embedder, space: WordSpace) -> tuple[Path, Path]:
+    def _learned_paths(self, embedder: Embedder, space: WordSpace) -> tuple[Path, Path, Path]:
+        """The projection (ONNX), its metadata (JSON) and the term classifier (npz)."""
         stem = f"{embedder.id}@{space.id}"
         folder = self.root / "learned"
-        return folder / f"{stem}.onnx", folder / f"{stem}.json"
+        return folder / f"{stem}.onnx", folder / f"{stem}.json", folder / f"{stem}.terms.npz"
 
     def _learned(self, embedder: Embedder, space: WordSpace) -> _Learned | None:
         """The trained projection of this model and word space, with new photos projected."""
         key = (embedder.id, space.id)
-        model_path, meta_path = self._learned_paths(embedder, space)
-        if not model_path.is_file() or not meta_path.is_file():
+        model_path, meta_path, terms_path = self._learned_paths(embedder, space)
+        if not model_path.is_file() or not meta_path.is_file() or not terms_path.is_file():
             return None
         learned = self._learned_cache.get(key)
         if learned is None:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            protos = {w: np.asarray(v, np.float32) for w, v in meta.get("prototypes", {}).items()}
             label_vectors = [space.words.vector(w) for w in meta.get("words", [])]
             matrix = np.stack([v for v in label_vectors if v is not None]) if label_vectors else np.zeros((0, 1))
-            learned = _Learned(f"learned:{space.id}", OnnxRunner(model_path, 1), protos,
-                               matrix.astype(np.float32))
+            learned = _Learned(f"learned:{space.id}", OnnxRunner(model_path, 1),
+                               TermClassifier.load(terms_path), matrix.astype(np.float32))
             self._learned_cache[key] = learned
         cat = self.catalogue
         latest = cat.max_seq(embedder.id, FEATURES)
@@ -474,6 +529,24 @@ class Library:
             learned.checked_seq = latest
         return learned
 
+    def _photo_tags(self, embedder: Embedder, ids: list[int]) -> dict[int, list[TagScore]]:
+        """Each photo's tags: the user's, the model's classes and the learned terms, merged."""
+        model = self.catalogue.tags_of(ids, embedder.id)
+        user = self.catalogue.user_tags_of(ids)
+        learned: dict[int, list[TagScore]] = {}
+        trained = embedder.spec.projection is not None and any(
+            (self.root / "learned").glob(f"{embedder.id}@*.terms.npz"))  # no word space loaded for nothing
+        found = self._learned(embedder, self.word_space()) if trained else None
+        if found is not None and found.terms.terms and ids:
+            scores = found.terms.scores(self._learned_inputs(embedder, ids))
+            learned = {pid: learned_tags(found.terms, row) for pid, row in zip(ids, scores)}
+        return {pid: merge_tags(model.get(pid, []), learned.get(pid, []), user.get(pid, {})) for pid in ids}
+
+    def _tagged(self, embedder: Embedder, hits: list[SearchHit]) -> list[SearchHit]:
+        """Hits with their merged tags (the ones shown under each result)."""
+        tags = self._photo_tags(embedder, [hit.photo_id for hit in hits])
+        return [dataclasses.replace(hit, tags=shown_tags(tags.get(hit.photo_id, []))) for hit in hits]
+
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)
 
@@ -481,18 +554,17 @@ class Library:
         return self.words().completions(prefix, k)
 
     def tags(self, path: str | os.PathLike[str], k: int = 5, model_id: str | None = None) -> list[TagScore]:
-        """Auto-tags of an image file: stored ones for a library photo, else computed."""
+        """Tags of an image file: for a library photo the user's own, the model's classes
+        and the library's learned terms, merged; for another file the model's classes."""
         embedder = self.embedder(model_id)
-        computed = embed_file(self.catalogue, embedder, os.fspath(path)).tags
-        if computed is not None:
-            return computed[:k]
-        row = self.catalogue.photo_by_path(os.path.abspath(os.fspath(path)))
-        assert row is not None
-        stored = self.catalogue.tags_of([row.id], embedder.id).get(row.id, [])
-        return stored[:k]
+        query = embed_file(self.catalogue, embedder, os.fspath(path))
+        if query.photo_id is None:
+            return (query.tags or [])[:k]
+        return self._photo_tags(embedder, [query.photo_id])[query.photo_id][:k]
 
     def photo_hits(self, ids_scores: Sequence[tuple[int, float]], model_id: str | None = None) -> list[SearchHit]:
-        return hits_for(self.catalogue, model_id or self.model_id, ids_scores)
+        embedder = self.embedder(model_id)
+        return self._tagged(embedder, hits_for(self.catalogue, embedder.id, ids_scores))
 
     # -- status -------------------------------------------------------------------
     def status(self) -> LibraryStatus:

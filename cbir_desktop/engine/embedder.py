@@ -21,7 +21,13 @@ GPU_BATCH = 64
 from .manifest import ModelSpec, verify_sha256
 from .runner import OnnxRunner
 from .types import TagScore
-from .wordspace import CLASS_VECTORS, WordSpace, class_vectors, logits_from_tags, read_label_entries
+from .wordspace import (
+    CLASS_VECTORS,
+    WordSpace,
+    class_vectors,
+    logits_from_tags,
+    read_label_entries,
+)
 
 
 @dataclass(frozen=True)

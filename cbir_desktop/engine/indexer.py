@@ -21,7 +21,13 @@ import numpy as np
 import numpy.typing as npt
 
 from .catalogue import FEATURES, WORDS, Catalogue, PhotoRow, PhotoVectors
-from .decode import DEFAULT_PIXEL_LIMIT, colour_signature, content_hash, decode_photo, read_file_bytes
+from .decode import (
+    DEFAULT_PIXEL_LIMIT,
+    colour_signature,
+    content_hash,
+    decode_photo,
+    read_file_bytes,
+)
 from .embedder import Embedder
 from .errors import EngineError, ImageUnreadable
 from .preprocess import to_model_input

@@ -110,10 +110,15 @@ def hits_for(
         row = rows.get(photo_id)
         if row is None:
             continue
-        shown = tuple(t.tag for t in tags.get(photo_id, [])[:RESULT_TAGS] if t.score >= RESULT_TAG_MIN_SCORE)
+        shown = shown_tags(tags.get(photo_id, []))
         hits.append(SearchHit(row.path, round(float(score), 6), shown, row.id, row.size,
                               row.mtime_ns / 1e9, row.width, row.height))
     return hits
+
+
+def shown_tags(tags: Sequence[TagScore]) -> tuple[str, ...]:
+    """The tags drawn under a result: the user's, then the best suggestions."""
+    return tuple(t.tag for t in tags if t.source == "yours" or t.score >= RESULT_TAG_MIN_SCORE)[:RESULT_TAGS]
 
 
 def search_vector(

@@ -12,11 +12,14 @@ Embedding = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class TagScore:
-    """One auto-tag: a readable word and the model's confidence in [0, 1]."""
+    """One tag: a readable word and the confidence in [0, 1] of whatever suggested it."""
 
     tag: str
     score: float
     index: int = -1  # the classifier's class index, when the tag comes from one
+    # "model": the image model's classifier; "learned": the library's own words, learned
+    # from folder names and tags; "yours": confirmed or added by the user.
+    source: str = "model"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
@@ -56,6 +57,7 @@ from ..engine.types import IndexProgress, IndexReport, SearchHit
 from . import ops
 from .dialogs import PreviewDialog, SettingsDialog, show_error
 from .results_model import HitRole, ResultsModel
+from .tag_panel import TagPanel
 from .thumbnail_delegate import ThumbnailDelegate
 from .watcher import FolderWatcher
 
@@ -63,6 +65,8 @@ log = logging.getLogger(__name__)
 
 RESCAN_EVERY_MS = 10 * 60 * 1000  # watchers miss events on big trees: rescan now and then
 DEBOUNCE_MS = 1500  # gather a burst of file events into one rescan
+TRAIN_DEBOUNCE_MS = 1000  # relearn text search this long after the last tag edit
+PANEL_TAGS = 12  # tags listed in the Tags panel
 PREVIEW_SIDE = 1600  # the preview decodes at most this size (fast even for 50-MP photos)
 
 
@@ -72,6 +76,8 @@ class MainWindow(QMainWindow):
     search_finished = Signal(object)  # list[SearchHit], for tests and status
     index_progressed = Signal(object)  # IndexProgress
     index_finished = Signal(object)  # IndexReport
+    tags_changed = Signal(list)  # paths whose tags the user edited (saved by then)
+    training_finished = Signal(object)  # TrainingReport: later text searches use it
 
     def __init__(self, library: Library, settings: QSettings, thumbnail_cache: Path) -> None:
         super().__init__()
@@ -85,6 +91,9 @@ class MainWindow(QMainWindow):
         self._thumb_worker: Any = None
         self._searched_text = ""
         self._pending_model: str | None = None  # switching: indexed in the background first
+        self._training = False
+        self._train_again = False
+        self._tags_request = 0
         self.setWindowTitle("cbir-desktop")
         self.setAcceptDrops(True)
         self.resize(1100, 720)
@@ -101,6 +110,9 @@ class MainWindow(QMainWindow):
         self._rescan_timer.start()
         self._completion_timer = QTimer(self, singleShot=True, interval=250)
         self._completion_timer.timeout.connect(self._update_completions)
+        # Tag edits come in bursts: relearn once they pause.
+        self._train_timer = QTimer(self, singleShot=True, interval=TRAIN_DEBOUNCE_MS)
+        self._train_timer.timeout.connect(self.retrain)
         self.refresh_folders()
         # Word vectors load in the background so the first typed word is answered fast.
         ops.run_in_background(self.library.words, on_error=self._on_error)
@@ -149,6 +161,7 @@ class MainWindow(QMainWindow):
         self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.view.setDragEnabled(True)
         self.view.setModel(self.results)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.delegate = ThumbnailDelegate(self.view, int(self.settings.value("thumbnail_size", 160)))
         self.view.setItemDelegate(self.delegate)
         self.view.doubleClicked.connect(self._on_view_double_clicked)
@@ -180,6 +193,16 @@ class MainWindow(QMainWindow):
         panel_layout.addWidget(self.skipped)
         dock.setWidget(panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+        tags_dock = QDockWidget("Tags", self)
+        tags_dock.setObjectName("tags")
+        self.tag_panel = TagPanel()
+        self.tag_panel.confirm_requested.connect(self.confirm_tags)
+        self.tag_panel.reject_requested.connect(self.reject_tags)
+        self.tag_panel.add_requested.connect(lambda tag: self.confirm_tags([tag]))
+        self.tag_panel.write_xmp_requested.connect(self.write_xmp)
+        tags_dock.setWidget(self.tag_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, tags_dock)
 
         bar = self.statusBar()
         self.status_label = QLabel("")
@@ -337,13 +360,35 @@ class MainWindow(QMainWindow):
         if changed:
             self._drop_missing_results()
             if not report.cancelled:  # folder names may have changed: relearn text search
-                ops.run_in_background(self.library.train_words, on_result=self._on_training_done,
-                                      on_error=lambda exc: log.warning("training failed: %s", exc))
+                self.retrain()
         self.index_finished.emit(report)
 
+    def retrain(self) -> None:
+        """Relearn text search from folder names and tags in a worker (one at a time)."""
+        if self._training:
+            self._train_again = True
+            return
+        self._training = True
+        ops.run_in_background(self.library.train_words, on_result=self._on_training_done,
+                              on_error=self._on_training_error)
+
     def _on_training_done(self, report: Any) -> None:
+        self._training = False
         if report.active:
-            log.info("learned %d words from folder names", len(report.words))
+            log.info("learned %d words from %d labelled photos in %.1f s",
+                     len(report.words), report.photos, report.seconds)
+        else:
+            log.info("learned text search is off: %s", report.off_reason)
+        if self._train_again:
+            self._train_again = False
+            self.retrain()
+        else:
+            self.training_finished.emit(report)
+
+    def _on_training_error(self, exc: BaseException) -> None:
+        self._training = False
+        log.warning("training failed: %s", exc)
+        self.status_label.setText(f"Could not relearn text search: {exc}")
 
     def _on_index_error(self, exc: BaseException) -> None:
         self.status_label.setText("Indexing stopped.")
@@ -539,7 +584,79 @@ class MainWindow(QMainWindow):
         menu.addAction("Preview", self.preview)
         for tag in hit.tags:
             menu.addAction(f"Search “{tag}”", lambda tag=tag: self.search_text(tag))
+        menu.addSeparator()
+        for tag in hit.tags:
+            menu.addAction(f"Confirm tag “{tag}”", lambda tag=tag: self.confirm_tags([tag]))
+        for tag in hit.tags:
+            menu.addAction(f"Reject tag “{tag}”", lambda tag=tag: self.reject_tags([tag]))
+        menu.addAction("Add tag…", self._ask_tag)
+        menu.addAction("Write tags to XMP sidecars", self.write_xmp)
         menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    # -- tags ---------------------------------------------------------------------------
+    def selected_paths(self) -> list[str]:
+        rows = sorted(index.row() for index in self.view.selectionModel().selectedIndexes())
+        return [self.results.hit(row).path for row in rows]
+
+    def _on_selection_changed(self, *_args: Any) -> None:
+        paths = self.selected_paths()
+        self.tag_panel.set_photos(paths)
+        self.refresh_tag_panel()
+
+    def refresh_tag_panel(self) -> None:
+        """Load the first selected photo's tags in a worker; a newer request wins."""
+        paths = self.tag_panel.paths
+        if not paths:
+            return
+        self._tags_request += 1
+        request = self._tags_request
+        ops.run_in_background(self.library.tags, paths[0], PANEL_TAGS,
+                              on_result=lambda tags: self._on_panel_tags(request, tags),
+                              on_error=self._on_error)
+
+    def _on_panel_tags(self, request: int, tags: list[Any]) -> None:
+        if request == self._tags_request:
+            self.tag_panel.set_tags(tags)
+
+    def confirm_tags(self, tags: list[str]) -> None:
+        """Confirm (or add) `tags` on the selected photos; text search relearns after."""
+        self._edit_tags(add=tags, remove=[])
+
+    def reject_tags(self, tags: list[str]) -> None:
+        self._edit_tags(add=[], remove=tags)
+
+    def _ask_tag(self) -> None:
+        text, ok = QInputDialog.getText(self, "Add tag", "Tag for the selected photos:")
+        if ok and text.strip():
+            self.confirm_tags([text.strip()])
+
+    def _edit_tags(self, add: list[str], remove: list[str]) -> None:
+        paths = self.selected_paths()
+        if not paths:
+            return
+        ops.run_in_background(self.library.edit_tags, paths, add, remove,
+                              on_result=lambda _none: self._on_tags_edited(paths),
+                              on_error=self._on_error)
+
+    def _on_tags_edited(self, paths: list[str]) -> None:
+        self.status_label.setText(f"Tags saved for {len(paths)} photo{'s' if len(paths) != 1 else ''}; "
+                                  "text search relearns in the background.")
+        self.refresh_tag_panel()
+        shown = [(hit.photo_id, hit.score) for hit in self.results.hits()]
+        ops.run_in_background(self.library.photo_hits, shown, on_result=self.results.update_tags,
+                              on_error=self._on_error)
+        self._train_timer.start()
+        self.tags_changed.emit(paths)
+
+    def write_xmp(self) -> None:
+        """Confirmed tags of the selected photos to .xmp sidecars (photos never modified)."""
+        paths = self.selected_paths()
+        if paths:
+            ops.run_in_background(self.library.write_xmp, paths, on_result=self._on_xmp_written,
+                                  on_error=self._on_error)
+
+    def _on_xmp_written(self, sidecars: list[Any]) -> None:
+        self.status_label.setText(f"Wrote {len(sidecars)} XMP sidecar{'s' if len(sidecars) != 1 else ''}.")
 
     def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802
         if (obj is self.view.viewport() and event.type() == event.Type.MouseButtonRelease

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+)
 from PySide6.QtGui import QPixmap
 
 from ..engine.types import SearchHit
@@ -63,6 +71,15 @@ class ResultsModel(QAbstractListModel):
         self.beginResetModel()
         self._hits = list(hits)
         self.endResetModel()
+
+    def update_tags(self, fresh: list[SearchHit]) -> None:
+        """Show new tags (after the user edited some) without moving any result."""
+        tags = {hit.photo_id: hit.tags for hit in fresh}
+        for row, hit in enumerate(self._hits):
+            if hit.photo_id in tags and tags[hit.photo_id] != hit.tags:
+                self._hits[row] = dataclasses.replace(hit, tags=tags[hit.photo_id])
+                index = self.index(row)
+                self.dataChanged.emit(index, index)
 
     def hits(self) -> list[SearchHit]:
         return list(self._hits)

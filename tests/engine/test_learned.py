@@ -10,6 +10,7 @@ from helpers import solid
 
 from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.errors import UnknownWord
+from cbir_desktop.engine.learned import NormalEquations
 
 # Subjects the tiny colour model cannot name (its classes are red/green/blue/grey),
 # each photographed in its own shade, filed in a folder named after it.
@@ -76,3 +77,50 @@ def test_confirmed_tags_teach_words_and_rejected_ones_unteach(tiny_models: Path,
         library.edit_tags(sorted((root / "DCIM" / "101CANON").glob("*.jpg")), remove=["tram"])
         after = library.train_words()
         assert after.words == ["heron"] and "2+ different words" in after.off_reason
+
+
+def test_whole_folder_names_are_terms_kept_apart_and_suggested_as_tags(tiny_models: Path, tmp_path: Path) -> None:
+    """"heron" and "heron head" share a word; as the library's own terms they stay apart,
+    and the learned terms show up as the photos' suggested tags."""
+    root = tmp_path / "photos"
+    rng = np.random.default_rng(2)
+    folders = {"Herons": (200, 40, 40), "Heron Heads": (40, 180, 60), "2019-06 Lisbon": (40, 60, 200)}
+    for folder, base in folders.items():
+        for i in range(9):
+            shade = tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base)
+            solid(root / folder / f"IMG_{i:04d}.jpg", shade)
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        report = library.train_words()
+        assert report.terms == ["heron", "heron head", "lisbon"]
+        for query, folder in (("heron", "Herons"), ("Heron heads", "Heron Heads"), ("lisbon", "2019-06 Lisbon")):
+            assert {Path(h.path).parent.name for h in library.search_text(query, k=9)} == {folder}, query
+        photo = root / "Herons" / "IMG_0000.jpg"
+        suggested = {t.tag: t for t in library.tags(photo, k=5)}
+        assert suggested["heron"].source == "learned" and suggested["heron"].score > 0.5
+        assert "heron head" not in suggested and "lisbon" not in suggested
+        assert "heron" in library.search_text("heron", k=1)[0].tags  # shown under the result
+        library.edit_tags([photo], add=["grey heron"], remove=["heron"])
+        tags = library.tags(photo, k=5)
+        assert tags[0].tag == "grey heron" and tags[0].source == "yours" and tags[0].score == 1.0
+        assert "heron" not in [t.tag for t in tags]  # rejected: never suggested again
+
+
+def test_normal_equations_in_chunks_match_one_ridge_solve() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    words = rng.normal(size=(300, 4)).astype(np.float32)
+    has_words = rng.random(300) > 0.2
+    terms = (rng.random((300, 3)) > 0.5).astype(np.float32)
+    equations = NormalEquations(6, 4, 3)
+    for start in range(0, 300, 64):
+        part = slice(start, start + 64)
+        equations.add(x[part], words[part], has_words[part], terms[part])
+    word_weights, term_weights = equations.solve(ridge=0.5)
+    x1 = np.hstack([x, np.ones((300, 1), np.float32)]).astype(np.float64)
+
+    def ridge(rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(rows.T @ rows + 0.5 * np.eye(7), rows.T @ y)
+
+    np.testing.assert_allclose(word_weights, ridge(x1[has_words], words[has_words]), atol=1e-4)
+    np.testing.assert_allclose(term_weights, ridge(x1, terms), atol=1e-4)
