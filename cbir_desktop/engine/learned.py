@@ -264,8 +264,8 @@ def text_scores(zero_shot: npt.NDArray[np.float32], learned: npt.NDArray[np.floa
     else:
         assert centre is not None
         scores = learned @ centre
-    if term_scores is not None:
-        scores = scores + TERM_WEIGHT * term_scores
+    if term_scores is not None:  # scaled back so a perfect match still scores about 1
+        scores = (scores + TERM_WEIGHT * term_scores) / (1.0 + TERM_WEIGHT)
     return scores.astype(np.float32)
 
 

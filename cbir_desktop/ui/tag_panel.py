@@ -20,6 +20,7 @@ from ..engine.types import TagScore
 
 TagRole = Qt.ItemDataRole.UserRole + 10
 SOURCE_NAMES = {"yours": "yours", "learned": "your words", "model": "model"}
+MIN_SHOWN_SCORE = 0.02  # suggestions below this are noise, not worth a line
 
 
 class TagPanel(QWidget):
@@ -78,6 +79,8 @@ class TagPanel(QWidget):
     def set_tags(self, tags: list[TagScore]) -> None:
         self.tag_list.clear()
         for tag in tags:
+            if tag.source != "yours" and tag.score < MIN_SHOWN_SCORE:
+                continue
             mark = "✓ " if tag.source == "yours" else ""
             score = "" if tag.source == "yours" else f"  {tag.score:.2f}"
             item = QListWidgetItem(f"{mark}{tag.tag}{score}  ({SOURCE_NAMES.get(tag.source, tag.source)})")

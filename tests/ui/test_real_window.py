@@ -47,6 +47,10 @@ def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-unty
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _dark_pixels(image: Image.Image) -> int:
+    return sum(1 for r, g, b in image.getdata() if r + g + b < 200)
+
+
 def test_typing_a_query_in_a_real_window_shows_results(tmp_path: Path) -> None:
     photos = tmp_path / "photos"
     for name in ("strawberry", "sunflower", "dalmatian", "airplanes"):
@@ -56,6 +60,7 @@ def test_typing_a_query_in_a_real_window_shows_results(tmp_path: Path) -> None:
     library = tmp_path / "library"
     with open_library(library) as lib:
         assert lib.index([photos]).added == 24
+        assert lib.train_words().active  # folder names teach text search and suggest tags
 
     display = _free_display()
     xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
@@ -89,6 +94,15 @@ def test_typing_a_query_in_a_real_window_shows_results(tmp_path: Path) -> None:
         # The results grid shows colourful thumbnails, not an empty grey window.
         colours = image.resize((128, 80)).getcolors(128 * 80)
         assert colours is not None and len(colours) > 500
+        tag_list = (940, 70, 1185, 400)  # the Tags panel's list: empty until a photo is selected
+        assert _dark_pixels(image.crop(tag_list)) == 0
+        subprocess.run(["xdotool", "mousemove", "--window", window, "375", "570", "click", "1"],
+                       env=env, check=True, timeout=10)
+        time.sleep(1.5)
+        shot = SCREENSHOTS / "window-tags.png"
+        subprocess.run([sys.executable, "-c", GRAB, str(shot)], env=env, check=True, timeout=30)
+        print(f"screenshot with a photo's tags: {shot}")
+        assert _dark_pixels(Image.open(shot).convert("RGB").crop(tag_list)) > 50  # its tags are listed
     finally:
         if app is not None:
             app.terminate()
