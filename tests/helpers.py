@@ -131,6 +131,14 @@ def solid(path: Path, colour: str | tuple[int, int, int], size: tuple[int, int] 
     return path
 
 
+def shaded_folder(folder: Path, base: tuple[int, int, int], count: int, seed: int) -> list[Path]:
+    """`count` photos in shades around `base` (one subject, photographed a few times)."""
+    rng = np.random.default_rng(seed)
+    return [solid(folder / f"IMG_{i:04d}.jpg",
+                  tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base))  # type: ignore[arg-type]
+            for i in range(count)]
+
+
 def png_header(width: int, height: int) -> bytes:
     """A PNG declaring width x height pixels with almost no data (a decompression bomb)."""
 

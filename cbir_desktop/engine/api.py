@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalogue import FEATURES, Catalogue
+from .catalogue import FEATURES, WORDS, Catalogue
 from .embedder import Embedder
 from .errors import (
     EngineError,
@@ -43,7 +43,6 @@ from .learned import (
     learned_weight,
     merge_tags,
     photo_labels,
-    photo_terms,
     targets,
     term_key,
     text_scores,
@@ -409,9 +408,7 @@ class Library:
         pool = [(pid, path) for pid, path in photos if only_photos is None or pid in only_photos]
         roots = self.folders()
         known = space.words.__contains__
-        labels = photo_labels(pool, roots, known)
-        terms_of = {pid: photo_terms(path, root, known) for pid, path in pool
-                    if (root := root_of(path, roots)) is not None}
+        labels, terms_of = photo_labels(pool, roots, known)
         # The user's own word wins: confirmed tags come first, rejected ones go.
         for photo_id, tags in cat.user_tags_of([pid for pid, _ in pool]).items():
             words = [t for t, ok in tags.items() if ok and known(t)]
@@ -441,8 +438,7 @@ class Library:
         word_ids, word_targets = targets(labels, space.words.vector)
         word_rows = dict(zip(word_ids, word_targets))
         rows = sorted(set(word_rows) | {pid for pid, ts in terms_of.items() if any(t in position for t in ts)})
-        equations = NormalEquations(embedder.spec.feature_dim + embedder.spec.logits_dim, space.words.dim,
-                                    len(terms))
+        equations = NormalEquations(space.words.dim, len(terms))
         for chunk_start in range(0, len(rows), TRAIN_CHUNK):
             chunk = rows[chunk_start : chunk_start + TRAIN_CHUNK]
             words = np.zeros((len(chunk), space.words.dim), np.float32)
@@ -493,10 +489,10 @@ class Library:
         return done
 
     def _learned_inputs(self, embedder: Embedder, ids: list[int]) -> np.ndarray:
-        """The learned projection's input rows: features and stored class probabilities."""
+        """The learned models' input rows: image features and the shipped zero-shot word vector."""
         feats = self.catalogue.vectors_of(ids, embedder.id, FEATURES)
-        probs = self.catalogue.class_probs_of(ids, embedder.id, embedder.spec.logits_dim)
-        return design_rows(np.stack([feats[i] for i in ids]), probs)
+        zero_shot = self.catalogue.vectors_of(ids, embedder.id, WORDS)
+        return design_rows(np.stack([feats[i] for i in ids]), np.stack([zero_shot[i] for i in ids]))
 
     def _learned_paths(self, embedder: Embedder, space: WordSpace) -> tuple[Path, Path, Path]:
         """The projection (ONNX), its metadata (JSON) and the term classifier (npz)."""

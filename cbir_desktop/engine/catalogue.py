@@ -414,24 +414,6 @@ class Catalogue:
                 found.setdefault(photo_id, []).append(TagScore(tag, score, index))
         return found
 
-    def class_probs_of(self, photo_ids: Sequence[int], model_id: str, classes: int) -> npt.NDArray[np.float32]:
-        """photos x classes matrix of stored class scores (zero where not stored); the
-        fast path of `tags_of` for the learned models' inputs."""
-        probs = np.zeros((len(photo_ids), classes), np.float32)
-        row_of = {photo_id: row for row, photo_id in enumerate(photo_ids)}
-        for chunk in _chunks(list(photo_ids), 900):
-            marks = ",".join("?" * len(chunk))
-            found = self.db.execute(
-                f"SELECT photo_id, class_index, score FROM tags WHERE model_id = ? "
-                f"AND photo_id IN ({marks}) AND class_index >= 0 AND class_index < ?",
-                (model_id, *chunk, classes),
-            ).fetchall()
-            if found:
-                table = np.array(found, np.float64)
-                rows = np.array([row_of[int(pid)] for pid in table[:, 0]])
-                probs[rows, table[:, 1].astype(int)] = table[:, 2]
-        return probs
-
     # -- the user's own tags -------------------------------------------------------------
     def set_user_tag(self, photo_id: int, tag: str, confirmed: bool) -> None:
         """Confirm (or add) a tag, or reject one; the latest word wins."""

@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self._pending_model: str | None = None  # switching: indexed in the background first
         self._training = False
         self._train_again = False
+        self._tags_edited_since_training = False
         self._tags_request = 0
         self.setWindowTitle("cbir-desktop")
         self.setAcceptDrops(True)
@@ -374,16 +375,20 @@ class MainWindow(QMainWindow):
 
     def _on_training_done(self, report: Any) -> None:
         self._training = False
-        if report.active:
-            log.info("learned %d words from %d labelled photos in %.1f s",
-                     len(report.words), report.photos, report.seconds)
-        else:
-            log.info("learned text search is off: %s", report.off_reason)
-        if self._train_again:
+        if self._train_again:  # labels changed while it trained: learn them too
             self._train_again = False
             self.retrain()
+            return
+        if report.active:
+            log.info("learned %d words and %d terms from %d labelled photos in %.1f s",
+                     len(report.words), len(report.terms), report.photos, report.seconds)
         else:
-            self.training_finished.emit(report)
+            log.info("learned text search is off: %s", report.off_reason)
+            if self._tags_edited_since_training:  # the user is teaching it: say what it still needs
+                self.status_label.setText(f"Text search learns your tags once it has enough: it "
+                                          f"{report.off_reason}.")
+        self._tags_edited_since_training = False
+        self.training_finished.emit(report)
 
     def _on_training_error(self, exc: BaseException) -> None:
         self._training = False
@@ -645,6 +650,7 @@ class MainWindow(QMainWindow):
         shown = [(hit.photo_id, hit.score) for hit in self.results.hits()]
         ops.run_in_background(self.library.photo_hits, shown, on_result=self.results.update_tags,
                               on_error=self._on_error)
+        self._tags_edited_since_training = True
         self._train_timer.start()
         self.tags_changed.emit(paths)
 

@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbir_desktop.engine.catalogue import FEATURES, SCHEMA_VERSION, Catalogue, PhotoVectors
+from cbir_desktop.engine.catalogue import (
+    FEATURES,
+    SCHEMA_VERSION,
+    Catalogue,
+    PhotoVectors,
+)
 from cbir_desktop.engine.errors import CatalogueTooNew
 from cbir_desktop.engine.types import TagScore
 

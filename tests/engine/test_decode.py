@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from helpers import png_header
+from PIL import Image
 
 from cbir_desktop.engine.decode import decode_photo
 from cbir_desktop.engine.errors import ImageTooLarge, ImageUnreadable

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import solid
+from helpers import shaded_folder, solid
 
 from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.errors import UnknownWord
@@ -18,11 +18,8 @@ SUBJECTS = {"Herons": (200, 40, 40), "Lisbon": (40, 180, 60), "Gerenuk": (40, 60
 
 
 def _library_with_subject_folders(root: Path) -> None:
-    rng = np.random.default_rng(0)
-    for folder, base in SUBJECTS.items():
-        for i in range(9):
-            shade = tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base)
-            solid(root / "Trips" / folder / f"IMG_{i:04d}.jpg", shade)
+    for seed, (folder, base) in enumerate(SUBJECTS.items()):
+        shaded_folder(root / "Trips" / folder, base, 9, seed)
 
 
 def test_training_makes_folder_words_find_their_photos(tiny_models: Path, tmp_path: Path) -> None:
@@ -58,12 +55,9 @@ def test_too_few_labels_keep_the_learned_projection_off(tiny_models: Path, tmp_p
 def test_confirmed_tags_teach_words_and_rejected_ones_unteach(tiny_models: Path, tmp_path: Path) -> None:
     """Photos in camera folders carry no folder words; the user's confirmed tags label them."""
     root = tmp_path / "photos"
-    rng = np.random.default_rng(1)
     groups = {"heron": ("100CANON", (200, 40, 40)), "tram": ("101CANON", (40, 180, 60))}
-    for folder, base in groups.values():
-        for i in range(12):
-            shade = tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base)
-            solid(root / "DCIM" / folder / f"IMG_{i:04d}.jpg", shade)
+    for seed, (folder, base) in enumerate(groups.values()):
+        shaded_folder(root / "DCIM" / folder, base, 12, seed)
     with open_library(tmp_path / "lib") as library:
         library.index([root])
         assert not library.train_words().active  # no labels yet: camera folders say nothing
@@ -83,12 +77,9 @@ def test_whole_folder_names_are_terms_kept_apart_and_suggested_as_tags(tiny_mode
     """"heron" and "heron head" share a word; as the library's own terms they stay apart,
     and the learned terms show up as the photos' suggested tags."""
     root = tmp_path / "photos"
-    rng = np.random.default_rng(2)
     folders = {"Herons": (200, 40, 40), "Heron Heads": (40, 180, 60), "2019-06 Lisbon": (40, 60, 200)}
-    for folder, base in folders.items():
-        for i in range(9):
-            shade = tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base)
-            solid(root / folder / f"IMG_{i:04d}.jpg", shade)
+    for seed, (folder, base) in enumerate(folders.items()):
+        shaded_folder(root / folder, base, 9, seed)
     with open_library(tmp_path / "lib") as library:
         library.index([root])
         report = library.train_words()
@@ -112,7 +103,7 @@ def test_normal_equations_in_chunks_match_one_ridge_solve() -> None:
     words = rng.normal(size=(300, 4)).astype(np.float32)
     has_words = rng.random(300) > 0.2
     terms = (rng.random((300, 3)) > 0.5).astype(np.float32)
-    equations = NormalEquations(6, 4, 3)
+    equations = NormalEquations(4, 3)
     for start in range(0, 300, 64):
         part = slice(start, start + 64)
         equations.add(x[part], words[part], has_words[part], terms[part])
