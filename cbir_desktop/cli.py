@@ -124,14 +124,15 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _learn(library: Library) -> None:
-    """Relearn text search from folder names after the library changed."""
+def _learn(library: Library, out: TextIO | None = None) -> None:
+    """Relearn text search from folder names and tags after they changed."""
+    out = out or sys.stdout
     learned = library.train_words()
     if learned.active:
-        print(f"learned {len(learned.words)} words from the folder names of {learned.photos} photos "
-              f"in {learned.seconds:.1f} s")
+        print(f"learned {len(learned.words)} words and {len(learned.terms)} terms from the folder names "
+              f"and tags of {learned.photos} photos in {learned.seconds:.1f} s", file=out)
     else:
-        print(f"text search uses the built-in vocabulary only: {learned.off_reason}")
+        print(f"text search uses the built-in vocabulary only: {learned.off_reason}", file=out)
 
 
 def _print_report(report: IndexReport) -> None:
@@ -226,6 +227,7 @@ def cmd_tags(args: argparse.Namespace) -> int:
     with _open(args, create=True) as library:
         if args.add or args.remove:
             library.edit_tags(args.files, args.add, args.remove)
+            _learn(library, sys.stderr)  # stdout stays the tags (or JSON)
         if args.write_xmp:
             for sidecar in library.write_xmp(args.files):
                 print(f"wrote {display_path(str(sidecar))}")

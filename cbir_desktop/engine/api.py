@@ -345,7 +345,7 @@ class Library:
         ids = [pid for pid in ids if pid in zero and pid in mine]
         if not ids:
             return []
-        term_scores = learned.terms.scores(self._learned_inputs(embedder, ids))[:, term] if term is not None else None
+        term_scores = learned.terms.scores(self._learned_inputs(embedder, ids), term) if term is not None else None
         scores = text_scores(np.stack([zero[pid] for pid in ids]), np.stack([mine[pid] for pid in ids]),
                              query, weight, centre, term_scores)
         order = np.argsort(-scores, kind="stable")[:k]

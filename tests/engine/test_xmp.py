@@ -69,9 +69,11 @@ def test_cli_tags_add_remove_and_write_xmp(tiny_models: Path, tmp_path: Path) ->
     lib = ["--library", str(tmp_path / "lib")]
     run = [sys.executable, "-m", "cbir_desktop.cli", *lib]
     subprocess.run([*run, "index", str(tmp_path / "photos")], check=True, capture_output=True)
-    out = subprocess.run([*run, "tags", "--add", "heron", "--write-xmp", str(photo)],
-                         check=True, capture_output=True, text=True).stdout
-    assert "a.xmp" in out
+    done = subprocess.run([*run, "tags", "--add", "heron", "--write-xmp", str(photo)],
+                          check=True, capture_output=True, text=True)
+    assert "a.xmp" in done.stdout
+    # Tag edits relearn text search at once; one photo is too few, and it says so.
+    assert "built-in vocabulary only: needs at least 20 photos" in done.stderr
     assert _as_list(_exiftool(photo.with_suffix(".xmp"))["Subject"]) == ["heron"]
 
 
