@@ -454,8 +454,8 @@ class Library:
         word_weights, term_weights = equations.solve()
         write_onnx(paths[0], word_weights)
         runner = OnnxRunner(paths[0], 1)
-        with cat.transaction():
-            cat.delete_kind(embedder.id, kind)
+        # Every photo's learned vector is replaced in place, chunk by chunk: searches meanwhile
+        # keep answering (the previous model stays loaded until the swap below).
         learned_vectors = self._project_and_store(
             embedder, kind, [pid for pid, _ in photos],
             lambda chunk: runner.run(["embedding"], {"inputs": self._learned_inputs(embedder, chunk)})[0],
