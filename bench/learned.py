@@ -3,7 +3,9 @@
 With folder names as the only labels, train on the `splits/train.txt` photos, then
 score the 100 phrases of `text_queries.csv` over the `splits/test.txt` photos
 (relevant = same label; Faces_easy counts as Faces, BACKGROUND_Google is never
-relevant): P@10 and mAP for zero-shot, learned and the blend the app uses.
+relevant): P@10 and mAP for zero-shot, the learned projection, blends, the classifier
+of the library's own terms, the app's scoring (blend + term re-rank) and the app with
+pseudo-relevance feedback; then the engine's own `search_text` over the whole library.
 
 Usage: python bench/learned.py   (after bench/quality.py has indexed Caltech-101)
 """
