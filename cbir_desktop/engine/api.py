@@ -39,12 +39,15 @@ from .learned import (
     TermClassifier,
     TrainingReport,
     choose_terms,
+    chunk_targets,
     design_rows,
     learned_tags,
     learned_weight,
     merge_tags,
+    own_labels,
     photo_labels,
     targets,
+    term_centres,
     term_key,
     text_scores,
     write_meta,
@@ -416,18 +419,8 @@ class Library:
         pool = [(pid, path) for pid, path in photos if only_photos is None or pid in only_photos]
         roots = self.folders()
         known = space.words.__contains__
-        labels, terms_of = photo_labels(pool, roots, known)
-        # The user's own word wins: confirmed tags come first, rejected ones go.
-        for photo_id, tags in cat.user_tags_of([pid for pid, _ in pool]).items():
-            words = [t for t, ok in tags.items() if ok and known(t)]
-            words += [w for w in labels.get(photo_id, []) if tags.get(w, True) and w not in words]
-            if words:
-                labels[photo_id] = words
-            else:
-                labels.pop(photo_id, None)
-            rejected = {term_key(t, known) for t, ok in tags.items() if not ok}
-            mine = [term_key(t, known) for t, ok in tags.items() if ok]
-            terms_of[photo_id] = [t for t in dict.fromkeys(mine + terms_of.get(photo_id, [])) if t not in rejected]
+        labels, terms_of = own_labels(photo_labels(pool, roots, known),
+                                      cat.user_tags_of([pid for pid, _ in pool]), known)
         report = TrainingReport(photos=len(labels), words=sorted({w for ws in labels.values() for w in ws}))
         paths = self._learned_paths(embedder, space)
         kind = f"learned:{space.id}"
@@ -448,16 +441,7 @@ class Library:
         rows = sorted(set(word_rows) | {pid for pid, ts in terms_of.items() if any(t in position for t in ts)})
         equations = NormalEquations(space.words.dim, len(terms))
         for chunk, inputs in self._input_chunks(embedder, rows):
-            words = np.zeros((len(chunk), space.words.dim), np.float32)
-            has_words = np.zeros(len(chunk), bool)
-            onehot = np.zeros((len(chunk), len(terms)), np.float32)
-            for r, pid in enumerate(chunk):
-                if pid in word_rows:
-                    words[r], has_words[r] = word_rows[pid], True
-                for term in terms_of.get(pid, []):
-                    if term in position:
-                        onehot[r, position[term]] = 1.0
-            equations.add(inputs, words, has_words, onehot)
+            equations.add(inputs, *chunk_targets(chunk, word_rows, terms_of, position, space.words.dim))
         word_weights, term_weights = equations.solve()
         write_onnx(paths[0], word_weights)
         runner = OnnxRunner(paths[0], 1)
@@ -469,12 +453,7 @@ class Library:
             with cat.transaction():
                 cat.store_kind(embedder.id, kind, projected)
             learned_vectors.update(projected)
-        centres = np.zeros((len(terms), space.words.dim), np.float32)
-        for pid, ts in terms_of.items():
-            for term in ts:
-                if term in position and pid in learned_vectors:
-                    centres[position[term]] += learned_vectors[pid]
-        centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        centres = term_centres(position, terms_of, learned_vectors, space.words.dim)
         TermClassifier(terms, term_weights, centres).save(paths[2])
         report.terms = terms
         report.prototypes = [t for t in terms if space.words.vector(t) is None]

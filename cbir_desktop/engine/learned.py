@@ -89,6 +89,52 @@ def photo_labels(
     return words, terms
 
 
+def own_labels(folder_labels: tuple[dict[int, list[str]], dict[int, list[str]]],
+               user_tags: dict[int, dict[str, bool]], known: Callable[[str], bool]
+               ) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Folder words and terms with the user's word winning: confirmed tags first,
+    rejected ones gone (from `photo_labels` and the catalogue's user tags)."""
+    labels, terms_of = folder_labels
+    for photo_id, tags in user_tags.items():
+        words = [t for t, ok in tags.items() if ok and known(t)]
+        words += [w for w in labels.get(photo_id, []) if tags.get(w, True) and w not in words]
+        if words:
+            labels[photo_id] = words
+        else:
+            labels.pop(photo_id, None)
+        rejected = {term_key(t, known) for t, ok in tags.items() if not ok}
+        mine = [term_key(t, known) for t, ok in tags.items() if ok]
+        terms_of[photo_id] = [t for t in dict.fromkeys(mine + terms_of.get(photo_id, [])) if t not in rejected]
+    return labels, terms_of
+
+
+def chunk_targets(chunk: Sequence[int], word_rows: dict[int, npt.NDArray[np.float32]],
+                  terms_of: dict[int, list[str]], position: dict[str, int], dim_words: int
+                  ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
+    """A chunk's regression targets: word vectors (and which rows have one), term one-hots."""
+    words = np.zeros((len(chunk), dim_words), np.float32)
+    has_words = np.zeros(len(chunk), bool)
+    onehot = np.zeros((len(chunk), len(position)), np.float32)
+    for row, photo_id in enumerate(chunk):
+        if photo_id in word_rows:
+            words[row], has_words[row] = word_rows[photo_id], True
+        for term in terms_of.get(photo_id, []):
+            if term in position:
+                onehot[row, position[term]] = 1.0
+    return words, has_words, onehot
+
+
+def term_centres(position: dict[str, int], terms_of: dict[int, list[str]],
+                 learned: dict[int, npt.NDArray[np.float32]], dim: int) -> npt.NDArray[np.float32]:
+    """Each term's unit centre in the learned word space: where its candidates are looked up."""
+    centres = np.zeros((len(position), dim), np.float32)
+    for photo_id, terms in terms_of.items():
+        for term in terms:
+            if term in position and photo_id in learned:
+                centres[position[term]] += learned[photo_id]
+    return centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+
+
 def term_key(text: str, known: Callable[[str], bool]) -> str:
     """The form a label term and a typed query share: "Crocodile_Heads" -> "crocodile head"."""
     return " ".join(singular(w, known) for w in _TERM_SPLIT.split(text.strip().lower()) if w)
