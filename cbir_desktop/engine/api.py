@@ -9,7 +9,6 @@ progress and checks a cancel event between batches.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import threading
@@ -59,10 +58,8 @@ from .runner import OnnxRunner
 from .search import (
     embed_file,
     hits_for,
+    rank_by_image,
     require_words,
-    search_image_vectors,
-    search_vector,
-    shown_tags,
     similar_words,
     text_query_vector,
 )
@@ -317,7 +314,7 @@ class Library:
         embedder = self.embedder(model_id)
         query = embed_file(self.catalogue, embedder, os.fspath(path))
         index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-        return self._tagged(embedder, search_image_vectors(self.catalogue, index, query, k))
+        return self._hits(embedder, rank_by_image(self.catalogue, index, query, k))
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
         """Photos matching a word or phrase: the zero-shot projection, blended with the
@@ -339,7 +336,7 @@ class Library:
         index = self.vector_index(embedder.id, space.kind, space.words.dim)
         weight = learned_weight(query, learned.label_vectors) if learned and query is not None else 0.0
         if query is not None and weight == 0.0 and term is None:
-            return self._tagged(embedder, search_vector(self.catalogue, index, query, k))
+            return self._hits(embedder, index.search(self.catalogue, query, k))
         assert learned is not None
         learned_index = self.vector_index(embedder.id, learned.kind, space.words.dim)
         wanted = max(k * 5, 200)
@@ -360,8 +357,7 @@ class Library:
         scores = text_scores(np.stack([zero[pid] for pid in ids]), np.stack([mine[pid] for pid in ids]),
                              query, weight, centre, term_scores)
         order = np.argsort(-scores, kind="stable")[:k]
-        return self._tagged(embedder, hits_for(self.catalogue, embedder.id,
-                                               [(ids[i], float(scores[i])) for i in order]))
+        return self._hits(embedder, [(ids[i], float(scores[i])) for i in order])
 
     # -- the user's own tags -----------------------------------------------------------
     def _library_photo(self, path: str | os.PathLike[str]) -> int:
@@ -541,10 +537,9 @@ class Library:
             learned = {pid: learned_tags(found.terms, row) for pid, row in zip(ids, scores)}
         return {pid: merge_tags(model.get(pid, []), learned.get(pid, []), user.get(pid, {})) for pid in ids}
 
-    def _tagged(self, embedder: Embedder, hits: list[SearchHit]) -> list[SearchHit]:
-        """Hits with their merged tags (the ones shown under each result)."""
-        tags = self._photo_tags(embedder, [hit.photo_id for hit in hits])
-        return [dataclasses.replace(hit, tags=shown_tags(tags.get(hit.photo_id, []))) for hit in hits]
+    def _hits(self, embedder: Embedder, scored: Sequence[tuple[int, float]]) -> list[SearchHit]:
+        """(photo_id, score) pairs as hits, each with its merged tags."""
+        return hits_for(self.catalogue, scored, self._photo_tags(embedder, [pid for pid, _ in scored]))
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)
@@ -563,7 +558,7 @@ class Library:
 
     def photo_hits(self, ids_scores: Sequence[tuple[int, float]], model_id: str | None = None) -> list[SearchHit]:
         embedder = self.embedder(model_id)
-        return self._tagged(embedder, hits_for(self.catalogue, embedder.id, ids_scores))
+        return self._hits(embedder, ids_scores)
 
     # -- status -------------------------------------------------------------------
     def status(self) -> LibraryStatus:

@@ -72,10 +72,10 @@ def fuse_scores(
     return (similarity + NEAR_DUP_WEIGHT * boost).astype(np.float32)
 
 
-def search_image_vectors(
+def rank_by_image(
     catalogue: Catalogue, index: VectorIndex, query: QueryVectors, k: int
-) -> list[SearchHit]:
-    """Nearest photos by model features, near-duplicates boosted; scores capped at 1."""
+) -> list[tuple[int, float]]:
+    """(photo_id, score) nearest by model features, near-duplicates boosted; scores capped at 1."""
     candidates = index.search(catalogue, query.features, max(k, RERANK_CANDIDATES))
     if query.colour is not None and candidates:
         colours = catalogue.colours_of([photo_id for photo_id, _ in candidates])
@@ -87,7 +87,7 @@ def search_image_vectors(
         fused = fuse_scores(sims, colour_sims)
         order = np.argsort(-fused, kind="stable")
         candidates = [(candidates[i][0], min(1.0, float(fused[i]))) for i in order]
-    return hits_for(catalogue, index.model_id, candidates[:k])
+    return candidates[:k]
 
 
 def _unchanged(row: PhotoRow, path: str) -> bool:
@@ -99,12 +99,10 @@ def _unchanged(row: PhotoRow, path: str) -> bool:
 
 
 def hits_for(
-    catalogue: Catalogue, model_id: str, scored: Sequence[tuple[int, float]]
+    catalogue: Catalogue, scored: Sequence[tuple[int, float]], tags: dict[int, list[TagScore]]
 ) -> list[SearchHit]:
-    """Attach paths, sizes and tags to (photo_id, score) pairs in one query each."""
-    ids = [photo_id for photo_id, _ in scored]
-    rows = catalogue.photos_by_ids(ids)
-    tags = catalogue.tags_of(ids, model_id)
+    """Attach paths and sizes (one query) and each photo's shown `tags` to (photo_id, score) pairs."""
+    rows = catalogue.photos_by_ids([photo_id for photo_id, _ in scored])
     hits = []
     for photo_id, score in scored:
         row = rows.get(photo_id)
@@ -119,12 +117,6 @@ def hits_for(
 def shown_tags(tags: Sequence[TagScore]) -> tuple[str, ...]:
     """The tags drawn under a result: the user's, then the best suggestions."""
     return tuple(t.tag for t in tags if t.source == "yours" or t.score >= RESULT_TAG_MIN_SCORE)[:RESULT_TAGS]
-
-
-def search_vector(
-    catalogue: Catalogue, index: VectorIndex, query: npt.NDArray[np.float32], k: int
-) -> list[SearchHit]:
-    return hits_for(catalogue, index.model_id, index.search(catalogue, query, k))
 
 
 def text_query_vector(words: WordVectors, text: str) -> npt.NDArray[np.float32]:
