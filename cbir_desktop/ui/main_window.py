@@ -472,6 +472,7 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentIndex(1)
         self.results.set_hits(hits)
+        self._on_selection_changed()  # a model reset clears the selection without a signal
         self.status_label.setText(f"{len(hits)} photos")
         log.info("search %r: %d results", self.search_bar.text(), len(hits))
         self._load_thumbnails(hits)
@@ -604,9 +605,11 @@ class MainWindow(QMainWindow):
         return [self.results.hit(row).path for row in rows]
 
     def _on_selection_changed(self, *_args: Any) -> None:
+        shown_before = self.tag_panel.paths[:1]
         paths = self.selected_paths()
         self.tag_panel.set_photos(paths)
-        self.refresh_tag_panel()
+        if paths[:1] != shown_before:  # widening a selection keeps the first photo's tags shown
+            self.refresh_tag_panel()
 
     def refresh_tag_panel(self) -> None:
         """Load the first selected photo's tags in a worker; a newer request wins."""

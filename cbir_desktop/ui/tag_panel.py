@@ -3,6 +3,8 @@ and write them out. It only shows and asks; the window runs the engine calls."""
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -71,7 +73,7 @@ class TagPanel(QWidget):
             self.heading.setText("Select a photo to see its tags.")
             self.tag_list.clear()
         elif len(paths) == 1:
-            self.heading.setText(paths[0].replace("\\", "/").rsplit("/", 1)[-1])
+            self.heading.setText(os.path.basename(paths[0]))
         else:
             self.heading.setText(f"{len(paths)} photos selected: the buttons act on all of them; "
                                  "tags shown are the first one's.")
