@@ -73,7 +73,7 @@ def fp16_copy(path: Path) -> Path | None:
 
 
 def model_only(path: Path, input_name: str, size: int, batch: int, seconds: float) -> tuple[float, str]:
-    from cbir_desktop.engine.runner import OnnxRunner
+    from cbir_desktop.engine.models.runner import OnnxRunner
 
     runner = OnnxRunner(path)
     x = np.random.default_rng(0).random((batch, 3, size, size), dtype=np.float32)
@@ -106,7 +106,7 @@ def main() -> None:
     folder = OUT / "gpu-models"
     prepare_models(folder, args.export_python)
     os.environ["CBIR_MODELS_DIR"] = str(folder)
-    from cbir_desktop.engine.manifest import load_manifest
+    from cbir_desktop.engine.models.manifest import load_manifest
 
     manifest = load_manifest()
     rows = read_csv("labels.csv")[:: max(1, 9144 // args.photos)][: args.photos]

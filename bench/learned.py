@@ -19,13 +19,13 @@ from common import DATASET, OUT, read_csv, table
 from quality import rank_metrics
 
 from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.catalogue import WORDS
+from cbir_desktop.engine.storage.catalogue import WORDS
 from cbir_desktop.engine.errors import UnknownWord
-from cbir_desktop.engine.learned import blend, learned_weight, term_key, text_scores
+from cbir_desktop.engine.learning.learned import blend, learned_weight, term_key, text_scores
 
 METHODS = ("zero-shot", "learned projection alone", "fixed blend 0.2/0.8", "blend by closeness to labels",
            "own-term classifier alone", "blend + own-term classifier (the app)")
-from cbir_desktop.engine.search import text_query_vector
+from cbir_desktop.engine.search.image import text_query_vector
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ import numpy as np
 from common import DATASET, OUT, read_csv, table
 
 from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.catalogue import FEATURES, WORDS
+from cbir_desktop.engine.storage.catalogue import FEATURES, WORDS
 from cbir_desktop.engine.errors import UnknownWord
-from cbir_desktop.engine.search import fuse_scores, text_query_vector
+from cbir_desktop.engine.search.image import fuse_scores, text_query_vector
 
 
 def average_precision(relevant_sorted: np.ndarray, n_relevant: int) -> float:

@@ -24,8 +24,8 @@ from common import DATASET, OUT, read_csv, table
 from PIL import Image
 
 from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.decode import decode_photo
-from cbir_desktop.engine.preprocess import to_model_input
+from cbir_desktop.engine.photos.decode import decode_photo
+from cbir_desktop.engine.photos.preprocess import to_model_input
 
 
 def photo_sample(count: int) -> list[Path]:

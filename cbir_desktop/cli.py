@@ -261,8 +261,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .engine.embedder import Embedder
-    from .engine.manifest import load_manifest
+    from .engine.models.embedder import Embedder
+    from .engine.models.manifest import load_manifest
 
     if args.models_command == "import":
         with _open(args, create=True) as library:

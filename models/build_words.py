@@ -3,7 +3,7 @@
 
 Writes, next to this script:
   word_vectors.npz          spaCy en_core_web_md 3.7.1 vectors (CC0) as a compact, pickle-free
-                            file that cbir_desktop.engine.words.WordVectors.load reads fast
+                            file that cbir_desktop.engine.words.vectors.WordVectors.load reads fast
   imagenet_classes.json     the 1000 ImageNet-1k classes in standard (sorted WordNet id) order
   conse_imagenet1k.onnx     ConSE projection (Norouzi et al., ICLR 2014): logits -> word space
   manifest.json             only the keys "label_sets", "word_vectors", "projections"
@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from cbir_desktop.engine.words import (  # noqa: E402
+from cbir_desktop.engine.words.vectors import (  # noqa: E402
     FORMAT,
     FORMAT_VERSION,
     WordVectors,

@@ -82,7 +82,7 @@ def _sha(path: Path) -> str:
 
 def make_tiny_models(folder: Path) -> Path:
     """Write two tiny models, labels, a projection and a manifest into `folder`."""
-    from cbir_desktop.engine.words import WordVectors
+    from cbir_desktop.engine.words.vectors import WordVectors
 
     shipped = json.loads((REPO / "models" / "manifest.json").read_text())
     vectors_entry = shipped["word_vectors"][shipped["word_vectors"]["default"]]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalogue import FEATURES, WORDS, Catalogue
-from .embedder import Embedder
+from .storage.catalogue import FEATURES, WORDS, Catalogue
+from .models.embedder import Embedder
 from .errors import (
     EngineError,
     FolderNotFound,
@@ -29,9 +29,9 @@ from .errors import (
     ModelLoadError,
     UnknownWord,
 )
-from .indexer import plan_index, run_index, vector_kinds
-from .labels import root_of
-from .learned import (
+from .indexing.indexer import plan_index, run_index, vector_kinds
+from .learning.labels import root_of
+from .learning.learned import (
     MIN_PHOTOS,
     MIN_WORDS,
     NormalEquations,
@@ -52,10 +52,10 @@ from .learned import (
     write_meta,
     write_onnx,
 )
-from .manifest import Manifest, load_manifest
-from .model_import import import_model
-from .runner import OnnxRunner
-from .search import (
+from .models.manifest import Manifest, load_manifest
+from .models.importer import import_model
+from .models.runner import OnnxRunner
+from .search.image import (
     embed_file,
     hits_for,
     rank_by_image,
@@ -72,10 +72,10 @@ from .types import (
     TagScore,
     WordHit,
 )
-from .vector_index import VectorIndex
-from .words import WordVectors
-from .wordspace import WordSpace, glove_space, shipped_space
-from .xmp import write_keywords
+from .vectors.index import VectorIndex
+from .words.vectors import WordVectors
+from .words.space import WordSpace, glove_space, shipped_space
+from .photos.sidecars import write_keywords
 
 __all__ = ["Library", "open_library", "default_library_dir", "list_models"]
 

@@ -50,9 +50,9 @@ from PySide6.QtWidgets import (
 from superqt.utils import WorkerBase, create_worker
 
 from ..engine.api import Library
-from ..engine.decode import is_image_name
+from ..engine.photos.decode import is_image_name
 from ..engine.errors import ImageUnreadable
-from ..engine.thumbnails import thumbnail
+from ..engine.photos.thumbnails import thumbnail
 from ..engine.types import IndexProgress, IndexReport, SearchHit
 from . import ops
 from .dialogs import PreviewDialog, SettingsDialog, show_error

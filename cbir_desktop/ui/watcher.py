@@ -27,7 +27,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from ..engine.decode import is_image_name
+from ..engine.photos.decode import is_image_name
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbir_desktop.engine.catalogue import (
+from cbir_desktop.engine.storage.catalogue import (
     FEATURES,
     SCHEMA_VERSION,
     Catalogue,

@@ -11,9 +11,9 @@ import pytest
 from helpers import png_header
 from PIL import Image
 
-from cbir_desktop.engine.decode import decode_photo
+from cbir_desktop.engine.photos.decode import decode_photo
 from cbir_desktop.engine.errors import ImageTooLarge, ImageUnreadable
-from cbir_desktop.engine.preprocess import to_model_input
+from cbir_desktop.engine.photos.preprocess import to_model_input
 
 
 def test_large_jpeg_is_draft_decoded_to_just_above_model_size(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cbir_desktop.engine.labels import folder_words, name_words
+from cbir_desktop.engine.learning.labels import folder_words, name_words
 
 KNOWN = {"heron", "bird", "lisbon", "butterfly", "car", "side", "beach", "sunset", "garden", "grandma"}
 

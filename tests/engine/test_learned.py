@@ -10,7 +10,7 @@ from helpers import shaded_folder, solid
 
 from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.errors import UnknownWord
-from cbir_desktop.engine.learned import NormalEquations
+from cbir_desktop.engine.learning.learned import NormalEquations
 
 # Subjects the tiny colour model cannot name (its classes are red/green/blue/grey),
 # each photographed in its own shade, filed in a folder named after it.

@@ -169,7 +169,7 @@ def test_cancelled_index_resumes(tiny_models: Path, tmp_path: Path) -> None:
 
 def test_search_sees_new_photos_before_the_index_is_rebuilt(tiny_models: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import cbir_desktop.engine.vector_index as vi
+    import cbir_desktop.engine.vectors.index as vi
 
     monkeypatch.setattr(vi, "EXACT_BELOW", 10)  # force a real Annoy file for 30 photos
     root = tmp_path / "photos"
@@ -189,7 +189,7 @@ def test_search_sees_new_photos_before_the_index_is_rebuilt(tiny_models: Path, t
 
 def test_corrupt_index_file_is_rebuilt(tiny_models: Path, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import cbir_desktop.engine.vector_index as vi
+    import cbir_desktop.engine.vectors.index as vi
 
     monkeypatch.setattr(vi, "EXACT_BELOW", 10)
     root = tmp_path / "photos"

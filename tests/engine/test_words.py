@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cbir_desktop.engine.errors import ModelLoadError
-from cbir_desktop.engine.words import WordVectors, inflections, tokenize
+from cbir_desktop.engine.words.vectors import WordVectors, inflections, tokenize
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "models" / "word_vectors.npz"

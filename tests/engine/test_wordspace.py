@@ -9,9 +9,9 @@ import pytest
 from helpers import REPO, solid
 
 from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.catalogue import WORDS
+from cbir_desktop.engine.storage.catalogue import WORDS
 from cbir_desktop.engine.errors import ModelLoadError
-from cbir_desktop.engine.words import WordVectors
+from cbir_desktop.engine.words.vectors import WordVectors
 
 COLOUR_WORDS = ["red", "green", "blue", "gray", "grey", "crimson", "scarlet", "azure", "emerald"]
 

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelLoadError
+from ..errors import ModelLoadError
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def models_dir() -> Path:
             return packaged
     except ModuleNotFoundError:
         pass
-    return Path(__file__).resolve().parents[2] / "models"
+    return Path(__file__).resolve().parents[3] / "models"
 
 
 def load_manifest(root: Path | None = None) -> Manifest:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .decode import is_image_name
+from ..photos.decode import is_image_name
 
 
 @dataclass(frozen=True)

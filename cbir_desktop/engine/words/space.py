@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .catalogue import WORDS
-from .errors import ModelLoadError
-from .types import TagScore
-from .words import WordVectors
+from ..storage.catalogue import WORDS
+from ..errors import ModelLoadError
+from ..types import TagScore
+from ..words.vectors import WordVectors
 
 log = logging.getLogger(__name__)
 

@@ -20,21 +20,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .catalogue import FEATURES, WORDS, Catalogue, PhotoRow, PhotoVectors
-from .decode import (
+from ..storage.catalogue import FEATURES, WORDS, Catalogue, PhotoRow, PhotoVectors
+from ..photos.decode import (
     DEFAULT_PIXEL_LIMIT,
     colour_signature,
     content_hash,
     decode_photo,
     read_file_bytes,
 )
-from .embedder import Embedder
-from .errors import EngineError, ImageUnreadable
-from .preprocess import to_model_input
-from .scanner import ScannedFile, ScanProblem, walk
-from .types import Failure, IndexProgress, IndexReport
-from .vector_index import VectorIndex
-from .xmp import sidecar_keywords
+from ..models.embedder import Embedder
+from ..errors import EngineError, ImageUnreadable
+from ..photos.preprocess import to_model_input
+from ..indexing.scanner import ScannedFile, ScanProblem, walk
+from ..types import Failure, IndexProgress, IndexReport
+from ..vectors.index import VectorIndex
+from ..photos.sidecars import sidecar_keywords
 
 log = logging.getLogger(__name__)
 

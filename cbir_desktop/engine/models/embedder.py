@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .errors import ModelLoadError
+from ..errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
 CPU_BATCH = 16
 GPU_BATCH = 64
-from .manifest import ModelSpec, verify_sha256
-from .runner import OnnxRunner
-from .types import TagScore
-from .wordspace import (
+from ..models.manifest import ModelSpec, verify_sha256
+from ..models.runner import OnnxRunner
+from ..types import TagScore
+from ..words.space import (
     CLASS_VECTORS,
     WordSpace,
     class_vectors,

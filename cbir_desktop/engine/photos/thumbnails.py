@@ -12,8 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .decode import decode_photo
-from .errors import ImageUnreadable
+from ..photos.decode import decode_photo
+from ..errors import ImageUnreadable
 
 THUMBNAIL_SIDE = 512  # long side in pixels: sharp at the largest grid size on HiDPI
 

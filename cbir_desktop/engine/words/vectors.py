@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from .errors import ModelLoadError
+from ..errors import ModelLoadError
 
 Vector = npt.NDArray[np.float32]
 

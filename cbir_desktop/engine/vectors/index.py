@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from annoy import AnnoyIndex
 
-from .catalogue import Catalogue
+from ..storage.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 

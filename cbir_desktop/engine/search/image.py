@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .catalogue import FEATURES, WORDS, Catalogue, PhotoRow
-from .decode import colour_signature, decode_photo
-from .embedder import Embedder, l2_normalise
-from .errors import EngineError, UnknownWord
-from .preprocess import to_model_input
-from .types import SearchHit, TagScore, WordHit
-from .vector_index import VectorIndex
-from .words import WordVectors
+from ..storage.catalogue import FEATURES, WORDS, Catalogue, PhotoRow
+from ..photos.decode import colour_signature, decode_photo
+from ..models.embedder import Embedder, l2_normalise
+from ..errors import EngineError, UnknownWord
+from ..photos.preprocess import to_model_input
+from ..types import SearchHit, TagScore, WordHit
+from ..vectors.index import VectorIndex
+from ..words.vectors import WordVectors
 
 # Tags shown on a result: the photo's top classes above this confidence.
 RESULT_TAG_MIN_SCORE = 0.05

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .labels import folder_words, name_tokens, root_of, singular
-from .types import TagScore
+from ..learning.labels import folder_words, name_tokens, root_of, singular
+from ..types import TagScore
 
 RIDGE = 1.0  # regularisation; 0.3-1 measured best on Caltech-101 (bench/learned.py)
 # The photo's zero-shot word vector (its ImageNet class probabilities, summarised in

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .errors import CatalogueDamaged, CatalogueTooNew
-from .types import Failure, TagScore
+from ..errors import CatalogueDamaged, CatalogueTooNew
+from ..types import Failure, TagScore
 
 SCHEMA_VERSION = 2
 FEATURES = "features"  # kind of vector: the image model's pooled features

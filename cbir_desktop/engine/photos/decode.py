@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from .errors import ImageTooLarge, ImageUnreadable
+from ..errors import ImageTooLarge, ImageUnreadable
 
 # Photos above this many pixels are refused: a 30000x30000 PNG would need 2.7 GB
 # as RGB. 200 MP still admits every camera sold today (the largest are ~150 MP).
@@ -127,7 +127,7 @@ def _embedded_keywords(image: Image.Image) -> tuple[str, ...]:
     """Keywords a photo already carries: XMP dc:subject and IPTC Keywords (2:25)."""
     from PIL import IptcImagePlugin
 
-    from .xmp import read_keywords
+    from ..photos.sidecars import read_keywords
 
     words = read_keywords(image.info.get("xmp"))
     try:

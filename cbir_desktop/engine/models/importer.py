@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelLoadError
-from .manifest import Manifest
+from ..errors import ModelLoadError
+from ..models.manifest import Manifest
 
 IMAGENET_CLASSES = 1000
 DEFAULT_SIZE = 224  # for an input whose height and width are dynamic
