@@ -26,9 +26,9 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -
     """Print (and return) a plain-text table."""
     cells = [[str(h) for h in header]] + [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = [f"\n{title}", "  ".join(h.ljust(w) for h, w in zip(cells[0], widths)),
+    lines = [f"\n{title}", "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells[1:]]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells[1:]]
     text = "\n".join(lines)
     print(text, flush=True)
     return text

@@ -19,13 +19,14 @@ from common import DATASET, OUT, read_csv, table
 from quality import rank_metrics
 
 from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.storage.catalogue import WORDS
 from cbir_desktop.engine.errors import UnknownWord
-from cbir_desktop.engine.learning.learned import blend, learned_weight, term_key, text_scores
+from cbir_desktop.engine.learning.learned import term_key
+from cbir_desktop.engine.learning.learner import learned_inputs
+from cbir_desktop.engine.search.text import blend, learned_weight, text_query_vector, text_scores
+from cbir_desktop.engine.storage.catalogue import WORDS
 
 METHODS = ("zero-shot", "learned projection alone", "fixed blend 0.2/0.8", "blend by closeness to labels",
            "own-term classifier alone", "blend + own-term classifier (the app)")
-from cbir_desktop.engine.search.image import text_query_vector
 
 
 def main() -> None:
@@ -47,7 +48,7 @@ def main() -> None:
         report = library.train_words(only_photos={pid for pid, _ in train})
         print(f"trained on {report.photos} photos, {len(report.words)} words, {len(report.terms)} terms "
               f"(no word vector: {report.prototypes}) in {report.seconds:.1f} s")
-        learned = library._learned(library.embedder(), library.word_space())
+        learned = library.learner.state(library.embedder(), library.word_space())
         assert learned is not None
         ids = [pid for pid, _ in test]
         labels = np.array([label for _, label in test])
@@ -58,7 +59,7 @@ def main() -> None:
         queries = read_csv("text_queries.csv")
         qlabels = np.array([q["label"] for q in queries])
         known = library.words().__contains__
-        inputs = library._learned_inputs(library.embedder(), ids)
+        inputs = learned_inputs(library.catalogue, model, ids)
         term_scores = learned.terms.scores(inputs)
         matched = 0
         methods: dict[str, list[np.ndarray]] = {name: [] for name in METHODS}

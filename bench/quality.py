@@ -21,9 +21,10 @@ import numpy as np
 from common import DATASET, OUT, read_csv, table
 
 from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.storage.catalogue import FEATURES, WORDS
 from cbir_desktop.engine.errors import UnknownWord
-from cbir_desktop.engine.search.image import fuse_scores, text_query_vector
+from cbir_desktop.engine.search.image import fuse_scores
+from cbir_desktop.engine.search.text import text_query_vector
+from cbir_desktop.engine.storage.catalogue import FEATURES, WORDS
 
 
 def average_precision(relevant_sorted: np.ndarray, n_relevant: int) -> float:
@@ -92,7 +93,7 @@ def main() -> None:
         rng = np.random.default_rng(0)
         sample = rng.choice(len(paths), 500, replace=False)
         engine_p10 = []
-        by_path = {str(DATASET / p): lab for p, lab in zip(paths, labels)}
+        by_path = {str(DATASET / p): lab for p, lab in zip(paths, labels, strict=True)}
         eval_ids = {rows[str(DATASET / p)].id for p in paths}
         for i in sample:
             hits = library.search_image(DATASET / paths[i], 60)

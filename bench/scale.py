@@ -26,8 +26,8 @@ import numpy as np
 from common import OUT, percentiles, read_csv, table
 
 from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.storage.catalogue import FEATURES, WORDS, PhotoVectors
 from cbir_desktop.engine.models.embedder import l2_normalise
+from cbir_desktop.engine.storage.catalogue import FEATURES, WORDS, PhotoVectors
 
 
 def build(source_lib: Path, library: Path, tree: Path, count: int) -> float:

@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Undecodable bytes in file names go back out as the same bytes.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+            stream.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]  # TextIO lacks it; checked above
     try:
         return COMMANDS[args.command](args)
     except EngineError as exc:
@@ -261,9 +261,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .engine.models.embedder import Embedder
-    from .engine.models.manifest import load_manifest
-
     if args.models_command == "import":
         with _open(args, create=True) as library:
             model_id, notes = library.import_model(args.file, args.name)
@@ -272,11 +269,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 print(f"  note: {note}")
         return 0
     library_dir = Path(args.library).expanduser() if args.library else default_library_dir()
-    manifest = load_manifest().with_library_models(library_dir / "models")
-    rows = []
-    for info in list_models(manifest):
-        runner = Embedder(manifest.model(info.id)).runner
-        rows.append({**info.__dict__, "provider": runner.provider, "provider_note": runner.provider_note})
+    rows = [info.__dict__ for info in list_models(library_dir, devices=True)]
     if args.json:
         print(json.dumps(rows))
         return 0
@@ -335,7 +328,9 @@ def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "?"
     seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 if __name__ == "__main__":

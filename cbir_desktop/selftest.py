@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -25,7 +26,7 @@ def _photo(path: Path, colour: tuple[int, int, int], shape: str) -> None:
     image.save(path, quality=92)
 
 
-def run_self_test(log: callable = print) -> int:  # type: ignore[valid-type]
+def run_self_test(log: Callable[[str], object] = print) -> int:
     """Return 0 when every step works; log each step with its time."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cbir-selftest-") as tmp:

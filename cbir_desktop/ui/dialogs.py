@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.errors import Cancelled, EngineError
+from ..engine.errors import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,7 @@ def error_text(exc: BaseException) -> str:
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
-    """Show a failed operation once; `Cancelled` is not an error to the person."""
-    if isinstance(exc, Cancelled):
-        return
+    """Show a failed operation once, as a sentence (engine errors) or a generic one plus the log."""
     if not isinstance(exc, EngineError):
         log.error("Operation failed:\n%s", "".join(traceback.format_exception(exc)))
     box = QMessageBox(QMessageBox.Icon.Warning, "cbir-desktop", error_text(exc), parent=parent)

@@ -65,7 +65,7 @@ def test_search_by_image_finds_the_same_class(indexed) -> None:  # type: ignore[
         args += ["--image", query]
     lines = cbir(*args, library=library).stdout.splitlines()
     assert len(lines) == len(CLASSES)
-    for name, query, line in zip(CLASSES, queries, lines):
+    for name, query, line in zip(CLASSES, queries, lines, strict=True):
         record = json.loads(line)
         assert record["query"] == {"image": query}
         results = record["results"]

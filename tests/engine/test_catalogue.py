@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cbir_desktop.engine.errors import CatalogueTooNew
 from cbir_desktop.engine.storage.catalogue import (
     FEATURES,
     SCHEMA_VERSION,
     Catalogue,
     PhotoVectors,
 )
-from cbir_desktop.engine.errors import CatalogueTooNew
 from cbir_desktop.engine.types import TagScore
 
 

@@ -11,8 +11,8 @@ import pytest
 from helpers import png_header
 from PIL import Image
 
-from cbir_desktop.engine.photos.decode import decode_photo
 from cbir_desktop.engine.errors import ImageTooLarge, ImageUnreadable
+from cbir_desktop.engine.photos.decode import decode_photo
 from cbir_desktop.engine.photos.preprocess import to_model_input
 
 

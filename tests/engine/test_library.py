@@ -187,8 +187,8 @@ def test_search_sees_new_photos_before_the_index_is_rebuilt(tiny_models: Path, t
         assert _names(library.search_image(extra, k=1)) == ["purple.jpg"]
 
 
-def test_corrupt_index_file_is_rebuilt(tiny_models: Path, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corrupt_index_file_is_searched_exactly_then_rebuilt_by_indexing(
+        tiny_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import cbir_desktop.engine.vectors.index as vi
 
     monkeypatch.setattr(vi, "EXACT_BELOW", 10)
@@ -201,9 +201,15 @@ def test_corrupt_index_file_is_rebuilt(tiny_models: Path, tmp_path: Path,
         query = root / "p05.png"
         expected = _names(library.search_image(query, k=3))
     size = ann.stat().st_size
-    ann.write_bytes(os.urandom(size))  # same size, garbage contents
+    garbage = os.urandom(size)
+    ann.write_bytes(garbage)  # same size, garbage contents
     with open_library(tmp_path / "lib") as library:
         assert _names(library.search_image(query, k=3)) == expected
+        assert ann.read_bytes() == garbage  # searching never writes
+        assert library.vector_index("tiny8", "features", 8).is_stale(library.catalogue)
+        library.index()  # nothing changed on disk, but the damaged index is rebuilt
+        assert ann.read_bytes() != garbage
+        assert not library.vector_index("tiny8", "features", 8).is_stale(library.catalogue)
     ann.write_bytes(b"junk")  # wrong size
     with open_library(tmp_path / "lib") as library:
         assert _names(library.search_image(query, k=3)) == expected
@@ -232,7 +238,8 @@ def test_out_of_memory_halves_the_batch_and_loses_nothing(tiny_models: Path, tmp
             batch = len(next(iter(feeds.values())))
             sizes.append(batch)
             if batch > 3:  # what onnxruntime's CUDA allocator says when it is full
-                raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Failed to allocate memory for requested buffer")
+                raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : "
+                                   "Failed to allocate memory for requested buffer")
             return real_run(outputs, feeds)
 
         embedder.runner.run = small_gpu  # type: ignore[method-assign]

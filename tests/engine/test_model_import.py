@@ -24,7 +24,8 @@ def _model(path: Path, outputs: dict[str, int], channels: int = 3, size: int | s
              helper.make_node("ReduceMean", ["floats"], ["mean"], axes=[2, 3], keepdims=0)]
     inits = []
     for i, (name, dim) in enumerate(outputs.items()):
-        weight = numpy_helper.from_array(np.random.default_rng(i).normal(size=(channels, dim)).astype(np.float32), f"w{i}")
+        values = np.random.default_rng(i).normal(size=(channels, dim)).astype(np.float32)
+        weight = numpy_helper.from_array(values, f"w{i}")
         inits.append(weight)
         nodes.append(helper.make_node("MatMul", ["mean", f"w{i}"], [name]))
     graph = helper.make_graph(

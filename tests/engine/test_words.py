@@ -187,7 +187,7 @@ def test_glove_text_loader_many_lines(tmp_path: Path) -> None:
     words = ["w" + "".join(chr(97 + i // 26**p % 26) for p in range(4)) for i in range(n)]
     path = tmp_path / "big.txt"
     with open(path, "w", encoding="utf-8") as f:
-        for w, v in zip(words, vecs):
+        for w, v in zip(words, vecs, strict=True):
             f.write(w + " " + " ".join(f"{x:.5f}" for x in v) + "\n")
     wv = WordVectors.load_glove_text(path)
     assert len(wv) == n and wv.dim == dim

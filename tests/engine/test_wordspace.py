@@ -9,8 +9,8 @@ import pytest
 from helpers import REPO, solid
 
 from cbir_desktop.engine.api import open_library
+from cbir_desktop.engine.errors import EngineError, ModelLoadError
 from cbir_desktop.engine.storage.catalogue import WORDS
-from cbir_desktop.engine.errors import ModelLoadError
 from cbir_desktop.engine.words.vectors import WordVectors
 
 COLOUR_WORDS = ["red", "green", "blue", "gray", "grey", "crimson", "scarlet", "azure", "emerald"]
@@ -45,6 +45,10 @@ def test_glove_space_search_matches_the_shipped_space(tiny_models: Path, tmp_pat
     with open_library(tmp_path / "lib", word_vectors=glove) as library:
         space = library.word_space()
         assert not space.shipped and space.kind.startswith("words:glove.test.300d")
+        # Searching never writes: photos enter a new word space in the indexing step.
+        with pytest.raises(EngineError, match="not in the word space"):
+            library.search_text("blue", k=1)
+        library.index()
         assert Path(library.search_text("blue", k=1)[0].path).name == "blue.jpg"
         assert Path(library.search_text("red", k=1)[0].path).name == "red.jpg"
         assert [w.word for w in library.similar_words("green", 3)]  # from the GloVe vocabulary
@@ -53,7 +57,7 @@ def test_glove_space_search_matches_the_shipped_space(tiny_models: Path, tmp_pat
         glove_vec = library.catalogue.vector_of(1, "tiny8", space.kind)
         assert glove_vec is not None and shipped_vec is not None
         assert float(glove_vec @ (rotation @ shipped_vec)) > 0.999
-        # New photos are projected too, on the next text search.
+        # New photos are projected too, when they are indexed.
         solid(root / "purple.jpg", "blue")
         library.index()
         assert {Path(h.path).name for h in library.search_text("blue", k=2)} == {"blue.jpg", "purple.jpg"}
@@ -65,6 +69,8 @@ def test_glove_file_of_the_wrong_dimension_is_a_clear_error(tiny_models: Path, t
     _rotated_glove(glove, dim_keep=50)
     solid(tmp_path / "photos" / "red.jpg", "red")
     with open_library(tmp_path / "lib", word_vectors=glove) as library:
-        library.index([tmp_path / "photos"])
+        # Indexing projects photos into the word space: there the mismatch is a sentence,
+        # and the photos it indexed before saying so stay indexed.
         with pytest.raises(ModelLoadError, match="needs 300"):
-            library.search_text("red")
+            library.index([tmp_path / "photos"])
+        assert library.status().indexed == {"tiny8": 1}

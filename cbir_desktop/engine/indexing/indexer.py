@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from ..storage.catalogue import FEATURES, WORDS, Catalogue, PhotoRow, PhotoVectors
+from ..errors import EngineError, ImageUnreadable
+from ..handles import LibraryHandles
+from ..models.embedder import Embedder
 from ..photos.decode import (
     DEFAULT_PIXEL_LIMIT,
     colour_signature,
@@ -28,13 +30,12 @@ from ..photos.decode import (
     decode_photo,
     read_file_bytes,
 )
-from ..models.embedder import Embedder
-from ..errors import EngineError, ImageUnreadable
 from ..photos.preprocess import to_model_input
-from ..indexing.scanner import ScannedFile, ScanProblem, walk
+from ..photos.sidecars import sidecar_keywords
+from ..storage.catalogue import Catalogue, PhotoRow, PhotoVectors
 from ..types import Failure, IndexProgress, IndexReport
 from ..vectors.index import VectorIndex
-from ..photos.sidecars import sidecar_keywords
+from .scanner import ScannedFile, ScanProblem, walk
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,26 @@ class _Decoded:
     failure: str = ""
 
 
+def index_folders(
+    handles: LibraryHandles,
+    folders: Sequence[str],
+    embedder: Embedder,
+    cancel: threading.Event,
+    batch_size: int | None = None,
+) -> Generator[IndexProgress, None, IndexReport]:
+    """Scan, reconcile and embed `folders` in a catalogue connection of its own (a worker
+    thread's), yielding progress; returns what changed."""
+    catalogue = handles.open_catalogue()
+    try:
+        yield IndexProgress("scanning", 0, 0)
+        plan = plan_index(catalogue, folders, embedder.id, cancel)
+        if plan.report.cancelled:
+            return plan.report
+        return (yield from run_index(catalogue, plan, embedder, handles.indexes_for(embedder), cancel, batch_size))
+    finally:
+        catalogue.close()
+
+
 def plan_index(
     catalogue: Catalogue,
     folders: Sequence[str],
@@ -71,17 +92,7 @@ def plan_index(
     """Scan `folders`, apply moves and deletions to the catalogue, list what to embed."""
     plan = IndexPlan()
     report = plan.report
-    scanned: dict[str, ScannedFile] = {}
-    problems: dict[str, str] = {}
-    unreachable: list[str] = []
-    for folder in folders:
-        for found in walk(folder, cancel.is_set):
-            if isinstance(found, ScanProblem):
-                if found.path == os.path.abspath(folder):
-                    unreachable.append(found.path)
-                problems[found.path] = found.reason
-            else:
-                scanned[found.path] = found
+    scanned, problems, unreachable = _scan(folders, cancel)
     if cancel.is_set():
         report.cancelled = True
         return plan
@@ -96,19 +107,7 @@ def plan_index(
     with_vectors = catalogue.photo_ids_with_vectors(model_id)
 
     vanished = {path: row for path, row in known.items() if path not in scanned}
-    candidates: list[ScannedFile] = []
-    for path, item in scanned.items():
-        row = known.get(path)
-        if row is None:
-            before = failed_before.get(path)
-            if before and before[0] == item.size and before[1] == item.mtime_ns:
-                report.failed.append(Failure(path, before[2]))  # unchanged, still broken
-            else:
-                candidates.append(item)
-        elif row.size != item.size or row.mtime_ns != item.mtime_ns or row.id not in with_vectors:
-            plan.todo.append(item)
-        else:
-            report.unchanged += 1
+    candidates = _sort_scanned(scanned, known, failed_before, with_vectors, plan)
 
     moves = _find_moves(candidates, vanished)
     with catalogue.transaction():
@@ -135,6 +134,45 @@ def plan_index(
     return plan
 
 
+def _sort_scanned(scanned: dict[str, ScannedFile], known: dict[str, PhotoRow],
+                  failed_before: dict[str, tuple[int, int, str]], with_vectors: set[int],
+                  plan: IndexPlan) -> list[ScannedFile]:
+    """Changed photos go to `plan.todo`, unchanged ones are counted, files that failed before
+    and did not change stay failed; returns the new paths (new photos, or moved ones)."""
+    candidates: list[ScannedFile] = []
+    for path, item in scanned.items():
+        row = known.get(path)
+        if row is None:
+            before = failed_before.get(path)
+            if before and before[0] == item.size and before[1] == item.mtime_ns:
+                plan.report.failed.append(Failure(path, before[2]))  # unchanged, still broken
+            else:
+                candidates.append(item)
+        elif row.size != item.size or row.mtime_ns != item.mtime_ns or row.id not in with_vectors:
+            plan.todo.append(item)
+        else:
+            plan.report.unchanged += 1
+    return candidates
+
+
+def _scan(folders: Sequence[str], cancel: threading.Event
+          ) -> tuple[dict[str, ScannedFile], dict[str, str], list[str]]:
+    """Walk `folders`: the photos found, the paths that could not be read (with the reason),
+    and the folders themselves that could not be reached (an unplugged drive)."""
+    scanned: dict[str, ScannedFile] = {}
+    problems: dict[str, str] = {}
+    unreachable: list[str] = []
+    for folder in folders:
+        for found in walk(folder, cancel.is_set):
+            if isinstance(found, ScanProblem):
+                if found.path == os.path.abspath(folder):
+                    unreachable.append(found.path)
+                problems[found.path] = found.reason
+            else:
+                scanned[found.path] = found
+    return scanned, problems, unreachable
+
+
 def _find_moves(candidates: list[ScannedFile], vanished: dict[str, PhotoRow]) -> dict[str, PhotoRow]:
     """Match new paths to vanished photos by size, then by content hash."""
     by_size: dict[int, list[PhotoRow]] = {}
@@ -158,7 +196,7 @@ def _find_moves(candidates: list[ScannedFile], vanished: dict[str, PhotoRow]) ->
     return moves
 
 
-def run_index(
+def run_index(  # noqa: C901 - one pipeline loop (look-ahead, batch, cancel, OOM) reads best whole
     catalogue: Catalogue,
     plan: IndexPlan,
     embedder: Embedder,
@@ -227,7 +265,7 @@ def run_index(
     return report
 
 
-def _store_batch(
+def _store_batch(  # noqa: C901 - one transaction: each branch is one outcome of a decoded file
     catalogue: Catalogue,
     embedder: Embedder,
     batch: list[_Decoded],
@@ -253,7 +291,8 @@ def _store_batch(
                     logits = embedded.logits[position] if embedded.logits is not None else None
                     words = embedded.words[position] if embedded.words is not None else None
                 else:
-                    single = embedder.embed_robust(decoded.tensor[None, ...])  # type: ignore[index]
+                    assert decoded.tensor is not None  # `good` holds only decoded photos
+                    single = embedder.embed_robust(decoded.tensor[None, ...])
                     features = single.features[0]
                     logits = single.logits[0] if single.logits is not None else None
                     words = single.words[0] if single.words is not None else None
@@ -283,11 +322,3 @@ def _store_batch(
                     row = catalogue.photo_by_path(item.path)
                     if row is not None:
                         catalogue.delete_photos([row.id])
-
-
-def vector_kinds(embedder: Embedder) -> list[tuple[str, int]]:
-    """The (kind, dim) pairs an embedder stores, one vector index each."""
-    kinds = [(FEATURES, embedder.spec.feature_dim)]
-    if embedder.word_dim:
-        kinds.append((WORDS, embedder.word_dim))
-    return kinds

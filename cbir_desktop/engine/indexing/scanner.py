@@ -42,7 +42,7 @@ def walk(
     yield from _walk_dir(root, ((st.st_dev, st.st_ino),), set(), cancelled)
 
 
-def _walk_dir(
+def _walk_dir(  # noqa: C901 - each branch is one kind of directory entry (link, loop, hidden, error)
     folder: str,
     ancestors: tuple[tuple[int, int], ...],
     seen: set[tuple[int, int]],

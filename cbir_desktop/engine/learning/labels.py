@@ -25,11 +25,6 @@ _CAMERA = re.compile(r"^(\d{3}[a-z_]*|dsc\w*|img\w*|p\d+|mvi\w*|gopr\w*)$")
 _SPLIT = re.compile(r"[\s_\-\.,;+&()\[\]{}]+|(?<=[a-z])(?=[A-Z])")
 
 
-def root_of(path: str, roots: list[str]) -> str | None:
-    """The innermost watched folder holding `path` (None: outside them all)."""
-    return max((r for r in roots if path.startswith(os.path.join(r, ""))), key=len, default=None)
-
-
 def folder_words(path: str, root: str, known: Callable[[str], bool]) -> list[str]:
     """Label words from the folders between `root` and the photo, nearest folder first."""
     relative = os.path.relpath(os.path.dirname(path), root)

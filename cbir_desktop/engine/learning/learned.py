@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..learning.labels import folder_words, name_tokens, root_of, singular
+from ..files import write_atomic
+from ..paths import root_of
 from ..types import TagScore
+from .labels import folder_words, name_tokens, singular
 
 RIDGE = 1.0  # regularisation; 0.3-1 measured best on Caltech-101 (bench/learned.py)
 # The photo's zero-shot word vector (its ImageNet class probabilities, summarised in
@@ -34,18 +35,10 @@ RIDGE = 1.0  # regularisation; 0.3-1 measured best on Caltech-101 (bench/learned
 ZERO_SHOT_WEIGHT = 1.0
 MIN_PHOTOS = 20  # fewer labelled photos than this: the projection stays off
 MIN_WORDS = 2  # and it needs at least two different words to tell apart
-# Blend: a query that is one of the library's label words (cosine ~1 to one of them)
-# is answered by the learned projection; one far from all of them (cosine below
-# 0.4) by the zero-shot projection, which knows ImageNet's 1000 classes; linear
-# in between. A fixed 0.2/0.8 mix measured 0.008 P@10 worse on Caltech-101 than
-# this (bench/learned.py).
-LEARNED_FROM, LEARNED_FULL = 0.4, 0.8
 LABEL_DECAY = 0.5  # a parent folder's word weighs half its child's
 # The library's own label terms (whole folder names, confirmed tags) get a classifier:
-# one-vs-rest ridge on the same inputs, solved with the word projection. A query that
-# is one of them re-ranks its candidates by blend + TERM_WEIGHT x classifier score.
-# bench/learned.py: P@10 0.822 (blend alone) -> 0.940 with 2.0 (0.5: 0.91, 4.0: 0.92 when tuned).
-TERM_WEIGHT = 2.0
+# one-vs-rest ridge on the same inputs, solved with the word projection (search/text.py
+# re-ranks a query that is one of them).
 MIN_TERM_PHOTOS = 3  # a term on fewer photos than this is not learned
 MAX_TERMS = 2000  # the most frequent terms when a library has more
 LEARNED_TAG_MIN = 0.3  # a learned term scoring below this is not suggested as a tag
@@ -134,7 +127,8 @@ def term_centres(position: dict[str, int], terms_of: dict[int, list[str]],
         for term in terms:
             if term in position and photo_id in learned:
                 centres[position[term]] += learned[photo_id]
-    return centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    unit: npt.NDArray[np.float32] = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    return unit
 
 
 def term_key(text: str, known: Callable[[str], bool]) -> str:
@@ -206,13 +200,12 @@ class TermClassifier:
         """
         weights = self.weights if term is None else self.weights[:, term : term + 1]
         scores = np.einsum("ij,jk->ik", inputs, weights[:-1]) + weights[-1]
-        return scores.astype(np.float32) if term is None else scores[:, 0].astype(np.float32)
+        result: npt.NDArray[np.float32] = scores.astype(np.float32) if term is None else scores[:, 0].astype(np.float32)
+        return result
 
     def save(self, path: Path) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-        os.close(fd)
-        np.savez(tmp, terms=np.array(self.terms, dtype=str), weights=self.weights, prototypes=self.prototypes)
-        os.replace(tmp, path)
+        write_atomic(path, lambda handle: np.savez(
+            handle, terms=np.array(self.terms, dtype=str), weights=self.weights, prototypes=self.prototypes))
 
     @classmethod
     def load(cls, path: Path) -> TermClassifier:
@@ -235,18 +228,6 @@ def learned_tags(classifier: TermClassifier, scores: npt.NDArray[np.float32], k:
     order = np.argsort(-scores)[:k]
     return [TagScore(classifier.terms[i], float(min(1.0, scores[i])), source="learned")
             for i in order if scores[i] >= LEARNED_TAG_MIN]
-
-
-def merge_tags(model: Sequence[TagScore], learned: Sequence[TagScore], user: dict[str, bool]) -> list[TagScore]:
-    """One tag list: the user's confirmed tags first, then the model's classes and the
-    learned terms by score; a tag the user rejected never shows, nor does a repeat."""
-    out = [TagScore(tag, 1.0, source="yours") for tag, ok in user.items() if ok]
-    seen = {t.tag for t in out} | {tag for tag, ok in user.items() if not ok}
-    for tag in sorted([*model, *learned], key=lambda t: -t.score):
-        if tag.tag not in seen:
-            seen.add(tag.tag)
-            out.append(tag)
-    return out
 
 
 def targets(labels: dict[int, list[str]], vector: Callable[[str], npt.NDArray[np.float32] | None]
@@ -299,47 +280,10 @@ def write_onnx(path: Path, weights: npt.NDArray[np.float32]) -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(model.SerializeToString())
-    os.replace(tmp, path)
+    write_atomic(path, model.SerializeToString())
 
 
 def write_meta(path: Path, report: TrainingReport) -> None:
     data = {"photos": report.photos, "words": report.words, "terms": report.terms,
             "seconds": report.seconds, "trained_at": time.time()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
-
-
-def learned_weight(query: npt.NDArray[np.float32], label_vectors: npt.NDArray[np.float32]) -> float:
-    """How much the learned projection answers `query`: by its closeness to the label words."""
-    if not len(label_vectors):
-        return 0.0
-    closest = float(np.max(label_vectors @ query))
-    return float(np.clip((closest - LEARNED_FROM) / (LEARNED_FULL - LEARNED_FROM), 0.0, 1.0))
-
-
-def text_scores(zero_shot: npt.NDArray[np.float32], learned: npt.NDArray[np.float32],
-                query: npt.NDArray[np.float32] | None, weight: float, centre: npt.NDArray[np.float32] | None,
-                term_scores: npt.NDArray[np.float32] | None) -> npt.NDArray[np.float32]:
-    """A text query's score for photos (rows of their zero-shot and learned vectors): the
-    blend of both projections, or for a term with no word vector its centre; plus the
-    term classifier's score when the query is one of the library's own terms."""
-    if query is not None:
-        scores = blend(zero_shot @ query, learned @ query, weight)
-    else:
-        assert centre is not None
-        scores = learned @ centre
-    if term_scores is not None:  # scaled back so a perfect match still scores about 1
-        scores = (scores + TERM_WEIGHT * term_scores) / (1.0 + TERM_WEIGHT)
-    return scores.astype(np.float32)
-
-
-def blend(zero_shot: npt.NDArray[np.float32], learned: npt.NDArray[np.float32],
-          weight: float) -> npt.NDArray[np.float32]:
-    """The text-search score when a learned projection exists (`weight` from `learned_weight`)."""
-    return (1.0 - weight) * zero_shot + weight * learned
+    write_atomic(path, json.dumps(data).encode("utf-8"))

@@ -13,13 +13,6 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ModelLoadError
-
-log = logging.getLogger(__name__)
-
-CPU_BATCH = 16
-GPU_BATCH = 64
-from ..models.manifest import ModelSpec, verify_sha256
-from ..models.runner import OnnxRunner
 from ..types import TagScore
 from ..words.space import (
     CLASS_VECTORS,
@@ -28,6 +21,13 @@ from ..words.space import (
     logits_from_tags,
     read_label_entries,
 )
+from .manifest import ModelSpec, verify_sha256
+from .runner import OnnxRunner
+
+log = logging.getLogger(__name__)
+
+CPU_BATCH = 16
+GPU_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,15 @@ class BatchEmbedding:
 def l2_normalise(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Scale rows to unit length so a dot product is the cosine similarity."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: npt.NDArray[np.float32] = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
-    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+    probabilities: npt.NDArray[np.float32] = (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return probabilities
 
 
 class Embedder:

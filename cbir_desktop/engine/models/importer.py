@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelLoadError
+from ..files import write_atomic
 from ..models.manifest import Manifest
 
 IMAGENET_CLASSES = 1000
@@ -40,7 +39,7 @@ class CheckedModel:
     notes: tuple[str, ...]
 
 
-def check_model(path: Path) -> CheckedModel:
+def check_model(path: Path) -> CheckedModel:  # noqa: C901 - one check per contract rule, all reported
     """Check an ONNX file against the contract; every problem is named in the error."""
     import onnxruntime as ort
 
@@ -92,7 +91,7 @@ def check_model(path: Path) -> CheckedModel:
     wanted = ["features"] + (["logits"] if "logits" in outputs else [])
     try:
         results = session.run(wanted, {name: np.random.default_rng(0).random((2, 3, size, size), np.float32)})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure of a foreign model is reported, not raised raw
         raise ModelLoadError(f"{path.name} failed on a batch of 2 photos at {size}x{size}: "
                              f"{str(exc).splitlines()[0][:300]}") from exc
     features = np.asarray(results[0])
@@ -110,7 +109,8 @@ def check_model(path: Path) -> CheckedModel:
     return CheckedModel(name, int(size), int(features.shape[1]), logits_dim, tuple(notes))
 
 
-def import_model(library_models: Path, manifest: Manifest, file: Path, name: str | None = None) -> tuple[str, CheckedModel]:
+def import_model(library_models: Path, manifest: Manifest, file: Path,
+                 name: str | None = None) -> tuple[str, CheckedModel]:
     """Check `file`, copy it into `library_models` and list it there; returns (id, check)."""
     file = Path(file).expanduser()
     if not file.is_file():
@@ -141,12 +141,10 @@ def import_model(library_models: Path, manifest: Manifest, file: Path, name: str
 
 
 def _write_entry(path: Path, model_id: str, entry: dict[str, Any]) -> None:
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"schema": 1, "models": {}}
+    data: dict[str, Any] = (json.loads(path.read_text(encoding="utf-8")) if path.is_file()
+                            else {"schema": 1, "models": {}})
     data.setdefault("models", {})[model_id] = entry
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2).encode("utf-8"))
 
 
 def _model_id(text: str) -> str:

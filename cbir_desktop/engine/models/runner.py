@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
+import platform
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,7 +110,7 @@ class OnnxRunner:
                     return ort.InferenceSession(
                         str(self.path), options, providers=["CPUExecutionProvider"]
                     )
-                except Exception as cpu_exc:  # noqa: BLE001
+                except Exception as cpu_exc:  # noqa: BLE001 - the CPU retry failing too is reported below
                     exc = cpu_exc
             raise ModelLoadError(f"Cannot load model {self.path.name}: {exc}") from exc
         active = session.get_providers()
@@ -126,9 +126,10 @@ class OnnxRunner:
 
 def nvidia_gpu_present() -> bool:
     """Cheap check for an NVIDIA driver, so CPU-only machines never try CUDA."""
-    if sys.platform.startswith("linux"):
+    system = platform.system()  # not sys.platform: mypy would call the other branches unreachable
+    if system == "Linux":
         return os.path.exists("/proc/driver/nvidia/version")
-    return sys.platform == "win32"  # no cheap check there: let onnxruntime try
+    return system == "Windows"  # no cheap check there: let onnxruntime try
 
 
 def _preload_cuda_libraries(ort: object) -> None:

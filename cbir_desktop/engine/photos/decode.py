@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from ..errors import ImageTooLarge, ImageUnreadable
@@ -116,7 +117,7 @@ def decode_photo(
             raise
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageUnreadable(path, _reason(exc)) from exc
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a plugin may raise anything on a bad file: skip it
             raise ImageUnreadable(path, f"decoding failed ({_short(exc)})") from exc
     if orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -131,7 +132,7 @@ def _embedded_keywords(image: Image.Image) -> tuple[str, ...]:
 
     words = read_keywords(image.info.get("xmp"))
     try:
-        iptc = IptcImagePlugin.getiptcinfo(image) or {}
+        iptc = IptcImagePlugin.getiptcinfo(image) or {}  # type: ignore[arg-type]  # any Image works
     except Exception:  # noqa: BLE001 - damaged IPTC blocks are common and harmless
         iptc = {}
     raw = iptc.get((2, 25), [])
@@ -208,4 +209,5 @@ def colour_signature(image: Image.Image) -> np.ndarray:
     quantised = (array >> 5).astype(np.int32)  # 256 / 8 = 32 levels per bin
     codes = (quantised[..., 0] * COLOUR_BINS + quantised[..., 1]) * COLOUR_BINS + quantised[..., 2]
     counts = np.bincount(codes.ravel(), minlength=COLOUR_DIM).astype(np.float32)
-    return np.sqrt(counts / max(float(counts.sum()), 1.0)).astype(np.float32)
+    signature: npt.NDArray[np.float32] = np.sqrt(counts / max(float(counts.sum()), 1.0)).astype(np.float32)
+    return signature

@@ -31,4 +31,5 @@ def to_model_input(image: Image.Image, size: int, policy: str = CENTER_CROP) -> 
         raise ValueError(f"unknown resize policy {policy!r}; expected one of {POLICIES}")
     resized = image.resize((size, size), Image.Resampling.BILINEAR, box=box, reducing_gap=3.0)
     array = np.asarray(resized, dtype=np.float32)
-    return np.ascontiguousarray(array.transpose(2, 0, 1)) * np.float32(1.0 / 255.0)
+    chw: npt.NDArray[np.float32] = np.ascontiguousarray(array.transpose(2, 0, 1)) * np.float32(1.0 / 255.0)
+    return chw

@@ -8,10 +8,11 @@ existing sidecar is merged, not replaced: its other fields and keywords stay.
 from __future__ import annotations
 
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
+
+from ..files import write_atomic
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -80,11 +81,13 @@ def write_keywords(photo: str | os.PathLike[str], keywords: Iterable[str],
     """Merge keywords (and 'A|B' hierarchies) into the photo's sidecar; returns its path."""
     path = sidecar_path(photo)
     tree = ET.parse(path) if path.is_file() else _empty()
-    description = tree.getroot().find("rdf:RDF/rdf:Description", NS)
+    root = tree.getroot()
+    assert root is not None  # a parsed or newly built tree always has its root
+    description = root.find("rdf:RDF/rdf:Description", NS)
     if description is None:
-        rdf = tree.getroot().find("rdf:RDF", NS)
+        rdf = root.find("rdf:RDF", NS)
         if rdf is None:
-            rdf = ET.SubElement(tree.getroot(), _q("rdf", "RDF"))
+            rdf = ET.SubElement(root, _q("rdf", "RDF"))
         description = ET.SubElement(rdf, _q("rdf", "Description"), {_q("rdf", "about"): ""})
     for prefix, name, values in (("dc", "subject", keywords), ("lr", "hierarchicalSubject", hierarchies)):
         values = list(values)
@@ -97,8 +100,4 @@ def write_keywords(photo: str | os.PathLike[str], keywords: Iterable[str],
             if value.lower() not in present:
                 ET.SubElement(bag, _q("rdf", "li")).text = value
                 present.add(value.lower())
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".xmp.tmp")
-    with os.fdopen(fd, "wb") as handle:
-        tree.write(handle, encoding="utf-8", xml_declaration=False)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda handle: tree.write(handle, encoding="utf-8", xml_declaration=False))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
-from ..photos.decode import decode_photo
 from ..errors import ImageUnreadable
+from ..files import write_atomic
+from ..photos.decode import decode_photo
 
 THUMBNAIL_SIDE = 512  # long side in pixels: sharp at the largest grid size on HiDPI
 
@@ -43,9 +43,4 @@ def thumbnail(cache_dir: Path, photo: str) -> Path:
     decoded = decode_photo(photo, min_side=THUMBNAIL_SIDE // 2)
     image = decoded.image
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        image.save(handle, "JPEG", quality=85)
-    os.replace(tmp, target)  # readers never see half a file
-    return target
+    return write_atomic(target, lambda handle: image.save(handle, "JPEG", quality=85))

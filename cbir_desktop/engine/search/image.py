@@ -1,27 +1,19 @@
-"""Turning queries (an image file, a word or phrase) into ranked photos and words."""
+"""Ranking for image queries: an image file's vectors, nearest photos, near-duplicates boosted."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ..storage.catalogue import FEATURES, WORDS, Catalogue, PhotoRow
+from ..models.embedder import Embedder
 from ..photos.decode import colour_signature, decode_photo
-from ..models.embedder import Embedder, l2_normalise
-from ..errors import EngineError, UnknownWord
 from ..photos.preprocess import to_model_input
-from ..types import SearchHit, TagScore, WordHit
+from ..storage.catalogue import FEATURES, WORDS, Catalogue, PhotoRow
+from ..types import TagScore
 from ..vectors.index import VectorIndex
-from ..words.vectors import WordVectors
-
-# Tags shown on a result: the photo's top classes above this confidence.
-RESULT_TAG_MIN_SCORE = 0.05
-RESULT_TAGS = 3
-
 
 # Near-duplicate boost: a candidate that is semantically close AND has almost the
 # same colour distribution (a crop, resize or re-encode of the query) moves up.
@@ -69,7 +61,8 @@ def fuse_scores(
     boost = np.maximum(colour - NEAR_DUP_MIN_COLOUR, 0.0) * np.maximum(
         similarity - NEAR_DUP_MIN_SIMILARITY, 0.0
     ) / (1.0 - NEAR_DUP_MIN_SIMILARITY)
-    return (similarity + NEAR_DUP_WEIGHT * boost).astype(np.float32)
+    fused: npt.NDArray[np.float32] = (similarity + NEAR_DUP_WEIGHT * boost).astype(np.float32)
+    return fused
 
 
 def rank_by_image(
@@ -96,48 +89,3 @@ def _unchanged(row: PhotoRow, path: str) -> bool:
     except OSError:
         return False
     return st.st_size == row.size and st.st_mtime_ns == row.mtime_ns
-
-
-def hits_for(
-    catalogue: Catalogue, scored: Sequence[tuple[int, float]], tags: dict[int, list[TagScore]]
-) -> list[SearchHit]:
-    """Attach paths and sizes (one query) and each photo's shown `tags` to (photo_id, score) pairs."""
-    rows = catalogue.photos_by_ids([photo_id for photo_id, _ in scored])
-    hits = []
-    for photo_id, score in scored:
-        row = rows.get(photo_id)
-        if row is None:
-            continue
-        shown = shown_tags(tags.get(photo_id, []))
-        hits.append(SearchHit(row.path, round(float(score), 6), shown, row.id, row.size,
-                              row.mtime_ns / 1e9, row.width, row.height))
-    return hits
-
-
-def shown_tags(tags: Sequence[TagScore]) -> tuple[str, ...]:
-    """The tags drawn under a result: the user's, then the best suggestions."""
-    return tuple(t.tag for t in tags if t.source == "yours" or t.score >= RESULT_TAG_MIN_SCORE)[:RESULT_TAGS]
-
-
-def text_query_vector(words: WordVectors, text: str) -> npt.NDArray[np.float32]:
-    """The word vector of a word or phrase, or `UnknownWord` with spelling suggestions."""
-    vector = words.vector(text)
-    if vector is None:
-        first = text.strip().split()[0] if text.strip() else text
-        raise UnknownWord(text, words.nearest_spellings(first, 3) if first else [])
-    return l2_normalise(np.asarray(vector, dtype=np.float32))
-
-
-def similar_words(words: WordVectors, word: str, k: int) -> list[WordHit]:
-    if words.vector(word) is None:
-        first = word.strip().split()[0] if word.strip() else word
-        raise UnknownWord(word, words.nearest_spellings(first, 3) if first else [])
-    return [WordHit(w, round(float(s), 6)) for w, s in words.similar(word, k)]
-
-
-def require_words(embedder: Embedder) -> None:
-    if not embedder.word_dim:
-        raise EngineError(
-            f"Model {embedder.id} has no word projection, so it cannot search by word; "
-            "choose a model with a classifier head."
-        )

@@ -174,7 +174,7 @@ class Catalogue:
         return _Transaction(self.db)
 
     def integrity_ok(self) -> bool:
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 
     # -- settings ---------------------------------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:

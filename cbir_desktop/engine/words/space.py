@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..storage.catalogue import WORDS
 from ..errors import ModelLoadError
+from ..storage.catalogue import WORDS
 from ..types import TagScore
 from ..words.vectors import WordVectors
 
@@ -80,7 +80,8 @@ def class_vectors(entries: Sequence[dict[str, object]], words: WordVectors) -> n
     table = np.zeros((len(entries), words.dim), np.float32)
     for i, entry in enumerate(entries):
         name = str(entry.get("name", ""))
-        synonyms = [str(s) for s in entry.get("synonyms", []) or []]  # type: ignore[union-attr]
+        listed = entry.get("synonyms")
+        synonyms = [str(s) for s in listed] if isinstance(listed, list) else []
         total = np.zeros(words.dim, np.float32)
         for text, weight in [(name, PRIMARY_NAME_WEIGHT)] + [(s, 1.0) for s in synonyms if s != name]:
             vector = words.vector(text)

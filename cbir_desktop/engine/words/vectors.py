@@ -13,14 +13,15 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Sequence
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import ModelLoadError
+from ..files import write_atomic
 
 Vector = npt.NDArray[np.float32]
 
@@ -86,7 +87,8 @@ def _normalise_rows(m: npt.NDArray[np.floating]) -> Vector:
     m = np.asarray(m, dtype=np.float32)
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return m / norms
+    unit: npt.NDArray[np.float32] = m / norms
+    return unit
 
 
 def _edit_distance(a: str, b: str, cap: int) -> int:
@@ -124,7 +126,7 @@ class WordVectors:
         rows: npt.NDArray[np.integer],
         rank: npt.NDArray[np.integer],
         row_word: npt.NDArray[np.integer],
-        meta: dict | None = None,
+        meta: dict[str, Any] | None = None,
         unit: bool = False,
     ) -> None:
         """Use `load` or `load_glove_text`; `words` must be sorted, `rank` 0 = most common.
@@ -191,10 +193,8 @@ class WordVectors:
             "row_word": self._row_owner.astype(np.int32),
             "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
         }
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".words-", suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w") as zf:
+        def write(handle: BinaryIO) -> None:
+            with zipfile.ZipFile(handle, "w") as zf:
                 for name, arr in arrays.items():
                     member = io.BytesIO()
                     np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
@@ -203,15 +203,11 @@ class WordVectors:
                         zipfile.ZIP_STORED if name == "vectors" else zipfile.ZIP_DEFLATED
                     )
                     zf.writestr(info, member.getvalue())
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        write_atomic(path, write)
 
     @classmethod
-    def load_glove_text(
+    def load_glove_text(  # noqa: C901 - a tolerant parser: each branch is one kind of bad line
         cls,
         path: str | os.PathLike[str],
         max_words: int | None = None,
@@ -362,7 +358,8 @@ class WordVectors:
         n = float(np.linalg.norm(v))
         if n == 0.0:
             return None
-        return (v / n).astype(np.float32)
+        mean: npt.NDArray[np.float32] = (v / n).astype(np.float32)
+        return mean
 
     def similar(self, text: str, k: int = 10) -> list[tuple[str, float]]:
         """Nearest representative words by cosine, skipping the query and its plurals.

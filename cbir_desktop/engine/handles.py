@@ -1,0 +1,106 @@
+"""The open handles of one library: catalogue connections, loaded models, vector indexes, words.
+
+The facade, the learner and the searches share one `LibraryHandles`. Everything here
+loads lazily and is thread-safe: each thread gets its own SQLite connection (sqlite3
+refuses cross-thread use), models and indexes are loaded once under a lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .errors import ModelLoadError
+from .models.embedder import Embedder
+from .models.manifest import Manifest, load_manifest
+from .storage.catalogue import FEATURES, WORDS, Catalogue
+from .vectors.index import VectorIndex
+from .words.space import WordSpace, glove_space, shipped_space
+
+CATALOGUE_FILE = "catalogue.sqlite"
+MODELS_FOLDER = "models"  # models the user imported into this library
+
+
+class LibraryHandles:
+    """Per-library resources, opened on first use and closed together."""
+
+    def __init__(self, root: Path, threads: int | None = None,
+                 word_vectors: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root)
+        self.manifest = load_manifest().with_library_models(self.root / MODELS_FOLDER)
+        self.word_vectors_file = word_vectors or os.environ.get("CBIR_WORD_VECTORS") or None
+        self._threads = threads
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._space: WordSpace | None = None
+        self._embedders: dict[str, Embedder] = {}
+        self._indexes: dict[tuple[str, str], VectorIndex] = {}
+        self._catalogues: list[Catalogue] = []
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """This thread's connection (SQLite connections stay in their thread)."""
+        cat: Catalogue | None = getattr(self._local, "catalogue", None)
+        if cat is None:
+            cat = self.open_catalogue()
+            self._local.catalogue = cat
+            with self._lock:
+                self._catalogues.append(cat)
+        return cat
+
+    def open_catalogue(self, readonly: bool = False) -> Catalogue:
+        """A connection of the caller's own (long work in a worker thread); the caller closes it."""
+        return Catalogue(self.root / CATALOGUE_FILE, readonly=readonly)
+
+    def embedder(self, model_id: str) -> Embedder:
+        spec = self.manifest.model(model_id)
+        with self._lock:
+            if spec.id not in self._embedders:
+                self._embedders[spec.id] = Embedder(spec, self._threads)
+            return self._embedders[spec.id]
+
+    def vector_index(self, model_id: str, kind: str, dim: int) -> VectorIndex:
+        with self._lock:
+            key = (model_id, kind)
+            if key not in self._indexes:
+                self._indexes[key] = VectorIndex(self.root / "index", model_id, kind, dim)
+            return self._indexes[key]
+
+    def indexes_for(self, embedder: Embedder) -> list[VectorIndex]:
+        """The indexes indexing keeps up to date: features, and zero-shot words if the model has them."""
+        kinds = [(FEATURES, embedder.spec.feature_dim)]
+        if embedder.word_dim:
+            kinds.append((WORDS, embedder.word_dim))
+        return [self.vector_index(embedder.id, kind, dim) for kind, dim in kinds]
+
+    def word_space(self) -> WordSpace:
+        """The word space in use (shipped vectors or the user's GloVe file), loaded once."""
+        with self._lock:
+            if self._space is None:
+                if self.word_vectors_file:
+                    self._space = glove_space(self.word_vectors_file, self.root / "word_vectors")
+                else:
+                    path = self.manifest.word_vectors_path
+                    if path is None or not path.is_file():
+                        raise ModelLoadError("The word vectors file is missing; reinstall cbir-desktop.")
+                    self._space = shipped_space(path)
+            return self._space
+
+    def reload_manifest(self) -> Manifest:
+        """Read the manifests again (after a model was imported into the library)."""
+        with self._lock:
+            self.manifest = load_manifest().with_library_models(self.root / MODELS_FOLDER)
+            return self.manifest
+
+    def close(self) -> None:
+        with self._lock:
+            for index in self._indexes.values():
+                index.close()
+            for cat in self._catalogues:
+                try:
+                    cat.close()
+                except Exception:  # noqa: BLE001 - a connection of another thread may refuse; it dies with it
+                    pass
+            self._catalogues.clear()
+        self._local = threading.local()

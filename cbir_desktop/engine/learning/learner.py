@@ -1,0 +1,258 @@
+"""The learning room of one library: training from its labels, the learned folder, bringing photos up to date.
+
+A `Learner` owns `learned/` (per model and word space: the word projection as ONNX,
+its metadata as JSON, the term classifier as npz), a cache of what is loaded from
+it, training, and `catch_up`, which projects photos indexed since training (and into
+a user's GloVe space) and rebuilds the indexes of those vectors. Searches only read
+what it has stored (`state`), so a query never writes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ..handles import LibraryHandles
+from ..models.embedder import Embedder
+from ..models.runner import OnnxRunner
+from ..storage.catalogue import FEATURES, WORDS, Catalogue
+from ..types import TagScore
+from ..words.space import WordSpace
+from .learned import (
+    MIN_PHOTOS,
+    MIN_WORDS,
+    NormalEquations,
+    TermClassifier,
+    TrainingReport,
+    choose_terms,
+    chunk_targets,
+    design_rows,
+    learned_tags,
+    own_labels,
+    photo_labels,
+    targets,
+    term_centres,
+    write_meta,
+    write_onnx,
+)
+
+TRAIN_CHUNK = 4096  # photos read, solved and projected at a time while learning
+Vectors = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class LearnedState:
+    """What one model learned in one word space, as searches and tags read it."""
+
+    kind: str  # the catalogue kind of the photos' learned vectors
+    runner: OnnxRunner  # the learned projection (features + zero-shot -> word space)
+    terms: TermClassifier
+    label_vectors: Vectors  # word vectors of the label words (the blend's closeness)
+    stamp: int  # the metadata file's mtime: another process's training reloads it
+
+
+@dataclass(frozen=True)
+class _Files:
+    projection: Path
+    meta: Path
+    terms: Path
+
+    def all_there(self) -> bool:
+        return self.projection.is_file() and self.meta.is_file() and self.terms.is_file()
+
+    def remove(self) -> None:
+        for path in (self.projection, self.meta, self.terms):
+            path.unlink(missing_ok=True)
+
+
+def learned_inputs(catalogue: Catalogue, model_id: str, ids: list[int]) -> Vectors:
+    """The learned models' input rows: image features and the shipped zero-shot word vector."""
+    feats = catalogue.vectors_of(ids, model_id, FEATURES)
+    zero_shot = catalogue.vectors_of(ids, model_id, WORDS)
+    return design_rows(np.stack([feats[i] for i in ids]), np.stack([zero_shot[i] for i in ids]))
+
+
+class Learner:
+    """Learns text search from one library's folder names and tags; see the module docstring."""
+
+    def __init__(self, handles: LibraryHandles) -> None:
+        self._handles = handles
+        self._folder = handles.root / "learned"
+        self._cache: dict[tuple[str, str], LearnedState] = {}
+        self._lock = threading.Lock()
+
+    # -- training -----------------------------------------------------------------
+    def train(self, embedder: Embedder, only_photos: set[int] | None = None) -> TrainingReport:
+        """Learn the word projection and the term classifier (blocking: call from a worker).
+
+        `only_photos` restricts the labelled photos used (evaluation on a split).
+        """
+        start = time.perf_counter()
+        space = self._handles.word_space()
+        cat = self._handles.catalogue
+        photos = cat.indexed_paths(embedder.id)
+        pool = [(pid, path) for pid, path in photos if only_photos is None or pid in only_photos]
+        known = space.words.__contains__
+        labels, terms_of = own_labels(photo_labels(pool, cat.folders(), known),
+                                      cat.user_tags_of([pid for pid, _ in pool]), known)
+        report = TrainingReport(photos=len(labels), words=sorted({w for ws in labels.values() for w in ws}))
+        files = self._files(embedder.id, space.id)
+        kind = learned_kind(space)
+        if len(labels) < MIN_PHOTOS or len(report.words) < MIN_WORDS:
+            report.off_reason = (f"needs at least {MIN_PHOTOS} photos in folders named after what they "
+                                 f"show, with {MIN_WORDS}+ different words; found {len(labels)} photos "
+                                 f"and {len(report.words)} words")
+            files.remove()
+            with cat.transaction():
+                cat.delete_kind(embedder.id, kind)
+            self._forget(embedder.id, space.id)
+            return report
+        terms = choose_terms(terms_of)
+        position = {t: i for i, t in enumerate(terms)}
+        word_ids, word_targets = targets(labels, space.words.vector)
+        word_rows = dict(zip(word_ids, word_targets, strict=True))
+        rows = sorted(set(word_rows) | {pid for pid, ts in terms_of.items() if any(t in position for t in ts)})
+        equations = NormalEquations(space.words.dim, len(terms))
+        for chunk, inputs in self._input_chunks(embedder.id, rows):
+            equations.add(inputs, *chunk_targets(chunk, word_rows, terms_of, position, space.words.dim))
+        word_weights, term_weights = equations.solve()
+        write_onnx(files.projection, word_weights)
+        # Every photo's learned vector is replaced in place, chunk by chunk: searches meanwhile
+        # keep answering (the previous model stays loaded until the files are swapped).
+        learned = self._store(embedder.id, kind, self._projected(OnnxRunner(files.projection, 1),
+                                                                 embedder.id, [pid for pid, _ in photos]))
+        centres = term_centres(position, terms_of, learned, space.words.dim)
+        TermClassifier(terms, term_weights, centres).save(files.terms)
+        report.terms = terms
+        report.prototypes = [t for t in terms if space.words.vector(t) is None]
+        report.seconds = time.perf_counter() - start
+        write_meta(files.meta, report)  # written last: the three files are complete from here on
+        self._handles.vector_index(embedder.id, kind, space.words.dim).rebuild(cat)
+        self._forget(embedder.id, space.id)
+        return report
+
+    # -- reading what was learned ---------------------------------------------------------
+    def state(self, embedder: Embedder, space: WordSpace) -> LearnedState | None:
+        """The learned state of this model and word space (None: nothing learned); never writes."""
+        files = self._files(embedder.id, space.id)
+        if not files.all_there():
+            return None
+        stamp = files.meta.stat().st_mtime_ns
+        key = (embedder.id, space.id)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and cached.stamp == stamp:
+                return cached
+            meta = json.loads(files.meta.read_text(encoding="utf-8"))
+            vectors = [v for v in (space.words.vector(w) for w in meta.get("words", [])) if v is not None]
+            matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, space.words.dim), np.float32)
+            state = LearnedState(learned_kind(space), OnnxRunner(files.projection, 1),
+                                 TermClassifier.load(files.terms), matrix, stamp)
+            self._cache[key] = state
+            return state
+
+    def has_learned(self, model_id: str) -> bool:
+        """Whether anything was learned for this model (in any word space): no words loaded for nothing."""
+        return any(self._folder.glob(f"{model_id}@*.terms.npz"))
+
+    def tags(self, embedder: Embedder, ids: list[int]) -> dict[int, list[TagScore]]:
+        """Each photo's best-scoring own terms, as suggested tags ({} when nothing is learned)."""
+        if not ids or embedder.spec.projection is None or not self.has_learned(embedder.id):
+            return {}
+        state = self.state(embedder, self._handles.word_space())
+        if state is None or not state.terms.terms:
+            return {}
+        scores = state.terms.scores(learned_inputs(self._handles.catalogue, embedder.id, ids))
+        return {pid: learned_tags(state.terms, row) for pid, row in zip(ids, scores, strict=True)}
+
+    # -- keeping photos up to date ------------------------------------------------------------
+    def catch_up(self, embedder: Embedder) -> None:
+        """Project photos indexed since training (and into a user's word space), then rebuild
+        the indexes of those vectors that are stale. Part of indexing; cheap when nothing is new."""
+        if embedder.spec.projection is None:
+            return
+        cat = self._handles.catalogue
+        if self._handles.word_vectors_file:
+            space = self._handles.word_space()
+            missing = cat.photos_missing_kind(embedder.id, space.kind)
+            self._store(embedder.id, space.kind, self._in_space(embedder, space, missing))
+            self._rebuild_if_stale(embedder.id, space.kind, space.words.dim)
+        if not self.has_learned(embedder.id):
+            return
+        space = self._handles.word_space()
+        state = self.state(embedder, space)
+        if state is None:
+            return
+        missing = cat.photos_missing_kind(embedder.id, state.kind)
+        self._store(embedder.id, state.kind, self._projected(state.runner, embedder.id, missing))
+        self._rebuild_if_stale(embedder.id, state.kind, space.words.dim)
+
+    # -- internals ---------------------------------------------------------------------
+    def _store(self, model_id: str, kind: str, computed: Iterator[tuple[list[int], Vectors]]) -> dict[int, Vectors]:
+        """Store a kind of vector chunk by chunk, committing each chunk; returns them all."""
+        cat = self._handles.catalogue
+        done: dict[int, Vectors] = {}
+        for chunk, rows in computed:
+            vectors = dict(zip(chunk, rows, strict=True))
+            with cat.transaction():
+                cat.store_kind(model_id, kind, vectors)
+            done.update(vectors)
+        return done
+
+    def _projected(self, runner: OnnxRunner, model_id: str, ids: list[int]) -> Iterator[tuple[list[int], Vectors]]:
+        """Photos' learned vectors, chunk by chunk."""
+        for chunk, inputs in self._input_chunks(model_id, ids):
+            yield chunk, runner.run(["embedding"], {"inputs": inputs})[0]
+
+    def _in_space(self, embedder: Embedder, space: WordSpace, ids: list[int]) -> Iterator[tuple[list[int], Vectors]]:
+        """Photos' vectors in a user's word space, from their stored top classes (no image read)."""
+        cat = self._handles.catalogue
+        for start in range(0, len(ids), TRAIN_CHUNK):
+            chunk = ids[start : start + TRAIN_CHUNK]
+            tags = cat.tags_of(chunk, embedder.id)
+            yield chunk, embedder.project_tags(space, [tags.get(pid, []) for pid in chunk])
+
+    def _input_chunks(self, model_id: str, ids: list[int]) -> Iterator[tuple[list[int], Vectors]]:
+        """The learned models' inputs chunk by chunk, the next chunk read (SQLite, in its own
+        connection) while the caller computes on this one: 100k photos train ~5 s faster."""
+        chunks = [ids[i : i + TRAIN_CHUNK] for i in range(0, len(ids), TRAIN_CHUNK)]
+        if not chunks:
+            return
+        reader = self._handles.open_catalogue(readonly=True)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(learned_inputs, reader, model_id, chunks[0])
+                for n, chunk in enumerate(chunks):
+                    inputs = pending.result()
+                    if n + 1 < len(chunks):
+                        pending = pool.submit(learned_inputs, reader, model_id, chunks[n + 1])
+                    yield chunk, inputs
+        finally:
+            reader.close()
+
+    def _rebuild_if_stale(self, model_id: str, kind: str, dim: int) -> None:
+        index = self._handles.vector_index(model_id, kind, dim)
+        if index.is_stale(self._handles.catalogue):
+            index.rebuild(self._handles.catalogue)
+
+    def _files(self, model_id: str, space_id: str) -> _Files:
+        stem = f"{model_id}@{space_id}"
+        return _Files(self._folder / f"{stem}.onnx", self._folder / f"{stem}.json", self._folder / f"{stem}.terms.npz")
+
+    def _forget(self, model_id: str, space_id: str) -> None:
+        with self._lock:
+            self._cache.pop((model_id, space_id), None)
+
+
+def learned_kind(space: WordSpace) -> str:
+    """The catalogue kind of photos' learned vectors in `space`."""
+    return f"learned:{space.id}"
+
