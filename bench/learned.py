@@ -12,6 +12,7 @@ Usage: python bench/learned.py   (after bench/quality.py has indexed Caltech-101
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import numpy as np
@@ -114,8 +115,7 @@ def main() -> None:
         print(f"engine search_text over all {len(label_of)} photos: P@10 {np.mean(engine_p10):.3f}, "
               f"p50 {1000 * np.median(seconds):.1f} ms, p95 {1000 * np.percentile(seconds, 95):.1f} ms")
         # Leave the benchmark library as quality.py expects it: no learned projection.
-        for path in library._learned_paths(library.embedder(), library.word_space()):
-            path.unlink(missing_ok=True)
+        shutil.rmtree(library.root / "learned", ignore_errors=True)
 
 
 if __name__ == "__main__":

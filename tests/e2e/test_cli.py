@@ -148,3 +148,4 @@ def test_killed_index_resumes_and_indexes_each_photo_once(tmp_path: Path) -> Non
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT path) FROM photos").fetchone() == (200, 200)
     assert db.execute("SELECT COUNT(*) FROM vectors WHERE kind = 'features'").fetchone()[0] == 200
     assert db.execute("SELECT COUNT(*) FROM failures").fetchone()[0] == 0
+

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from ..files import write_atomic
-from ..models.manifest import Manifest
+from .manifest import Manifest
+from .runner import onnxruntime
 
 IMAGENET_CLASSES = 1000
 DEFAULT_SIZE = 224  # for an input whose height and width are dynamic
@@ -41,8 +42,7 @@ class CheckedModel:
 
 def check_model(path: Path) -> CheckedModel:  # noqa: C901 - one check per contract rule, all reported
     """Check an ONNX file against the contract; every problem is named in the error."""
-    import onnxruntime as ort
-
+    ort = onnxruntime()
     try:
         options = ort.SessionOptions()
         options.log_severity_level = 3

@@ -8,6 +8,7 @@ import platform
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -76,8 +77,7 @@ class OnnxRunner:
         return [np.asarray(r, dtype=np.float32) for r in results]
 
     def _load(self) -> object:
-        import onnxruntime as ort  # heavy import, only when a model is first used
-
+        ort = onnxruntime()
         if not self.path.is_file():
             raise ModelLoadError(f"Model file {self.path} is missing; reinstall cbir-desktop.")
         available = set(ort.get_available_providers())
@@ -122,6 +122,16 @@ class OnnxRunner:
             )
         log.info("Model %s runs on %s", self.path.name, active)
         return session
+
+
+def onnxruntime() -> Any:
+    """onnxruntime, imported on first use (heavy), with its telemetry off (see `engine/__init__`;
+    the API switch below also covers Windows' event tracing) before any session exists."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime as ort
+
+    ort.disable_telemetry_events()
+    return ort
 
 
 def nvidia_gpu_present() -> bool:
