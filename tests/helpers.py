@@ -148,3 +148,20 @@ def png_header(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0"))
             + chunk(b"IEND", b""))
+
+
+def require_tool(command: str, package: str) -> str:
+    """The path of `command`. Missing, the test is skipped with the Debian package to
+    install, except under CI (`CI` set): CI installs it, so there a missing tool fails."""
+    import os
+    import shutil
+
+    import pytest
+
+    path = shutil.which(command)
+    if path:
+        return path
+    message = f"needs {command} (Debian package {package})"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI installs it, so its absence there is a defect", pytrace=False)
+    pytest.skip(message)

@@ -19,7 +19,6 @@ from pathlib import Path
 from .errors import EngineError, FolderNotFound, LibraryNotFound
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
 from .indexing.indexer import index_folders
-from .learning.learned import TrainingReport
 from .learning.learner import Learner
 from .models.embedder import Embedder
 from .models.importer import import_model
@@ -40,6 +39,7 @@ from .types import (
     ModelInfo,
     SearchHit,
     TagScore,
+    TrainingReport,
     WordHit,
 )
 from .vectors.index import VectorIndex

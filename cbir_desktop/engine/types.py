@@ -115,3 +115,19 @@ class LibraryStatus:
     folders: list[str]
     models: list[str]
     failed: list[Failure]
+
+
+@dataclass
+class TrainingReport:
+    """What training learned, or why the learned projection stays off."""
+
+    photos: int = 0
+    words: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # the library's own terms it can score
+    prototypes: list[str] = field(default_factory=list)  # terms with no word vector ("gerenuk")
+    seconds: float = 0.0
+    off_reason: str = ""
+
+    @property
+    def active(self) -> bool:
+        return not self.off_reason

@@ -72,12 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     from ..engine.api import open_library
     from ..engine.errors import EngineError
     from .main_window import MainWindow
+    from .settings import library_folder
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP)
     settings_file = Path(user_config_dir(APP, appauthor=False)) / "settings.ini"
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
-    library_dir = args.library or os.environ.get("CBIR_LIBRARY") or settings.value("library") or None
+    library_dir = args.library or os.environ.get("CBIR_LIBRARY") or library_folder(settings)
     try:
         library = open_library(library_dir)
     except EngineError as exc:

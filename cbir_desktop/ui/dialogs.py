@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.errors import EngineError
+from .settings import RESULTS, THUMBNAIL_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,11 @@ class SettingsDialog(QDialog):
         form.addRow("Model", self.model)
         form.addRow("Runs on", QLabel(device))
         self.results = QSpinBox()
-        self.results.setRange(10, 1000)
+        self.results.setRange(RESULTS.minimum, RESULTS.maximum)
         self.results.setValue(results)
         form.addRow("Results per search", self.results)
         self.thumb = QSpinBox()
-        self.thumb.setRange(64, 512)
+        self.thumb.setRange(THUMBNAIL_SIZE.minimum, THUMBNAIL_SIZE.maximum)
         self.thumb.setValue(thumb)
         form.addRow("Thumbnail size", self.thumb)
         self.library = QLineEdit(library)

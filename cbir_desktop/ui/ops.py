@@ -1,52 +1,302 @@
 """Every background operation the window starts, in one place.
 
 Screens ask for an operation with callbacks; the engine is never called on the GUI
-thread. Rule for the callables run here: no widget access inside them.
+thread. Rule for the callables run here: no widget access inside them (a `QImage`
+is fine off the GUI thread, a `QPixmap` or any widget is not).
+
+Two ways to run work:
+
+- `run_in_background`: one call, once (adding a folder, saving tag edits).
+- `SerialOp`: one kind of work that runs one at a time and coalesces requests
+  (indexing, learning, searches, the tags of the selected photo, thumbnails).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from superqt.utils import FunctionWorker, GeneratorWorker, create_worker
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage, QImageReader
+from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
 from ..engine.api import Library
+from ..engine.errors import ImageUnreadable
+from ..engine.types import IndexProgress, IndexReport, SearchHit
+
+__all__ = [
+    "IndexRun",
+    "SerialOp",
+    "add_folder",
+    "await_all",
+    "completions",
+    "index_library",
+    "load_image",
+    "remove_folder",
+    "run_in_background",
+    "search",
+    "thumbnail_images",
+]
+
+Callback = Callable[[Any], None]
+_warned: dict[Any, Any] = {}  # warnings registry: a warning from a worker shows once per place
+
+
+def _rewarn(args: tuple[Any, ...]) -> None:
+    """A warning raised in a worker, raised again on the GUI thread (superqt only forwards it)."""
+    message, category, filename, lineno = args[:4]
+    warnings.warn_explicit(message, category, filename, lineno, registry=_warned)
 
 
 def run_in_background(
     func: Callable[..., Any],
     *args: Any,
-    on_result: Callable[[Any], None] | None = None,
+    on_result: Callback | None = None,
     on_error: Callable[[BaseException], None] | None = None,
     **kwargs: Any,
-) -> FunctionWorker:
-    """Run `func(*args, **kwargs)` in the thread pool; callbacks run in the GUI thread."""
-    worker = create_worker(func, *args, _start_thread=False, **kwargs)
+) -> None:
+    """Run `func(*args, **kwargs)` once in the thread pool; callbacks run in the GUI thread.
+
+    An error goes to `on_error` only; without one it is raised again on the GUI thread
+    (the uncaught-error hook logs and shows it).
+    """
+    worker = create_worker(func, *args, _start_thread=False, _ignore_errors=on_error is not None, **kwargs)
     if on_result is not None:
         worker.returned.connect(on_result)
     if on_error is not None:
         worker.errored.connect(on_error)
+    worker.warned.connect(_rewarn)
     worker.start()  # registers the worker so await_workers() can stop it at quit
-    return worker  # type: ignore[return-value]
 
 
-def start_indexing(
-    library: Library,
-    folders: list[str] | None,
-    cancel: threading.Event,
-    on_progress: Callable[[Any], None],
-    on_done: Callable[[Any], None],
-    on_error: Callable[[BaseException], None],
-    model_id: str | None = None,
-) -> GeneratorWorker:
-    """Index in a worker; progress arrives on `on_progress` (pause/resume act between batches)."""
-    worker = create_worker(
-        library.iter_index, folders, cancel=cancel, model_id=model_id, _start_thread=False
-    )
-    worker.yielded.connect(on_progress)
-    worker.returned.connect(on_done)
-    worker.errored.connect(on_error)
-    worker.start()
-    return worker  # type: ignore[return-value]
+class SerialOp(QObject):
+    """One kind of background work, run one at a time.
+
+    - `request(*args, **kwargs)` runs `func(*args, **kwargs)` in a superqt worker. While
+      a run is in flight the request waits, and runs once after it with the latest
+      arguments: a newer request replaces a waiting one.
+    - With `drop_superseded` (queries), the result or error of a run that a newer
+      request superseded is dropped, so only the newest answer is shown. With
+      `quit_superseded` (generators), a newer request also stops the running one at
+      its next yield.
+    - A generator `func` reports progress through `on_progress` and can be paused.
+      With `cancellable`, each run gets its own `cancel=threading.Event()` keyword,
+      which the engine checks; `cancel()` sets it and drops the waiting request.
+    - Callbacks run on the GUI thread. An error goes to `on_error` only; without one it
+      is raised again on the GUI thread. `finished` is emitted when a run ends and no
+      request waits. `func` must not touch widgets (it runs in a worker thread).
+    """
+
+    finished = Signal()  # the last run ended and none waits: the operation is idle
+
+    def __init__(
+        self,
+        parent: QObject | None,
+        func: Callable[..., Any],
+        *,
+        on_result: Callback | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callback | None = None,
+        drop_superseded: bool = False,
+        quit_superseded: bool = False,
+        cancellable: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self._func = func
+        self._on_result = on_result
+        self._on_error = on_error
+        self._on_progress = on_progress
+        self._drop_superseded = drop_superseded
+        self._quit_superseded = quit_superseded
+        self._cancellable = cancellable
+        self._worker: FunctionWorker[Any] | GeneratorWorker[Any, Any, Any] | None = None
+        self._waiting: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self._requests = 0  # requests are numbered: a run knows whether a newer one came
+        self._cancel = threading.Event()  # the running run's (a fresh one per run)
+        self._closed = False
+
+    # -- state ----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """A run is in flight (started, or about to start in the pool)."""
+        return self._worker is not None
+
+    @property
+    def pending(self) -> bool:
+        """A request waits for the running one to end."""
+        return self._waiting is not None
+
+    @property
+    def is_paused(self) -> bool:
+        return isinstance(self._worker, GeneratorWorker) and self._worker.is_paused
+
+    # -- requests -------------------------------------------------------------------
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        """Run now, or once after the running run with these (the latest) arguments."""
+        if self._closed:
+            return
+        self._requests += 1
+        self._waiting = (args, kwargs)
+        if self._worker is None:
+            self._start_waiting()
+        elif self._quit_superseded:
+            self._worker.quit()
+
+    def cancel_pending(self) -> None:
+        """Forget the waiting request (the running run goes on)."""
+        self._waiting = None
+
+    def discard(self) -> None:
+        """Forget the waiting request, and drop the running run's answer (`drop_superseded`)."""
+        self._waiting = None
+        self._requests += 1  # the running run is superseded by nothing
+
+    def cancel(self) -> None:
+        """Forget the waiting request and ask the running run to stop (its cancel event)."""
+        self._waiting = None
+        self._cancel.set()
+        if self.is_paused:
+            self.resume()  # a paused generator must run on to see the cancel
+
+    def close(self) -> None:
+        """`cancel()`, and refuse later requests (the window is closing)."""
+        self._closed = True
+        self.cancel()
+
+    def toggle_pause(self) -> None:
+        """Pause the running generator between yields, or resume it."""
+        if isinstance(self._worker, GeneratorWorker):
+            self._worker.toggle_pause()
+
+    def resume(self) -> None:
+        if isinstance(self._worker, GeneratorWorker):
+            self._worker.resume()
+
+    # -- runs -----------------------------------------------------------------------
+    def _start_waiting(self) -> None:
+        assert self._waiting is not None
+        args, kwargs = self._waiting
+        self._waiting = None
+        run = self._requests
+        if self._cancellable:
+            self._cancel = threading.Event()
+            kwargs = {**kwargs, "cancel": self._cancel}
+        worker = create_worker(self._func, *args, _start_thread=False,
+                               _ignore_errors=self._on_error is not None, **kwargs)
+        worker.returned.connect(lambda result: self._on_returned(run, result))
+        worker.errored.connect(lambda exc: self._on_errored(run, exc))
+        worker.warned.connect(_rewarn)
+        if isinstance(worker, GeneratorWorker):
+            worker.yielded.connect(self._on_yielded)
+            worker.paused.connect(self._on_paused)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        worker.start()  # registers the worker so await_workers() can stop it at quit
+
+    def _superseded(self, run: int) -> bool:
+        return self._drop_superseded and run != self._requests
+
+    def _on_returned(self, run: int, result: Any) -> None:
+        if self._on_result is not None and not self._superseded(run):
+            self._on_result(result)
+
+    def _on_errored(self, run: int, exc: BaseException) -> None:
+        if self._on_error is not None and not self._superseded(run):
+            self._on_error(exc)
+
+    def _on_yielded(self, value: Any) -> None:
+        if self._on_progress is not None:
+            self._on_progress(value)
+
+    def _on_paused(self, _: None = None) -> None:
+        if self._cancel.is_set():  # cancelled while the pause was on its way
+            self.resume()
+
+    def _on_worker_finished(self, _: None = None) -> None:
+        self._worker = None
+        if self._waiting is not None:
+            self._start_waiting()
+        else:
+            self.finished.emit()
+
+
+def await_all(msecs: int) -> None:
+    """Ask every worker to quit and wait for them (at quit)."""
+    WorkerBase.await_workers(msecs=msecs)
+
+
+# -- the background callables (no widget access in here) ---------------------------
+@dataclass(frozen=True)
+class IndexRun:
+    """What one indexing run did, and the library's model once it ended."""
+
+    report: IndexReport
+    model_id: str
+
+
+def index_library(library: Library, model_id: str | None,
+                  cancel: threading.Event) -> Generator[IndexProgress, None, IndexRun | None]:
+    """Reconcile every watched folder with the catalogue (None: no folder to reconcile).
+
+    With `model_id`, index for that model and, once complete, switch the library to
+    it: searches keep using the current model's index until then.
+    """
+    if not library.folders():
+        return None
+    report = yield from library.iter_index(None, cancel=cancel, model_id=model_id)
+    if model_id and model_id != library.model_id and not report.cancelled:
+        library.set_model(model_id)
+    return IndexRun(report, library.model_id)
+
+
+def add_folder(library: Library, folder: str) -> list[str]:
+    """Remember `folder`; returns the watched folders."""
+    library.add_folder(folder)
+    return library.folders()
+
+
+def remove_folder(library: Library, folder: str) -> list[str]:
+    """Forget `folder` and its photos (files untouched); returns the watched folders."""
+    library.remove_folder(folder)
+    return library.folders()
+
+
+def completions(library: Library, prefix: str, k: int) -> tuple[str, list[str]]:
+    """Words starting with `prefix`, with the prefix they answer."""
+    return prefix, library.completions(prefix, k)
+
+
+def search(library: Library, query: str, k: int, by_image: bool) -> list[SearchHit]:
+    """Photos like the image file `query` (`by_image`), or matching the words in it."""
+    return library.search_image(query, k) if by_image else library.search_text(query, k)
+
+
+def thumbnail_images(library: Library, cache: Path,
+                     paths: list[str]) -> Generator[tuple[str, QImage], None, None]:
+    """(path, QImage) per photo; a QImage is safe off the GUI thread, a QPixmap is not."""
+    for path in paths:
+        try:
+            file = library.thumbnail(cache, path)
+        except Exception:  # noqa: BLE001 - a missing thumbnail is just a grey box
+            continue
+        image = QImage(str(file))
+        if not image.isNull():
+            yield path, image
+
+
+def load_image(path: str, max_side: int) -> QImage:
+    """Read a photo as a QImage, scaled while decoding when `max_side` is set."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)  # EXIF orientation
+    if max_side:
+        size = reader.size()
+        if size.isValid() and max(size.width(), size.height()) > max_side:
+            reader.setScaledSize(size.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        raise ImageUnreadable(path, reader.errorString() or "cannot be read")
+    return image

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -21,6 +22,7 @@ from ..engine.types import SearchHit
 
 HitRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2
+_ROOT = QModelIndex()  # the invalid index: a list model's only parent
 
 
 class ResultsModel(QAbstractListModel):
@@ -32,7 +34,7 @@ class ResultsModel(QAbstractListModel):
         self._pixmaps: dict[str, QPixmap] = {}
 
     # -- Qt model interface --------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._hits)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -60,7 +62,7 @@ class ResultsModel(QAbstractListModel):
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return ["text/uri-list"]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
         """Dragging results out gives the file manager (or any app) the files."""
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(self._hits[i.row()].path) for i in indexes if i.isValid()])

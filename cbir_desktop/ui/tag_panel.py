@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -97,10 +97,10 @@ class TagPanel(QWidget):
             item = self.tag_list.item(i)
             item.setSelected(item.data(TagRole) in tags)
 
-    def _emit_selected(self, signal: Signal) -> None:
+    def _emit_selected(self, signal: SignalInstance) -> None:
         chosen = [item.data(TagRole) for item in self.tag_list.selectedItems()]
         if chosen:
-            signal.emit(chosen)  # type: ignore[attr-defined]
+            signal.emit(chosen)
 
     def _on_add_field_return_pressed(self) -> None:
         text = self.add_field.text().strip()

@@ -71,7 +71,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     def tag_at(self, rect: QRect, tags: tuple[str, ...], font: QFont, pos: QPoint) -> str | None:
         """The full tag under `pos`, if any."""
-        for full, (_, tag_rect) in zip(tags, self.tag_rects(rect, tags, font)):
+        # strict=False: tags that do not fit on the line get no rect, and cannot be clicked.
+        for full, (_, tag_rect) in zip(tags, self.tag_rects(rect, tags, font), strict=False):
             if tag_rect.contains(pos):
                 return full
         return None

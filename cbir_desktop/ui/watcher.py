@@ -27,7 +27,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from ..engine.photos.decode import is_image_name
+from ..engine.api import is_photo_name
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class _Handler(FileSystemEventHandler):
         paths = [os.fsdecode(event.src_path)]
         if getattr(event, "dest_path", None):
             paths.append(os.fsdecode(event.dest_path))
-        if event.is_directory or any(is_image_name(p) for p in paths):
+        if event.is_directory or any(is_photo_name(p) for p in paths):
             # Emitted from watchdog's thread; Qt queues it to the GUI thread.
             self.watcher.changed.emit()
 

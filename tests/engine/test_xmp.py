@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import solid
+from helpers import require_tool, solid
 
 from cbir_desktop.engine.api import open_library
 
-pytestmark = pytest.mark.skipif(shutil.which("exiftool") is None,
-                                reason="needs exiftool (Debian libimage-exiftool-perl; .ci/run installs it)")
+
+@pytest.fixture(autouse=True)
+def _needs_exiftool() -> None:
+    """exiftool is the independent reader; .ci/run installs it."""
+    require_tool("exiftool", "libimage-exiftool-perl")
+
 
 EXISTING = """<x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">

@@ -3,11 +3,10 @@ and see text search learn from them."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-from helpers import shaded_folder
+from helpers import require_tool, shaded_folder
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 # Camera folders say nothing about what the photos show: only the user's tags can.
@@ -96,7 +95,6 @@ def test_rejecting_a_tag_and_writing_xmp_sidecars(make_window, tmp_path, qtbot) 
     sidecar = photo.with_suffix(".xmp")
     qtbot.waitUntil(lambda: "Wrote 12 XMP sidecars" in window.status_label.text(), timeout=10000)
     assert photo.read_bytes() == original  # the photo itself is never modified
-    exiftool = shutil.which("exiftool")
-    assert exiftool, "exiftool (Debian libimage-exiftool-perl) reads the sidecars back; .ci/run installs it"
+    exiftool = require_tool("exiftool", "libimage-exiftool-perl")  # reads the sidecars back
     read = subprocess.run([exiftool, "-s3", "-XMP-dc:Subject", str(sidecar)], capture_output=True, text=True)
     assert read.stdout.strip() == "tram"  # the rejected tag is not written

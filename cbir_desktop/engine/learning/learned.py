@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from ..files import write_atomic
 from ..paths import root_of
-from ..types import TagScore
+from ..types import TagScore, TrainingReport
 from .labels import folder_words, name_tokens, singular
 
 RIDGE = 1.0  # regularisation; 0.3-1 measured best on Caltech-101 (bench/learned.py)
@@ -43,22 +43,6 @@ MIN_TERM_PHOTOS = 3  # a term on fewer photos than this is not learned
 MAX_TERMS = 2000  # the most frequent terms when a library has more
 LEARNED_TAG_MIN = 0.3  # a learned term scoring below this is not suggested as a tag
 _TERM_SPLIT = re.compile(r"[\s_\-.,;+&()\[\]{}/]+")
-
-
-@dataclass
-class TrainingReport:
-    """What training learned, or why the learned projection stays off."""
-
-    photos: int = 0
-    words: list[str] = field(default_factory=list)
-    terms: list[str] = field(default_factory=list)  # the library's own terms it can score
-    prototypes: list[str] = field(default_factory=list)  # terms with no word vector ("gerenuk")
-    seconds: float = 0.0
-    off_reason: str = ""
-
-    @property
-    def active(self) -> bool:
-        return not self.off_reason
 
 
 def photo_labels(

@@ -24,14 +24,13 @@ from ..handles import LibraryHandles
 from ..models.embedder import Embedder
 from ..models.runner import OnnxRunner
 from ..storage.catalogue import FEATURES, WORDS, Catalogue
-from ..types import TagScore
+from ..types import TagScore, TrainingReport
 from ..words.space import WordSpace
 from .learned import (
     MIN_PHOTOS,
     MIN_WORDS,
     NormalEquations,
     TermClassifier,
-    TrainingReport,
     choose_terms,
     chunk_targets,
     design_rows,

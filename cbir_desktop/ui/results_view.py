@@ -1,0 +1,132 @@
+"""The results grid: a list view over `ResultsModel`, its keys, tag clicks and context menu.
+
+It only shows hits and says what the person asked for (signals, or a call on the
+host window for the context menu's actions); the window runs the operations.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Protocol
+
+from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication, QListView, QMenu, QWidget
+
+from ..engine.types import SearchHit
+from .results_model import HitRole, ResultsModel
+from .thumbnail_delegate import ThumbnailDelegate
+
+__all__ = ["ResultsHost", "ResultsView", "context_menu", "open_photo", "reveal"]
+
+
+class ResultsHost(Protocol):
+    """What the context menu asks of the window."""
+
+    def copy_image(self, path: str) -> None: ...
+    def search_image(self, path: str) -> None: ...
+    def search_text(self, text: str) -> None: ...
+    def preview(self) -> None: ...
+    def confirm_tags(self, tags: list[str]) -> None: ...
+    def reject_tags(self, tags: list[str]) -> None: ...
+    def ask_tag(self) -> None: ...
+    def write_xmp(self) -> None: ...
+
+
+class ResultsView(QListView):
+    """Thumbnails in a grid; space previews, Enter opens, a click on a tag searches it."""
+
+    tag_clicked = Signal(str)
+    preview_requested = Signal()
+
+    def __init__(self, model: ResultsModel, side: int) -> None:
+        super().__init__()
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setModel(model)
+        self.results = model
+        self.delegate = ThumbnailDelegate(self, side)
+        self.setItemDelegate(self.delegate)
+        self.doubleClicked.connect(lambda _index: self.preview_requested.emit())
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def set_side(self, side: int) -> None:
+        """Thumbnail side in pixels."""
+        self.delegate.side = side
+        self.setIconSize(QSize(side, side))
+        self.doItemsLayout()
+
+    def selected_hit(self) -> SearchHit | None:
+        index = self.currentIndex()
+        return index.data(HitRole) if index.isValid() else None
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted(index.row() for index in self.selectionModel().selectedIndexes())
+        return [self.results.hit(row).path for row in rows]
+
+    def tag_at(self, pos: QPoint) -> str | None:
+        """The tag drawn at viewport position `pos`, if any."""
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return None
+        hit = index.data(HitRole)
+        return self.delegate.tag_at(self.visualRect(index), hit.tags, self.font(), pos)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            self.preview_requested.emit()
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            hit = self.selected_hit()
+            if hit is not None:
+                open_photo(hit.path)
+        else:
+            super().keyPressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            tag = self.tag_at(event.position().toPoint())
+            if tag:
+                self.tag_clicked.emit(tag)  # clicking a tag searches that tag
+                return
+        super().mouseReleaseEvent(event)
+
+
+def context_menu(parent: QWidget, host: ResultsHost, hit: SearchHit) -> QMenu:
+    """The actions on one result (its tags included)."""
+    menu = QMenu(parent)
+    menu.addAction("Open", lambda: open_photo(hit.path))
+    menu.addAction("Reveal in file manager", lambda: reveal(hit.path))
+    menu.addAction("Copy path", lambda: QApplication.clipboard().setText(hit.path))
+    menu.addAction("Copy image", lambda: host.copy_image(hit.path))
+    menu.addAction("More like this", lambda: host.search_image(hit.path))
+    menu.addAction("Preview", host.preview)
+    for tag in hit.tags:
+        menu.addAction(f"Search “{tag}”", lambda tag=tag: host.search_text(tag))
+    menu.addSeparator()
+    for tag in hit.tags:
+        menu.addAction(f"Confirm tag “{tag}”", lambda tag=tag: host.confirm_tags([tag]))
+    for tag in hit.tags:
+        menu.addAction(f"Reject tag “{tag}”", lambda tag=tag: host.reject_tags([tag]))
+    menu.addAction("Add tag…", host.ask_tag)
+    menu.addAction("Write tags to XMP sidecars", host.write_xmp)
+    return menu
+
+
+def open_photo(path: str) -> None:
+    QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
+def reveal(path: str) -> None:
+    """Show `path` in the file manager (selected where the platform can)."""
+    if sys.platform == "darwin":
+        subprocess.Popen(["open", "-R", path])
+    elif sys.platform == "win32":
+        subprocess.Popen(["explorer", "/select,", path])
+    else:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path)))

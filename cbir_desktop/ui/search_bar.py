@@ -1,0 +1,107 @@
+"""The search bar: the query field, "Search by photo…", completions and similar-word chips.
+
+It only shows and asks (signals); the window runs the searches.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QCompleter, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+__all__ = ["SearchBar"]
+
+COMPLETION_DEBOUNCE_MS = 250  # ask for completions once typing pauses
+CHIP_STYLE = "QPushButton { border: 1px solid palette(mid); border-radius: 10px; padding: 2px 10px; }"
+OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.gif *.bmp *.tif *.tiff *.webp *.heic)"
+
+
+class SearchBar(QWidget):
+    """A query field with completions, a photo picker and a row of word chips."""
+
+    text_submitted = Signal(str)  # Enter on a non-empty query: words, or a path
+    photo_chosen = Signal(str)  # a file picked with "Search by photo…"
+    word_clicked = Signal(str)  # a chip
+    completions_wanted = Signal(str)  # typing paused on this prefix
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.field = QLineEdit()
+        self.field.setPlaceholderText("Type a word and press Enter, or drop a photo here")
+        self.field.setClearButtonEnabled(True)
+        self.field.returnPressed.connect(self._on_field_return_pressed)
+        self.field.textEdited.connect(self._on_field_text_edited)
+        self.completer = QCompleter([], self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.field.setCompleter(self.completer)
+        row.addWidget(self.field, 1)
+        self.open_button = QPushButton("Search by photo…")
+        self.open_button.clicked.connect(self._on_open_button_clicked)
+        row.addWidget(self.open_button)
+        layout.addLayout(row)
+        chips = QWidget()
+        self.chips_layout = QHBoxLayout(chips)
+        self.chips_layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(chips)
+        self._searched_text = ""
+        self._completion_timer = QTimer(self, singleShot=True, interval=COMPLETION_DEBOUNCE_MS)
+        self._completion_timer.timeout.connect(self._on_completion_timer_timeout)
+
+    def text(self) -> str:
+        return self.field.text()
+
+    def set_query(self, text: str) -> None:
+        """Show `text` as the query being searched: no completions are offered for it."""
+        self.field.setText(text)
+        self._searched_text = text
+        self._completion_timer.stop()
+        self.completer.popup().hide()
+
+    def show_chips(self, words: list[str]) -> None:
+        while self.chips_layout.count():
+            item = self.chips_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for word in words:
+            chip = QPushButton(word)
+            chip.setFlat(True)
+            chip.setCursor(Qt.CursorShape.PointingHandCursor)
+            chip.setStyleSheet(CHIP_STYLE)
+            chip.clicked.connect(lambda _checked=False, word=word: self.word_clicked.emit(word))
+            self.chips_layout.addWidget(chip)
+        self.chips_layout.addStretch(1)
+
+    def chip_words(self) -> list[str]:
+        widgets = (self.chips_layout.itemAt(i).widget() for i in range(self.chips_layout.count()))
+        return [widget.text() for widget in widgets if isinstance(widget, QPushButton)]
+
+    def show_completions(self, prefix: str, words: list[str]) -> None:
+        """Offer `words` for `prefix`, unless the text moved on or was already searched."""
+        if self.field.text().strip() != prefix or self._searched_text == self.field.text():
+            return
+        model = self.completer.model()
+        model.setStringList(words)  # type: ignore[attr-defined]
+        if words and self.field.hasFocus():
+            self.completer.complete()
+
+    def _on_field_return_pressed(self) -> None:
+        text = self.field.text().strip()
+        if text:
+            self.text_submitted.emit(text)
+
+    def _on_field_text_edited(self, _text: str) -> None:
+        self._completion_timer.start()
+
+    def _on_completion_timer_timeout(self) -> None:
+        prefix = self.field.text().strip()
+        if len(prefix) >= 2 and os.sep not in prefix:
+            self.completions_wanted.emit(prefix)
+
+    def _on_open_button_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Search by photo", "", OPEN_FILTER)
+        if path:
+            self.photo_chosen.emit(path)

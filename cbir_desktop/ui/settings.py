@@ -1,0 +1,48 @@
+"""The window's settings: each key, its default and its range, in one place.
+
+Widgets that show a setting (the status-bar slider, the Settings dialog) take their
+range from here, so a value one of them accepts is never clamped by the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings
+
+__all__ = ["LIBRARY", "RESULTS", "THUMBNAIL_SIZE", "IntSetting", "library_folder"]
+
+
+@dataclass(frozen=True)
+class IntSetting:
+    """A whole-number setting kept in `QSettings` under `key`."""
+
+    key: str
+    default: int
+    minimum: int
+    maximum: int
+
+    def clamp(self, value: int) -> int:
+        return max(self.minimum, min(self.maximum, value))
+
+    def read(self, settings: QSettings) -> int:
+        """The stored value in range; the default when it is missing or not a number."""
+        try:  # an INI file gives back text, a value set in this session an int
+            return self.clamp(int(str(settings.value(self.key, self.default))))
+        except ValueError:  # a hand-edited INI file
+            return self.default
+
+    def write(self, settings: QSettings, value: int) -> None:
+        settings.setValue(self.key, self.clamp(value))
+
+
+RESULTS = IntSetting("results", 60, 10, 1000)  # photos per search
+# Grid side in pixels. The engine's thumbnails are 512 px, sharp up to 320 px on a HiDPI screen.
+THUMBNAIL_SIZE = IntSetting("thumbnail_size", 160, 64, 320)
+LIBRARY = "library"  # the library folder used from the next start (empty: the default folder)
+
+
+def library_folder(settings: QSettings) -> str | None:
+    """The library folder chosen in Settings, if any."""
+    value = settings.value(LIBRARY)
+    return str(value) if value else None
