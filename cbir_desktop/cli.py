@@ -26,6 +26,17 @@ class _QueryAction(argparse.Action):
         setattr(namespace, self.dest, queries)
 
 
+def _count(text: str) -> int:
+    """-k: a whole number of results, 1 or more (argparse turns the error into a usage line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of results (1 or more)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cbir", description="Search your photos by example or by word, offline."
@@ -43,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
 
     p = sub.add_parser("search", help="search by image file or by word/phrase")
-    p.add_argument("-k", type=int, default=10, help="results per query (default 10)")
+    p.add_argument("-k", type=_count, default=10, help="results per query (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per query per line")
     p.add_argument("--image", action=_QueryAction, dest="queries", metavar="FILE",
                    help="find photos like this image file (repeatable)")
@@ -52,12 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model id")
 
     p = sub.add_parser("words", help="words similar to a word")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=_count, default=10)
     p.add_argument("--json", action="store_true")
     p.add_argument("words", nargs="+", metavar="WORD")
 
     p = sub.add_parser("tags", help="auto-tags of image files; add, reject or write them to XMP")
-    p.add_argument("-k", type=int, default=5)
+    p.add_argument("-k", type=_count, default=5)
     p.add_argument("--json", action="store_true")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--add", action="append", default=[], metavar="TAG",

@@ -6,13 +6,18 @@ import argparse
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from platformdirs import user_cache_dir, user_config_dir, user_log_dir
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication, QTimer
 
 APP = "cbir-desktop"
 log = logging.getLogger("cbir_desktop")
@@ -53,6 +58,27 @@ def _install_error_hooks(log_file: Path) -> None:
     threading.excepthook = lambda args: report(args.exc_type, args.exc_value or Exception(), args.exc_traceback)
 
 
+def _quit_on_interrupt(app: QCoreApplication) -> QTimer:
+    """Ctrl+C (or SIGTERM) in the terminal closes the window cleanly, as it would a CLI.
+
+    Python runs signal handlers only between bytecodes, and Qt's event loop is C++: a
+    timer lets the interpreter look every 200 ms.
+    """
+    from PySide6.QtCore import QTimer
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: closing", signum)
+        app.quit()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    log.info("window open; Ctrl+C in the terminal closes it")
+    return timer
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=APP, description="Search your photos by example or by word, offline.")
     parser.add_argument("--library", help="library folder (default: $CBIR_LIBRARY or the user data folder)")
@@ -88,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     window = MainWindow(library, settings, Path(user_cache_dir(APP, appauthor=False)) / "thumbnails")
     window.show()
+    _quit_on_interrupt(app)
     code = app.exec()
     window.shutdown()
     return code

@@ -112,6 +112,9 @@ def test_user_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
     folder = cbir("index", str(tmp_path / "absent"), library=tmp_path / "lib", check=False)
     assert folder.returncode == 1 and "is not a folder" in folder.stderr
     assert folder.stderr.count("\n") == 1
+    for k in ("-5", "0", "many"):
+        bad = cbir("search", "-k", k, "--text", "dog", library=tmp_path / "lib", check=False)
+        assert bad.returncode != 0 and "is not a number of results" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_killed_index_resumes_and_indexes_each_photo_once(tmp_path: Path) -> None:

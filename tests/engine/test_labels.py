@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import REPO
 
-from cbir_desktop.engine.learning.labels import folder_words, name_words
+from cbir_desktop.engine.learning.labels import folder_words, name_words, singular
+from cbir_desktop.engine.words.vectors import WordVectors
 
 KNOWN = {"heron", "bird", "lisbon", "butterfly", "car", "side", "beach", "sunset", "garden", "grandma"}
 
@@ -36,3 +38,15 @@ def test_nearest_folder_first_and_root_ignored() -> None:
     assert folder_words(path, "/photos", known) == ["heron", "bird"]
     assert folder_words("/photos/IMG_1.jpg", "/photos", known) == []
     assert folder_words("/photos/DCIM/100CANON/IMG_1.jpg", "/photos", known) == []
+
+
+def test_plural_folder_names_become_real_singular_words() -> None:
+    """The vocabulary holds junk stems ("fac", "nam", "hous"): suffix rules, not membership, choose."""
+    words = WordVectors.load(REPO / "models" / "word_vectors.npz")
+    known = words.__contains__
+    assert all(known(junk) for junk in ("fac", "nam", "hous"))  # why membership alone is not enough
+    expected = {"faces": "face", "names": "name", "houses": "house", "horses": "horse", "boxes": "box",
+                "buses": "bus", "dishes": "dish", "butterflies": "butterfly", "wolves": "wolf",
+                "children": "child", "herons": "heron", "lenses": "lens", "news": "news", "species": "species",
+                "ibis": "ibis", "cactus": "cactus"}
+    assert {plural: singular(plural, known) for plural in expected} == expected

@@ -85,7 +85,9 @@ def test_whole_folder_names_are_terms_kept_apart_and_suggested_as_tags(tiny_mode
         report = library.train_words()
         assert report.terms == ["heron", "heron head", "lisbon"]
         for query, folder in (("heron", "Herons"), ("Heron heads", "Heron Heads"), ("lisbon", "2019-06 Lisbon")):
-            assert {Path(h.path).parent.name for h in library.search_text(query, k=9)} == {folder}, query
+            hits = library.search_text(query, k=9)
+            assert {Path(h.path).parent.name for h in hits} == {folder}, query
+            assert all(-1.0 <= h.score <= 1.0 for h in hits), [h.score for h in hits]  # documented as cosine
         photo = root / "Herons" / "IMG_0000.jpg"
         suggested = {t.tag: t for t in library.tags(photo, k=5)}
         assert suggested["heron"].source == "learned" and suggested["heron"].score > 0.5

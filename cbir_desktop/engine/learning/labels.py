@@ -61,14 +61,34 @@ def name_tokens(name: str) -> list[str]:
     return out
 
 
+# Plurals no suffix rule gets right. The vocabulary holds junk stems too ("fac", "nam",
+# "hous"), so "known" alone cannot choose between "-s" and "-es": the rules below do.
+_IRREGULAR = {
+    "children": "child", "people": "person", "men": "man", "women": "woman", "mice": "mouse",
+    "geese": "goose", "teeth": "tooth", "feet": "foot", "oxen": "ox", "dice": "die",
+    "wolves": "wolf", "knives": "knife", "leaves": "leaf", "lives": "life", "wives": "wife",
+    "halves": "half", "shelves": "shelf", "calves": "calf", "loaves": "loaf", "thieves": "thief",
+    "elves": "elf", "scarves": "scarf", "hooves": "hoof",
+    "buses": "bus", "lenses": "lens", "gases": "gas", "canvases": "canvas", "campuses": "campus",
+    "viruses": "virus", "circuses": "circus", "cactuses": "cactus", "octopuses": "octopus",
+    "atlases": "atlas", "bonuses": "bonus", "walruses": "walrus", "irises": "iris",
+}
+_INVARIANT = frozenset("species series news means glasses scissors trousers jeans shorts pants "
+                       "physics mathematics athletics gymnastics".split())
+_SIBILANT_ES = ("sses", "shes", "ches", "xes", "zes")
+
+
 def singular(word: str, known: Callable[[str], bool]) -> str:
-    """'herons' -> 'heron', 'butterflies' -> 'butterfly', when the singular is a known word."""
-    candidates = []
+    """'herons' -> 'heron', 'faces' -> 'face', 'boxes' -> 'box', 'butterflies' -> 'butterfly',
+    'wolves' -> 'wolf', when the singular is a known word; other words unchanged."""
+    if word in _INVARIANT or len(word) <= 3:
+        return word
+    candidates = [_IRREGULAR[word]] if word in _IRREGULAR else []
     if word.endswith("ies") and len(word) > 4:
         candidates.append(word[:-3] + "y")
-    if word.endswith("es") and len(word) > 3:
+    elif word.endswith(_SIBILANT_ES):
         candidates.append(word[:-2])
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
         candidates.append(word[:-1])
     for candidate in candidates:
         if known(candidate):

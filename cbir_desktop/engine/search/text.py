@@ -57,7 +57,10 @@ def text_scores(zero_shot: Vector, learned: Vector,
         scores = learned @ centre
     if term_scores is not None:  # scaled back so a perfect match still scores about 1
         scores = ((scores + TERM_WEIGHT * term_scores) / (1.0 + TERM_WEIGHT)).astype(np.float32)
-    return scores.astype(np.float32)
+    # A ridge classifier's score overshoots 1 on photos very like its term's (1.013 seen):
+    # scores are documented as cosine-like, so they stay in [-1, 1].
+    clipped: Vector = np.clip(scores, -1.0, 1.0).astype(np.float32)
+    return clipped
 
 
 def blend(zero_shot: Vector, learned: Vector,
