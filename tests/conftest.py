@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import make_tiny_models  # noqa: E402
+from helpers import make_tiny_models  # noqa: E402 - tests/ goes on sys.path first
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,7 @@ def shaded_folder(folder: Path, base: tuple[int, int, int], count: int, seed: in
     """`count` photos in shades around `base` (one subject, photographed a few times)."""
     rng = np.random.default_rng(seed)
     return [solid(folder / f"IMG_{i:04d}.jpg",
-                  tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base))  # type: ignore[arg-type]
+                  tuple(int(np.clip(c + rng.integers(-25, 25), 0, 255)) for c in base))
             for i in range(count)]
 
 

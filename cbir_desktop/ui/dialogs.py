@@ -59,7 +59,7 @@ class PreviewDialog(QDialog):
         layout.addWidget(label)
         layout.addWidget(QLabel(path))
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             self.accept()
         else:

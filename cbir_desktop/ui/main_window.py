@@ -529,11 +529,11 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Wrote {len(sidecars)} XMP sidecar{'s' if len(sidecars) != 1 else ''}.")
 
     # -- drag and drop, clipboard -----------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
         for url in mime.urls():
             path = url.toLocalFile()
@@ -609,7 +609,7 @@ class MainWindow(QMainWindow):
         ops.await_all(msecs=10000)
         self.library.close()
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         self.shutdown()
         super().closeEvent(event)
 

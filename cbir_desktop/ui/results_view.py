@@ -78,7 +78,7 @@ class ResultsView(QListView):
         hit = index.data(HitRole)
         return self.delegate.tag_at(self.visualRect(index), hit.tags, self.font(), pos)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             self.preview_requested.emit()
         elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -88,7 +88,7 @@ class ResultsView(QListView):
         else:
             super().keyPressEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             tag = self.tag_at(event.position().toPoint())
             if tag:

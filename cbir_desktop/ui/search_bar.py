@@ -84,7 +84,7 @@ class SearchBar(QWidget):
         if self.field.text().strip() != prefix or self._searched_text == self.field.text():
             return
         model = self.completer.model()
-        model.setStringList(words)  # type: ignore[attr-defined]
+        model.setStringList(words)  # type: ignore[attr-defined]  # typed as the base model; ours is a QStringListModel
         if words and self.field.hasFocus():
             self.completer.complete()
 

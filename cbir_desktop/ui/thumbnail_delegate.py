@@ -18,7 +18,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.side = side
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         line = QFontMetrics(option.font).height()
         return QSize(self.side + 12, self.side + 12 + TEXT_LINES * line)
 

@@ -71,7 +71,7 @@ class FolderWatcher(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._observer: Observer | None = None  # type: ignore[valid-type]
+        self._observer: Observer | None = None  # type: ignore[valid-type]  # watchdog picks its Observer class at run time
         self._folders: list[str] = []
         self._overflow_listener = _OverflowListener(self)
         logging.getLogger("watchdog.observers").addHandler(self._overflow_listener)

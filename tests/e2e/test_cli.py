@@ -51,13 +51,13 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subpr
     return root / "lib", photos, result
 
 
-def test_index_reports_progress_and_summary(indexed) -> None:  # type: ignore[no-untyped-def]
+def test_index_reports_progress_and_summary(indexed) -> None:
     _, _, result = indexed
     assert "indexing 32/32" in result.stderr and "photos/s" in result.stderr and "ETA" in result.stderr
     assert "added 30, updated 0, moved 0, removed 0, unchanged 0, failed 2" in result.stdout
 
 
-def test_search_by_image_finds_the_same_class(indexed) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_image_finds_the_same_class(indexed) -> None:
     library, photos, _ = indexed
     queries = [str(DATASET / name / "image_0020.jpg") for name in CLASSES]  # not in the library
     args = ["search", "--json", "-k", "5"]
@@ -76,7 +76,7 @@ def test_search_by_image_finds_the_same_class(indexed) -> None:  # type: ignore[
         assert all(Path(r["path"]).is_absolute() and isinstance(r["tags"], list) for r in results)
 
 
-def test_search_by_word_and_unknown_word(indexed) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_word_and_unknown_word(indexed) -> None:
     library, _, _ = indexed
     out = cbir("search", "--json", "-k", "3", "--text", "strawberry", "--text", "aeroplane",
                "--text", "xqzvw", library=library).stdout.splitlines()
@@ -88,7 +88,7 @@ def test_search_by_word_and_unknown_word(indexed) -> None:  # type: ignore[no-un
     assert "No known word" in unknown["error"]
 
 
-def test_words_tags_status_and_models(indexed) -> None:  # type: ignore[no-untyped-def]
+def test_words_tags_status_and_models(indexed) -> None:
     library, photos, _ = indexed
     words = json.loads(cbir("words", "--json", "-k", "5", "beach", library=library).stdout)
     assert words["query"] == "beach" and len(words["results"]) == 5

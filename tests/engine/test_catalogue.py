@@ -42,7 +42,7 @@ def test_undecodable_file_names_round_trip(tmp_path: Path) -> None:
     name = str(tmp_path) + "/caf" + b"\xe9".decode("utf-8", "surrogateescape") + ".jpg"
     with cat.transaction():
         photo_id = cat.upsert_photo(name, 10, 1, b"h", 4, 3)
-    assert cat.photo_by_path(name).id == photo_id  # type: ignore[union-attr]
+    assert cat.photo_by_path(name).id == photo_id
     assert list(cat.photos_under(str(tmp_path))) == [name]
 
 
@@ -60,8 +60,8 @@ def test_vectors_are_kept_per_model_with_their_dimension(tmp_path: Path) -> None
         pid = cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 1, 1)
         cat.store_vectors(pid, "m4096", PhotoVectors(np.ones(4096, np.float32), None, [TagScore("cat", 0.9, 281)]))
         cat.store_vectors(pid, "m2048", PhotoVectors(np.ones(2048, np.float32), None, []))
-    assert cat.vector_of(pid, "m4096", FEATURES).shape == (4096,)  # type: ignore[union-attr]
-    assert cat.vector_of(pid, "m2048", FEATURES).shape == (2048,)  # type: ignore[union-attr]
+    assert cat.vector_of(pid, "m4096", FEATURES).shape == (4096,)
+    assert cat.vector_of(pid, "m2048", FEATURES).shape == (2048,)
     assert cat.tags_of([pid], "m4096") == {pid: [TagScore("cat", pytest.approx(0.9), 281)]}
     assert cat.count_indexed() == {"m4096": 1, "m2048": 1}
     with cat.transaction():
@@ -88,5 +88,5 @@ def test_a_version_1_library_is_migrated_and_keeps_its_photos(tmp_path: Path) ->
     cat = Catalogue(path)
     assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     with cat.transaction():
-        cat.set_user_tag(cat.photo_by_path("/p/1.jpg").id, "heron", True)  # type: ignore[union-attr]
+        cat.set_user_tag(cat.photo_by_path("/p/1.jpg").id, "heron", True)
     assert cat.count_photos() == 1 and cat.integrity_ok()

@@ -25,7 +25,7 @@ def _photos(root: Path) -> dict[str, Path]:
     }
 
 
-def _names(hits: list) -> list[str]:  # type: ignore[type-arg]
+def _names(hits: list) -> list[str]:
     return [Path(h.path).name for h in hits]
 
 
@@ -234,7 +234,7 @@ def test_out_of_memory_halves_the_batch_and_loses_nothing(tiny_models: Path, tmp
         real_run = embedder.runner.run
         sizes: list[int] = []
 
-        def small_gpu(outputs, feeds):  # type: ignore[no-untyped-def]
+        def small_gpu(outputs, feeds):
             batch = len(next(iter(feeds.values())))
             sizes.append(batch)
             if batch > 3:  # what onnxruntime's CUDA allocator says when it is full
@@ -242,7 +242,7 @@ def test_out_of_memory_halves_the_batch_and_loses_nothing(tiny_models: Path, tmp
                                    "Failed to allocate memory for requested buffer")
             return real_run(outputs, feeds)
 
-        embedder.runner.run = small_gpu  # type: ignore[method-assign]
+        embedder.runner.run = small_gpu
         report = library.index([root], batch_size=8)
         assert report.added == 20 and not report.failed
         assert max(sizes) == 8 and 2 in sizes  # tried 8, then halves until it fits

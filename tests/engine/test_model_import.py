@@ -66,7 +66,7 @@ def test_a_fitting_model_is_imported_into_the_library_and_searches(tiny_models: 
     ],
 )
 def test_a_model_that_does_not_fit_says_exactly_why(tiny_models: Path, tmp_path: Path,
-                                                     kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+                                                     kwargs: dict, message: str) -> None:
     file = _model(tmp_path / "bad.onnx", **kwargs)
     with open_library(tmp_path / "lib") as library:
         with pytest.raises(ModelLoadError, match="does not fit the model contract") as info:

@@ -30,10 +30,10 @@ EXISTING = """<x:xmpmeta xmlns:x="adobe:ns:meta/">
 """
 
 
-def _exiftool(path: Path) -> dict:  # type: ignore[type-arg]
+def _exiftool(path: Path) -> dict:
     out = subprocess.run(["exiftool", "-j", "-XMP-dc:Subject", "-XMP-lr:HierarchicalSubject", "-XMP-xmp:Rating",
                           str(path)], capture_output=True, text=True, check=True).stdout
-    return json.loads(out)[0]  # type: ignore[no-any-return]
+    return json.loads(out)[0]
 
 
 def _as_list(value: object) -> list[str]:

@@ -26,9 +26,9 @@ torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-import numpy as np  # noqa: E402
-from helpers import COLOURS  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np  # noqa: E402 - only once torch is known to be there
+from helpers import COLOURS  # noqa: E402 - only once torch is known to be there
+from PIL import Image  # noqa: E402 - only once torch is known to be there
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"

@@ -32,7 +32,7 @@ def photos(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_window(tiny_models: Path, tmp_path: Path, qtbot):  # type: ignore[no-untyped-def]
+def make_window(tiny_models: Path, tmp_path: Path, qtbot):
     """Build a window over a library in tmp_path; settings are an INI file per test."""
     windows: list[MainWindow] = []
 
@@ -89,7 +89,7 @@ class IndexGate:
                 try:
                     progress = next(gen)
                 except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
+                    return stop.value
                 yield progress
                 if progress.phase == "indexing" and progress.done and not self._open.is_set():
                     self._steps.acquire(timeout=self.HOLD_S)
@@ -98,7 +98,7 @@ class IndexGate:
 
 
 @pytest.fixture
-def hold_indexing(make_window, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def hold_indexing(make_window, monkeypatch: pytest.MonkeyPatch):
     """`hold_indexing(library, batch_size)` gates that library's indexing (see `IndexGate`).
 
     Needs `make_window` so it is torn down first: the gate opens before the window awaits its workers.

@@ -15,18 +15,18 @@ from cbir_desktop.ui.main_window import MainWindow
 from cbir_desktop.ui.results_model import ThumbnailRole
 
 
-def _names(window) -> list[str]:  # type: ignore[no-untyped-def]
+def _names(window) -> list[str]:
     return [Path(h.path).name for h in window.results.hits()]
 
 
-def test_first_run_shows_what_to_do(make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_shows_what_to_do(make_window, qtbot) -> None:
     window = make_window()
     window.show()
     assert window.stack.currentWidget() is window.empty_label
     assert "Add a folder of photos" in window.empty_label.text()
 
 
-def test_typing_a_word_shows_matching_photos_and_chips(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_typing_a_word_shows_matching_photos_and_chips(make_window, photos, qtbot) -> None:
     window = make_window([photos])
     window.search_bar.field.setFocus()
     qtbot.keyClicks(window.search_bar.field, "blue")
@@ -40,7 +40,7 @@ def test_typing_a_word_shows_matching_photos_and_chips(make_window, photos, qtbo
     qtbot.waitUntil(lambda: window.results.index(0).data(ThumbnailRole) is not None, timeout=10000)
 
 
-def test_similar_word_chip_searches_when_clicked(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_similar_word_chip_searches_when_clicked(make_window, photos, qtbot) -> None:
     window = make_window([photos])
     with qtbot.waitSignal(window.search_finished, timeout=10000):
         window.search_text("red")
@@ -52,7 +52,7 @@ def test_similar_word_chip_searches_when_clicked(make_window, photos, qtbot) -> 
     assert window.search_bar.text() == word
 
 
-def test_dropping_an_image_file_shows_similar_photos(make_window, photos, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dropping_an_image_file_shows_similar_photos(make_window, photos, tmp_path, qtbot) -> None:
     window = make_window([photos])
     outside = solid(tmp_path / "elsewhere" / "query.png", (210, 30, 25))  # not in the library
     mime = QMimeData()
@@ -64,7 +64,7 @@ def test_dropping_an_image_file_shows_similar_photos(make_window, photos, tmp_pa
     assert _names(window)[0] == "red.jpg"
 
 
-def test_dropping_a_folder_adds_it_and_progress_arrives(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dropping_a_folder_adds_it_and_progress_arrives(make_window, photos, qtbot) -> None:
     window = make_window()
     progress = []
     window.index_progressed.connect(progress.append)
@@ -82,7 +82,7 @@ def test_dropping_a_folder_adds_it_and_progress_arrives(make_window, photos, qtb
 
 
 def test_a_folder_listing_read_before_adding_a_folder_does_not_hide_it(
-        tiny_models, photos, tmp_path, monkeypatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+        tiny_models, photos, tmp_path, monkeypatch, qtbot) -> None:
     """The start-up listing is slow and answers after the folder was added: the added folder stays."""
     library = open_library(tmp_path / "library")
     real_folders = library.folders
@@ -112,7 +112,7 @@ def test_a_folder_listing_read_before_adding_a_folder_does_not_hide_it(
         window.shutdown()
 
 
-def test_deleted_photo_leaves_the_library_while_the_app_runs(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_photo_leaves_the_library_while_the_app_runs(make_window, photos, qtbot) -> None:
     window = make_window([photos])
     with qtbot.waitSignal(window.search_finished, timeout=10000):
         window.search_text("green")
@@ -124,14 +124,14 @@ def test_deleted_photo_leaves_the_library_while_the_app_runs(make_window, photos
     assert window.library.status().photos == 4
 
 
-def test_new_photo_is_picked_up_by_the_watcher(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_new_photo_is_picked_up_by_the_watcher(make_window, photos, qtbot) -> None:
     window = make_window([photos])
     with qtbot.waitSignal(window.index_finished, timeout=20000) as finished:
         solid(photos / "more" / "purple.png", "purple")
     assert finished.args[0].added == 1
 
 
-def test_pause_resume_and_cancel(make_window, hold_indexing, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_pause_resume_and_cancel(make_window, hold_indexing, tmp_path, qtbot) -> None:
     """Cancel stops indexing part-way (the gate holds it between batches until the cancel
     is sent); the next run adds the rest."""
     root = tmp_path / "many"
@@ -163,7 +163,7 @@ def test_pause_resume_and_cancel(make_window, hold_indexing, tmp_path, qtbot) ->
     assert cancelled.added + resumed.added == 120
 
 
-def test_paste_of_an_image_path_searches_by_example(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_paste_of_an_image_path_searches_by_example(make_window, photos, qtbot) -> None:
     window = make_window([photos])
     QApplication.clipboard().setText(str(photos / "yellow.jpg"))
     with qtbot.waitSignal(window.search_finished, timeout=10000):
@@ -171,7 +171,7 @@ def test_paste_of_an_image_path_searches_by_example(make_window, photos, qtbot) 
     assert _names(window)[0] == "yellow.jpg"
 
 
-def test_watch_overflow_triggers_a_full_rescan(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_watch_overflow_triggers_a_full_rescan(make_window, photos, qtbot) -> None:
     """watchdog only logs a kernel queue overflow; the window must rescan after it."""
     import logging
 
@@ -184,7 +184,7 @@ def test_watch_overflow_triggers_a_full_rescan(make_window, photos, qtbot) -> No
     assert finished.args[0].added == 1
 
 
-def test_space_previews_the_current_result(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_space_previews_the_current_result(make_window, photos, qtbot) -> None:
     from cbir_desktop.ui.dialogs import PreviewDialog
 
     window = make_window([photos])
@@ -199,7 +199,7 @@ def test_space_previews_the_current_result(make_window, photos, qtbot) -> None: 
     dialog.close()
 
 
-def test_clicking_a_tag_searches_that_tag(make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_a_tag_searches_that_tag(make_window, photos, qtbot) -> None:
     window = make_window([photos])
     window.show()
     with qtbot.waitSignal(window.search_finished, timeout=10000):
@@ -216,7 +216,7 @@ def test_clicking_a_tag_searches_that_tag(make_window, photos, qtbot) -> None:  
 
 
 def test_switching_model_keeps_old_index_answering_until_the_new_one_is_ready(
-        make_window, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+        make_window, photos, qtbot) -> None:
     """Vectors of the 8-d and 16-d models never meet; the switch completes after indexing."""
     window = make_window([photos])
     assert window.library.model_id == "tiny8"
@@ -234,7 +234,7 @@ def test_switching_model_keeps_old_index_answering_until_the_new_one_is_ready(
     assert Path(searched.args[0][0].path).name == "blue.jpg"
 
 
-def test_thumbnail_size_chosen_in_settings_is_not_clamped_by_the_slider(make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_thumbnail_size_chosen_in_settings_is_not_clamped_by_the_slider(make_window, qtbot) -> None:
     """The Settings dialog and the status-bar slider share one range; its largest value survives."""
     from cbir_desktop.ui.dialogs import SettingsDialog
     from cbir_desktop.ui.settings import RESULTS, THUMBNAIL_SIZE
@@ -262,7 +262,7 @@ def test_thumbnail_size_chosen_in_settings_is_not_clamped_by_the_slider(make_win
 
 
 def test_switching_back_before_the_new_model_is_ready_keeps_the_old_one(
-        make_window, hold_indexing, photos, qtbot) -> None:  # type: ignore[no-untyped-def]
+        make_window, hold_indexing, photos, qtbot) -> None:
     window = make_window([photos])
     gate = hold_indexing(window.library, batch_size=2)
     reports = []

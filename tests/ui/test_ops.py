@@ -25,7 +25,7 @@ class Held:
         return value * 10
 
 
-def test_requests_during_a_run_run_once_after_it_with_the_latest_arguments(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_requests_during_a_run_run_once_after_it_with_the_latest_arguments(qtbot) -> None:
     work = Held()
     results: list[int] = []
     op = SerialOp(None, work, on_result=results.append)
@@ -42,7 +42,7 @@ def test_requests_during_a_run_run_once_after_it_with_the_latest_arguments(qtbot
     assert not op.running and not op.pending
 
 
-def test_the_answer_of_a_superseded_run_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_answer_of_a_superseded_run_is_dropped(qtbot) -> None:
     work = Held()
     results: list[int] = []
     op = SerialOp(None, work, on_result=results.append, drop_superseded=True)
@@ -55,7 +55,7 @@ def test_the_answer_of_a_superseded_run_is_dropped(qtbot) -> None:  # type: igno
     assert results == [20]
 
 
-def test_cancel_pending_forgets_the_waiting_request_only(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_pending_forgets_the_waiting_request_only(qtbot) -> None:
     work = Held()
     results: list[int] = []
     op = SerialOp(None, work, on_result=results.append)
@@ -69,7 +69,7 @@ def test_cancel_pending_forgets_the_waiting_request_only(qtbot) -> None:  # type
     assert results == [10]
 
 
-def test_discard_drops_the_answer_on_its_way(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_discard_drops_the_answer_on_its_way(qtbot) -> None:
     work = Held()
     results: list[int] = []
     op = SerialOp(None, work, on_result=results.append, drop_superseded=True)
@@ -81,7 +81,7 @@ def test_discard_drops_the_answer_on_its_way(qtbot) -> None:  # type: ignore[no-
     assert results == []
 
 
-def test_errors_reach_on_error_on_the_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_errors_reach_on_error_on_the_gui_thread(qtbot) -> None:
     def fail(_value: int) -> int:
         raise ValueError("broken")
 
@@ -93,7 +93,7 @@ def test_errors_reach_on_error_on_the_gui_thread(qtbot) -> None:  # type: ignore
     assert [(str(exc), on_gui) for exc, on_gui in errors] == [("broken", True)]
 
 
-def test_a_cancellable_generator_gets_its_own_event_and_stops_when_cancelled(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancellable_generator_gets_its_own_event_and_stops_when_cancelled(qtbot) -> None:
     step = threading.Semaphore(0)
     events: list[threading.Event] = []
 
@@ -122,7 +122,7 @@ def test_a_cancellable_generator_gets_its_own_event_and_stops_when_cancelled(qtb
     assert len(events) == 2 and events[0] is not events[1] and not events[1].is_set()
 
 
-def test_a_paused_generator_resumes_to_see_the_cancel(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_paused_generator_resumes_to_see_the_cancel(qtbot) -> None:
     def forever(cancel: threading.Event) -> Generator[int, None, str]:
         i = 0
         while not cancel.is_set():
@@ -141,7 +141,7 @@ def test_a_paused_generator_resumes_to_see_the_cancel(qtbot) -> None:  # type: i
     assert results == ["stopped"]
 
 
-def test_quit_superseded_stops_the_running_generator_for_the_newer_request(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_quit_superseded_stops_the_running_generator_for_the_newer_request(qtbot) -> None:
     gate = threading.Event()
 
     def items(name: str, n: int) -> Generator[str, None, None]:

@@ -37,7 +37,7 @@ def _free_display() -> int:
     raise RuntimeError("no free X display number")
 
 
-def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def _wait(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -18,11 +18,11 @@ def _camera_library(root: Path) -> None:
         shaded_folder(root / "DCIM" / folder, base, 12, seed)
 
 
-def _folders(hits) -> list[str]:  # type: ignore[no-untyped-def]
+def _folders(hits) -> list[str]:
     return [Path(h.path).parent.name for h in hits]
 
 
-def _select_folder(window, folder: str) -> None:  # type: ignore[no-untyped-def]
+def _select_folder(window, folder: str) -> None:
     """Select every shown result from `folder`, as a ctrl-click would."""
     selection = window.view.selectionModel()
     selection.clearSelection()
@@ -31,13 +31,13 @@ def _select_folder(window, folder: str) -> None:  # type: ignore[no-untyped-def]
             selection.select(window.results.index(row), QItemSelectionModel.SelectionFlag.Select)
 
 
-def _add_tag(window, qtbot, tag: str) -> None:  # type: ignore[no-untyped-def]
+def _add_tag(window, qtbot, tag: str) -> None:
     qtbot.keyClicks(window.tag_panel.add_field, tag)
     with qtbot.waitSignal(window.tags_changed, timeout=10000):
         qtbot.keyClick(window.tag_panel.add_field, Qt.Key.Key_Return)
 
 
-def test_confirming_tags_in_the_window_changes_later_searches(make_window, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_confirming_tags_in_the_window_changes_later_searches(make_window, tmp_path, qtbot) -> None:
     root = tmp_path / "photos"
     _camera_library(root)
     window = make_window([root])
@@ -69,7 +69,7 @@ def test_confirming_tags_in_the_window_changes_later_searches(make_window, tmp_p
     assert window.tag_panel.tag_list.item(0).text().startswith("✓ tram")
 
 
-def test_rejecting_a_tag_and_writing_xmp_sidecars(make_window, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_rejecting_a_tag_and_writing_xmp_sidecars(make_window, tmp_path, qtbot) -> None:
     root = tmp_path / "photos"
     _camera_library(root)
     window = make_window([root])
