@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +118,27 @@ def test_normal_equations_in_chunks_match_one_ridge_solve() -> None:
 
     np.testing.assert_allclose(word_weights, ridge(x1[has_words], words[has_words]), atol=1e-4)
     np.testing.assert_allclose(term_weights, ridge(x1, terms), atol=1e-4)
+
+
+@pytest.mark.parametrize("damage", ["json", "terms.npz", "onnx"])
+@pytest.mark.parametrize("how", ["random bytes", "truncated", "empty"])
+def test_damaged_learned_files_never_crash_and_indexing_relearns(
+        tiny_models: Path, tmp_path: Path, damage: str, how: str) -> None:
+    root = tmp_path / "photos"
+    for seed, (folder, base) in enumerate({"Herons": (200, 40, 40), "Lisbon": (40, 60, 200)}.items()):
+        shaded_folder(root / folder, base, 12, seed)
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        library.train_words()
+        expected = {Path(h.path).parent.name for h in library.search_text("heron", k=12)}
+        assert expected == {"Herons"}
+    target = next((tmp_path / "lib" / "learned").glob(f"*.{damage}"))
+    size = target.stat().st_size
+    target.write_bytes({"random bytes": os.urandom(size), "truncated": target.read_bytes()[: size // 2],
+                        "empty": b""}[how])
+    with open_library(tmp_path / "lib") as library:
+        library.search_text("heron", k=12)  # answered (zero-shot meanwhile), no traceback
+        library.tags(root / "Herons" / "IMG_0000.jpg")
+        library.index()  # nothing changed on disk: what was learned is relearned from the catalogue
+        assert {Path(h.path).parent.name for h in library.search_text("heron", k=12)} == expected
+        assert any(t.source == "learned" for t in library.tags(root / "Herons" / "IMG_0000.jpg"))

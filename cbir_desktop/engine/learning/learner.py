@@ -10,6 +10,7 @@ what it has stored (`state`), so a query never writes.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +43,8 @@ from .learned import (
     write_meta,
     write_onnx,
 )
+
+log = logging.getLogger(__name__)
 
 TRAIN_CHUNK = 4096  # photos read, solved and projected at a time while learning
 Vectors = npt.NDArray[np.float32]
@@ -86,6 +89,7 @@ class Learner:
         self._handles = handles
         self._folder = handles.root / "learned"
         self._cache: dict[tuple[str, str], LearnedState] = {}
+        self._damaged: set[tuple[str, str]] = set()  # learned files that failed to load
         self._lock = threading.Lock()
 
     # -- training -----------------------------------------------------------------
@@ -150,11 +154,15 @@ class Learner:
             cached = self._cache.get(key)
             if cached is not None and cached.stamp == stamp:
                 return cached
-            meta = json.loads(files.meta.read_text(encoding="utf-8"))
-            vectors = [v for v in (space.words.vector(w) for w in meta.get("words", [])) if v is not None]
-            matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, space.words.dim), np.float32)
-            state = LearnedState(learned_kind(space), OnnxRunner(files.projection, 1),
-                                 TermClassifier.load(files.terms), matrix, stamp)
+            try:
+                state = _load_state(files, space, stamp)
+            except Exception as exc:  # noqa: BLE001 - damaged files: any reader may raise anything
+                # Searches answer zero-shot meanwhile; the next indexing run relearns (`catch_up`).
+                log.warning("What was learned for %s is damaged (%s); it is relearned at the next indexing run",
+                            files.meta.stem, exc)
+                self._damaged.add(key)
+                return None
+            self._damaged.discard(key)
             self._cache[key] = state
             return state
 
@@ -188,6 +196,9 @@ class Learner:
             return
         space = self._handles.word_space()
         state = self.state(embedder, space)
+        if state is None and (embedder.id, space.id) in self._damaged:
+            self.train(embedder)  # derived state heals: relearned from the catalogue
+            return
         if state is None:
             return
         missing = cat.photos_missing_kind(embedder.id, state.kind)
@@ -249,6 +260,19 @@ class Learner:
     def _forget(self, model_id: str, space_id: str) -> None:
         with self._lock:
             self._cache.pop((model_id, space_id), None)
+
+
+def _load_state(files: _Files, space: WordSpace, stamp: int) -> LearnedState:
+    """Read and check the three learned files before anything relies on them."""
+    meta = json.loads(files.meta.read_text(encoding="utf-8"))
+    vectors = [v for v in (space.words.vector(str(w)) for w in meta["words"]) if v is not None]
+    matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, space.words.dim), np.float32)
+    terms = TermClassifier.load(files.terms)
+    if terms.weights.shape[1] != len(terms.terms) or terms.prototypes.shape != (len(terms.terms), space.words.dim):
+        raise ValueError("the term classifier's shapes do not match its terms")
+    runner = OnnxRunner(files.projection, 1)
+    runner.input_names()  # loads the graph now: a damaged file fails here, not in a later step
+    return LearnedState(learned_kind(space), runner, terms, matrix, stamp)
 
 
 def learned_kind(space: WordSpace) -> str:
