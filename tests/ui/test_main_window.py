@@ -101,11 +101,15 @@ def test_a_folder_listing_read_before_adding_a_folder_does_not_hide_it(
                         tmp_path / "thumbnails")
     qtbot.addWidget(window)
     try:
-        with qtbot.waitSignal(window.index_finished, timeout=20000):
-            window.add_folder(str(photos))
-        release.set()
-        qtbot.waitUntil(lambda: not window._folders.running, timeout=10000)
+        # The start-up listing has read the folders (none yet) and is held; only then is
+        # the folder added (waiting here keeps the worker threads' order out of the test).
+        qtbot.waitUntil(lambda: len(calls) >= 1, timeout=10000)
         assert calls[0] == []
+        with qtbot.waitSignal(window.index_finished, timeout=30000):
+            window.add_folder(str(photos))
+            qtbot.waitUntil(lambda: len(calls) >= 2, timeout=10000)  # the add answered with its listing
+            release.set()  # now the stale listing answers
+        qtbot.waitUntil(lambda: not window._folders.running, timeout=10000)
         assert window.folders_dock.folders() == [str(photos)]
     finally:
         release.set()
