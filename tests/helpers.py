@@ -151,17 +151,13 @@ def png_header(width: int, height: int) -> bytes:
 
 
 def require_tool(command: str, package: str) -> str:
-    """The path of `command`. Missing, the test is skipped with the Debian package to
-    install, except under CI (`CI` set): CI installs it, so there a missing tool fails."""
-    import os
+    """The path of `command`, which the test cannot do without: missing, the test fails
+    (never skips) with the Debian package to install (.ci/run installs them all)."""
     import shutil
 
     import pytest
 
     path = shutil.which(command)
-    if path:
-        return path
-    message = f"needs {command} (Debian package {package})"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI installs it, so its absence there is a defect", pytrace=False)
-    pytest.skip(message)
+    if path is None:
+        pytest.fail(f"needs {command}: install the Debian package {package} (.ci/run lists them)", pytrace=False)
+    return path
