@@ -37,7 +37,16 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.api import Library, is_photo_name
-from ..engine.types import Device, IndexProgress, IndexReport, ModelInfo, SearchHit, TagScore, WordHit
+from ..engine.types import (
+    Device,
+    IndexProgress,
+    IndexReport,
+    ModelInfo,
+    SearchHit,
+    TagScore,
+    TrainingReport,
+    WordHit,
+)
 from . import ops
 from .dialogs import PreviewDialog, SettingsDialog, show_error
 from .folders_dock import FoldersDock
@@ -361,7 +370,7 @@ class MainWindow(QMainWindow):
         """Relearn text search from folder names and tags in a worker (once more if asked while it runs)."""
         self._training.request()
 
-    def _on_training_done(self, report: Any) -> None:
+    def _on_training_done(self, report: TrainingReport) -> None:
         if report.active:
             log.info("learned %d words and %d terms from %d labelled photos in %.1f s",
                      len(report.words), len(report.terms), report.photos, report.seconds)
@@ -584,7 +593,8 @@ class MainWindow(QMainWindow):
 
     def _show_settings(self, models: list[ModelInfo]) -> None:
         dialog = SettingsDialog(self, [(m.id, m.name) for m in models], self._model_target or self._model_id,
-                                self.device_label.toolTip(), RESULTS.read(self.settings), self.delegate.side,
+                                self.device_label.toolTip() or "not known yet (the model is loading)",
+                                RESULTS.read(self.settings), self.delegate.side,
                                 str(self.library.root))
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

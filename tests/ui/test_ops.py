@@ -25,10 +25,15 @@ class Held:
         return value * 10
 
 
-def test_requests_during_a_run_run_once_after_it_with_the_latest_arguments(qtbot) -> None:
+def _held_op(**options: bool) -> tuple[Held, list[int], SerialOp]:
+    """A SerialOp over held work, collecting its answers."""
     work = Held()
     results: list[int] = []
-    op = SerialOp(None, work, on_result=results.append)
+    return work, results, SerialOp(None, work, on_result=results.append, **options)
+
+
+def test_requests_during_a_run_run_once_after_it_with_the_latest_arguments(qtbot) -> None:
+    work, results, op = _held_op()
     with qtbot.waitSignal(op.finished, timeout=WAIT_S * 1000):
         op.request(1)
         assert op.running and not op.pending
@@ -43,9 +48,7 @@ def test_requests_during_a_run_run_once_after_it_with_the_latest_arguments(qtbot
 
 
 def test_the_answer_of_a_superseded_run_is_dropped(qtbot) -> None:
-    work = Held()
-    results: list[int] = []
-    op = SerialOp(None, work, on_result=results.append, drop_superseded=True)
+    work, results, op = _held_op(drop_superseded=True)
     with qtbot.waitSignal(op.finished, timeout=WAIT_S * 1000):
         op.request(1)
         assert work.started.wait(WAIT_S)
@@ -56,9 +59,7 @@ def test_the_answer_of_a_superseded_run_is_dropped(qtbot) -> None:
 
 
 def test_cancel_pending_forgets_the_waiting_request_only(qtbot) -> None:
-    work = Held()
-    results: list[int] = []
-    op = SerialOp(None, work, on_result=results.append)
+    work, results, op = _held_op()
     with qtbot.waitSignal(op.finished, timeout=WAIT_S * 1000):
         op.request(1)
         assert work.started.wait(WAIT_S)
@@ -70,9 +71,7 @@ def test_cancel_pending_forgets_the_waiting_request_only(qtbot) -> None:
 
 
 def test_discard_drops_the_answer_on_its_way(qtbot) -> None:
-    work = Held()
-    results: list[int] = []
-    op = SerialOp(None, work, on_result=results.append, drop_superseded=True)
+    work, results, op = _held_op(drop_superseded=True)
     with qtbot.waitSignal(op.finished, timeout=WAIT_S * 1000):
         op.request(1)
         assert work.started.wait(WAIT_S)
