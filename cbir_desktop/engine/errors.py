@@ -78,3 +78,24 @@ class UnknownWord(EngineError):
 def display_path(path: str) -> str:
     """Return `path` printable on any terminal (undecodable bytes escaped)."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+class SidecarUnreadable(EngineError):
+    """An XMP sidecar exists but is not readable XMP: it is left untouched, never overwritten."""
+
+    def __init__(self, path: str | os.PathLike[str], detail: str) -> None:
+        self.path = os.fspath(path)
+        super().__init__(f"The XMP sidecar {display_path(self.path)} is damaged ({detail}); it was left as it is. "
+                         "Fix it or move it away, then write the tags again.")
+
+
+class LibraryReadOnly(EngineError):
+    """The library is on read-only media or not writable by this user: search works, changes do not."""
+
+
+class LibraryBusy(EngineError):
+    """Another process is writing to the library (indexing, learning, repairing)."""
+
+
+class DiskFull(EngineError):
+    """The disk holding the library (or a sidecar) is full; what was committed is kept."""

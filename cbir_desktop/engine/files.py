@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from . import faults
+
 # The process's umask, read once at import (reading it means setting it, which is not
 # thread-safe later on): new files get 0666 minus it, like any file the user creates.
 _UMASK = os.umask(0)
@@ -39,6 +41,7 @@ def replacing(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, _mode_for(target))
         _fsync(tmp)
+        faults.reached("replace:" + target.suffix)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
