@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -11,8 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .engine.api import Library, default_library_dir, list_models, open_library
-from .engine.errors import EngineError, display_path
+from .engine.api import Library, default_library_dir, list_models, open_library, repair_library
+from .engine.errors import EngineError, display_path, sentences
 from .engine.types import IndexProgress, IndexReport, SearchHit, TagScore, WordHit
 
 
@@ -79,8 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write confirmed tags to .xmp sidecars beside the photos (photos untouched)")
     p.add_argument("--model", help="model id")
 
-    p = sub.add_parser("status", help="what the library holds")
+    p = sub.add_parser("status", help="what the library holds, and whether it is sound")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("repair", help="restore a damaged catalogue from its backups, rebuild the rest")
 
     p = sub.add_parser("models", help="models available; `models import FILE.onnx` adds one")
     p.add_argument("--json", action="store_true")
@@ -98,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]  # TextIO lacks it; checked above
     try:
-        return COMMANDS[args.command](args)
+        with sentences(args.library or str(default_library_dir())):  # OS and SQLite failures too
+            return COMMANDS[args.command](args)
     except EngineError as exc:
         print(f"cbir: {exc}", file=sys.stderr)
         return 1
@@ -122,7 +126,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         for folder in args.folders:
             library.add_folder(folder)  # checks every folder exists before any work
         printer = _ProgressPrinter(sys.stderr)
-        gen = library.iter_index(args.folders or None, batch_size=args.batch_size)
+        gen = library.iter_index(args.folders or None, batch_size=getattr(args, "batch_size", None))
         try:
             while True:
                 printer.update(next(gen))
@@ -133,6 +137,21 @@ def cmd_index(args: argparse.Namespace) -> int:
         if report.added or report.updated or report.moved or report.removed:
             _learn(library)
     return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    report = repair_library(args.library)
+    if report.damaged:
+        print(f"the catalogue was damaged ({'; '.join(report.problems[:3])}); "
+              f"the damaged file is kept as {display_path(report.kept_aside)}")
+        rows = report.rows
+        print(f"rebuilt it with {rows.get('photos', 0)} photos, {rows.get('user_tags', 0)} of your tags and "
+              f"rejections, {rows.get('folders', 0)} folders and {rows.get('vectors', 0)} stored vectors"
+              + (f", using backups {', '.join(report.backups_used)}" if report.backups_used else ", without backups"))
+    else:
+        print("the catalogue is sound; rebuilding every index and what text search learned")
+    args.folders = []
+    return cmd_index(args)
 
 
 def _learn(library: Library, out: TextIO | None = None) -> None:
@@ -201,7 +220,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     def as_json(query: tuple[str, str]) -> dict[str, str]:
         kind, value = query
-        return {"image": os.path.abspath(value)} if kind == "image" else {"text": value}
+        if kind == "image":
+            return {"image": _json_path(os.path.abspath(value))["path"]}
+        return {"text": value}
 
     def print_text(query: tuple[str, str], hits: Sequence[SearchHit], error: str | None) -> None:
         kind, value = query
@@ -214,7 +235,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     with _open(args) as library:
         return _answer_each(  # in command-line order
             args.queries, run, args.json, as_json,
-            lambda h: {"path": h.path, "score": h.score, "tags": list(h.tags)}, print_text,
+            lambda h: {**_json_path(h.path), "score": h.score, "tags": list(h.tags)}, print_text,
         )
 
 
@@ -245,8 +266,20 @@ def cmd_tags(args: argparse.Namespace) -> int:
             return 0
         return _answer_each(
             args.files, lambda path: library.tags(path, args.k), args.json,
-            os.path.abspath, lambda t: {"tag": t.tag, "score": round(t.score, 6), "source": t.source}, print_text,
+            lambda path: _json_path(os.path.abspath(path))["path"],
+            lambda t: {"tag": t.tag, "score": round(t.score, 6), "source": t.source}, print_text,
         )
+
+
+def _json_path(path: str) -> dict[str, str]:
+    """A path for JSON: text when it is valid UTF-8; otherwise a readable form with \\xNN
+    escapes plus the exact bytes in base64 (JSON strings cannot hold undecodable bytes)."""
+    try:
+        path.encode("utf-8")
+        return {"path": path}
+    except UnicodeEncodeError:
+        raw = os.fsencode(path)
+        return {"path": display_path(path), "path_base64": base64.b64encode(raw).decode("ascii")}
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -255,11 +288,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({
                 "library": status.library, "photos": status.photos, "indexed": status.indexed,
-                "folders": status.folders, "models": status.models, "model": library.model_id,
-                "failed": [{"path": f.path, "reason": f.reason} for f in status.failed],
+                "folders": [_json_path(f)["path"] for f in status.folders], "models": status.models,
+                "model": library.model_id, "problems": status.problems, "read_only": status.read_only,
+                "failed": [{**_json_path(f.path), "reason": f.reason} for f in status.failed],
             }))
-            return 0
+            return 1 if status.problems else 0
         print(f"library  {status.library}")
+        if status.read_only:
+            print(f"read-only ({status.read_only}): searching works, indexing and tag edits are off")
+        print("checks   " + ("ok" if not status.problems else f"{len(status.problems)} problem(s)"))
+        for problem in status.problems:
+            print(f"  {problem}")
+        if any("catalogue" in p or "database" in p for p in status.problems):
+            print("  run `cbir repair` to fix it")
         print(f"photos   {status.photos}")
         for model, count in sorted(status.indexed.items()):
             print(f"indexed  {count} with {model}" + ("  (current)" if model == library.model_id else ""))
@@ -268,7 +309,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"failed   {len(status.failed)}")
         for failure in status.failed:
             print(f"  {display_path(failure.path)}: {failure.reason}")
-    return 0
+    return 1 if status.problems else 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -295,7 +336,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "search": cmd_search, "words": cmd_words, "tags": cmd_tags,
-    "status": cmd_status, "models": cmd_models,
+    "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
 }
 
 
@@ -307,6 +348,7 @@ class _ProgressPrinter:
         self.tty = stream.isatty()
         self.last = 0.0
         self.drawn = False
+        self.waiting = False
 
     def update(self, progress: IndexProgress) -> None:
         now = time.monotonic()
@@ -320,6 +362,13 @@ class _ProgressPrinter:
                     f"({progress.rate:.1f} photos/s{eta})")
         elif progress.phase == "done":
             return
+        elif progress.phase == "waiting":
+            if self.waiting:
+                return
+            self.waiting = True
+            text = f"waiting for {progress.path}, which is changing this library..."
+        elif progress.phase == "healed":
+            text = f"rebuilt {progress.path}"
         else:
             text = f"{progress.phase}..."
         if self.tty:

@@ -11,13 +11,25 @@ a cancel event between batches. Searching never writes.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Generator, Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from .errors import EngineError, FolderNotFound, LibraryNotFound
+from .errors import (
+    CatalogueDamaged,
+    EngineError,
+    FolderNotFound,
+    LibraryBusy,
+    LibraryNotFound,
+    LibraryReadOnly,
+    sentences,
+)
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
+from .healing import heal, problems
 from .indexing.indexer import index_folders
 from .learning.learner import Learner
 from .models.embedder import Embedder
@@ -30,7 +42,10 @@ from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
 from .search.results import hits_for, photo_tags
 from .search.text import rank_by_text, require_words, similar_words
+from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
+from .storage.repair import RepairReport, repair_catalogue
+from .storage.writer_lock import WriterLock
 from .types import (
     Device,
     IndexProgress,
@@ -46,9 +61,14 @@ from .vectors.index import VectorIndex
 from .words.space import WordSpace
 from .words.vectors import WordVectors
 
-__all__ = ["Library", "open_library", "default_library_dir", "list_models", "is_photo_name"]
+__all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
+           "RepairReport"]
+
+log = logging.getLogger(__name__)
 
 MODEL_SETTING = "model"
+BACKUP_STAMP_SETTING = "backed_up_work"  # what the user's work looked like at the last backup
+LOCK_POLL_S = 0.5
 PathLike = str | os.PathLike[str]
 
 
@@ -69,12 +89,41 @@ def open_library(root: PathLike | None = None, create: bool = True, model_id: st
     `word_vectors` names a GloVe text file to use instead of the shipped vectors
     (default: `$CBIR_WORD_VECTORS`, else the shipped ones).
     """
-    path = Path(root).expanduser() if root is not None else default_library_dir()
-    if not (path / CATALOGUE_FILE).is_file():
+    path = _library_path(root)
+    catalogue = path / CATALOGUE_FILE
+    if not catalogue.is_file():
         if not create:
             raise LibraryNotFound(f"No library at {path}; run `cbir index FOLDER` to create one.")
-        path.mkdir(parents=True, exist_ok=True)
-    return Library(path, model_id=model_id, threads=threads, word_vectors=word_vectors)
+        with sentences(str(catalogue)):
+            path.mkdir(parents=True, exist_ok=True)
+    elif catalogue.stat().st_size == 0 and (path / BACKUP_FOLDER).is_dir():
+        # SQLite would take an empty file for a new library and the user's work would vanish.
+        raise CatalogueDamaged(str(catalogue), "the file is empty")
+    with sentences(str(catalogue)):
+        return Library(path, model_id=model_id, threads=threads, word_vectors=word_vectors)
+
+
+def repair_library(root: PathLike | None = None) -> RepairReport:
+    """Restore a damaged catalogue from its backups and what is still readable in it, or, if it
+    is sound, mark every derived file for rebuilding; the next indexing run rebuilds the rest."""
+    path = _library_path(root)
+    if not (path / CATALOGUE_FILE).exists():
+        raise LibraryNotFound(f"No library at {path}; nothing to repair.")
+    lock = WriterLock(path)
+    with sentences(str(path / CATALOGUE_FILE)):
+        if not lock.try_acquire("repairing"):
+            raise LibraryBusy(f"The library is being changed by {lock.holder()}; repair it when that is done.")
+        try:
+            return repair_catalogue(path / CATALOGUE_FILE, path / BACKUP_FOLDER)
+        finally:
+            lock.release()
+
+
+def _library_path(root: PathLike | None) -> Path:
+    path = Path(root).expanduser() if root is not None else default_library_dir()
+    if path.exists() and not path.is_dir():
+        raise LibraryNotFound(f"{path} is a file, not a library folder; name a folder with --library.")
+    return path
 
 
 def is_photo_name(path: str) -> bool:
@@ -98,8 +147,19 @@ class Library:
         self.root = Path(root)
         self._handles = LibraryHandles(self.root, threads, word_vectors)
         self.learner = Learner(self._handles)
+        self._writer = WriterLock(self.root)
         stored = self.catalogue.get_setting(MODEL_SETTING)
         self.model_id = self.manifest.model(model_id or stored).id
+
+    @property
+    def read_only(self) -> str:
+        """Why this library cannot be changed ("" when it can): searching still works."""
+        return self._handles.read_only
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise LibraryReadOnly(f"The library is read-only ({self.read_only}): searching works, "
+                                  "but indexing and editing tags are off.")
 
     # -- handles --------------------------------------------------------------------
     @property
@@ -127,7 +187,8 @@ class Library:
     def set_model(self, model_id: str) -> None:
         """Make `model_id` the library's model for indexing and search (persisted)."""
         self.model_id = self.manifest.model(model_id).id
-        self.catalogue.set_setting(MODEL_SETTING, self.model_id)
+        if not self.read_only:
+            self.catalogue.set_setting(MODEL_SETTING, self.model_id)
 
     def close(self) -> None:
         self._handles.close()
@@ -146,25 +207,69 @@ class Library:
         path = os.path.abspath(os.fspath(folder))
         if not os.path.isdir(path):
             raise FolderNotFound(f"{path} is not a folder.")
-        self.catalogue.add_folder(path)
+        self._check_writable()
+        with self._sentences():
+            self.catalogue.add_folder(path)
         return path
 
     def remove_folder(self, folder: PathLike) -> int:
         """Stop watching a folder and drop its photos from the library (files untouched)."""
-        return self.catalogue.remove_folder(os.path.abspath(os.fspath(folder)))
+        self._check_writable()
+        with self._sentences():
+            return self.catalogue.remove_folder(os.path.abspath(os.fspath(folder)))
 
     def iter_index(self, folders: Iterable[PathLike] | None = None, cancel: threading.Event | None = None,
                    model_id: str | None = None, batch_size: int | None = None,
                    ) -> Generator[IndexProgress, None, IndexReport]:
         """Index `folders` (default: all remembered ones; new ones are remembered), yielding
         progress, then bring learned vectors up to date. Runs in its own catalogue connection,
-        so it can run in a worker thread while searches run elsewhere."""
+        so it can run in a worker thread while searches run elsewhere. Takes the library's
+        writer lock (waiting, with "waiting" progress, while another process holds it) and
+        first heals derived state a crash or damage left unsound."""
+        self._check_writable()
+        cancel = cancel or threading.Event()
         targets = [self.add_folder(f) for f in folders] if folders else self.folders()
         embedder = self.embedder(model_id)
-        report = yield from index_folders(self._handles, targets, embedder, cancel or threading.Event(), batch_size)
-        if not report.cancelled:
-            self.learner.catch_up(embedder)
+        with self._sentences():
+            yield from self._wait_for_writer("indexing", cancel)
+            if cancel.is_set():
+                return IndexReport(cancelled=True)
+            try:
+                healed = heal(self._handles, self.learner, embedder)
+                if healed:
+                    yield IndexProgress("healed", 0, 0, path="; ".join(healed))
+                report = yield from index_folders(self._handles, targets, embedder, cancel, batch_size)
+                report.healed = healed
+                if not report.cancelled:
+                    self.learner.catch_up(embedder)
+                    self._back_up_if_changed()
+            finally:
+                self._writer.release()
         return report
+
+    def _wait_for_writer(self, what: str, cancel: threading.Event) -> Generator[IndexProgress, None, None]:
+        """Take the writer lock, yielding "waiting" progress (naming the holder) while it is taken."""
+        while not self._writer.try_acquire(what):
+            yield IndexProgress("waiting", 0, 0, path=self._writer.holder())
+            if cancel.wait(LOCK_POLL_S):
+                return
+
+    def _writing(self, what: str) -> _Writing:
+        """`with self._writing("learning"):` holds the writer lock, waiting for it if need be."""
+        return _Writing(self, what)
+
+    def _back_up_if_changed(self) -> None:
+        """Back up the user's work when it changed since the last backup (or there is none)."""
+        cat = self.catalogue
+        stamp = cat.work_stamp()
+        folder = self.root / BACKUP_FOLDER
+        if cat.get_setting(BACKUP_STAMP_SETTING) == stamp and newest_backup_age(folder) is not None:
+            return
+        back_up(self.root / CATALOGUE_FILE, folder)
+        cat.set_setting(BACKUP_STAMP_SETTING, stamp)
+
+    def _sentences(self) -> AbstractContextManager[None]:
+        return sentences(str(self.root / CATALOGUE_FILE))
 
     def index(self, folders: Iterable[PathLike] | None = None, cancel: threading.Event | None = None,
               model_id: str | None = None, batch_size: int | None = None) -> IndexReport:
@@ -179,19 +284,25 @@ class Library:
 
     def train_words(self, model_id: str | None = None, only_photos: set[int] | None = None) -> TrainingReport:
         """Learn text search from folder names and the user's tags (blocking: run it in a worker)."""
-        return self.learner.train(self.embedder(model_id), only_photos)
+        self._check_writable()
+        with self._writing("learning"), self._sentences():
+            return self.learner.train(self.embedder(model_id), only_photos)
 
     # -- search -------------------------------------------------------------------------
     def search_image(self, path: PathLike, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
         """Photos that look like the image file at `path` (in the library or not)."""
         embedder = self.embedder(model_id)
-        query = embed_file(self.catalogue, embedder, os.fspath(path))
-        index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-        return self._hits(embedder, rank_by_image(self.catalogue, index, query, k))
+        with self._sentences():
+            query = embed_file(self.catalogue, embedder, os.fspath(path))
+            index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
+            return self._hits(embedder, rank_by_image(self.catalogue, index, query, k))
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
         """Photos matching a word or phrase (zero-shot, blended with what the library learned)."""
-        embedder = self.embedder(model_id)
+        with self._sentences():
+            return self._search_text(text, k, self.embedder(model_id))
+
+    def _search_text(self, text: str, k: int, embedder: Embedder) -> list[SearchHit]:
         require_words(embedder)
         space = self.word_space()
         if not space.shipped and not self.catalogue.count_vectors(embedder.id, space.kind):
@@ -222,16 +333,18 @@ class Library:
         """Tags of an image file: for a library photo the user's own, the model's classes
         and the library's learned terms, merged; for another file the model's classes."""
         embedder = self.embedder(model_id)
-        query = embed_file(self.catalogue, embedder, os.fspath(path))
-        if query.photo_id is None:
-            return (query.tags or [])[:k]
-        ids = [query.photo_id]
-        return photo_tags(self.catalogue, embedder.id, ids, self.learner.tags(embedder, ids))[ids[0]][:k]
+        with self._sentences():
+            query = embed_file(self.catalogue, embedder, os.fspath(path))
+            if query.photo_id is None:
+                return (query.tags or [])[:k]
+            ids = [query.photo_id]
+            return photo_tags(self.catalogue, embedder.id, ids, self.learner.tags(embedder, ids))[ids[0]][:k]
 
     def edit_tags(self, paths: Sequence[PathLike], add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Confirm or add tags (`add`) and reject tags (`remove`) on library photos."""
+        self._check_writable()
         ids = [self._library_photo(p) for p in paths]
-        with self.catalogue.transaction():
+        with self._sentences(), self.catalogue.transaction("tags"):
             for photo_id in ids:
                 for tag in add:
                     self.catalogue.set_user_tag(photo_id, tag.strip().lower(), True)
@@ -245,14 +358,18 @@ class Library:
 
     def write_xmp(self, paths: Sequence[PathLike]) -> list[Path]:
         """Write confirmed tags (dc:subject) and folder hierarchies (lr:hierarchicalSubject)
-        to XMP sidecars beside the photos, merging with what they hold. Photos untouched."""
+        to XMP sidecars beside the photos, merging with what they hold and removing the tags
+        the user rejected. The photos' own bytes never change."""
         roots = self.folders()
         written = []
         for path in paths:
             full = os.path.abspath(os.fspath(path))
-            tags = [t for t, confirmed in self.user_tags(full).items() if confirmed]
+            mine = self.user_tags(full)
             hierarchy = folder_hierarchy(full, roots)
-            written.append(write_keywords(full, tags, [hierarchy] if hierarchy else []))
+            with sentences(full):
+                written.append(write_keywords(full, [t for t, ok in mine.items() if ok],
+                                              [hierarchy] if hierarchy else [],
+                                              removed=[t for t, ok in mine.items() if not ok]))
         return written
 
     def _library_photo(self, path: PathLike) -> int:
@@ -262,10 +379,14 @@ class Library:
         return row.id
 
     # -- status, models, files -------------------------------------------------------------
-    def status(self) -> LibraryStatus:
-        cat = self.catalogue
-        return LibraryStatus(library=str(self.root), photos=cat.count_photos(), indexed=cat.count_indexed(),
-                             folders=cat.folders(), models=list(self.manifest.models), failed=cat.failures())
+    def status(self, check: bool = True) -> LibraryStatus:
+        """What the library holds; `check` runs SQLite's quick check and the derived-state checks."""
+        with self._sentences():
+            cat = self.catalogue
+            found = (cat.problems() + problems(self._handles, self.learner, self.embedder())) if check else []
+            return LibraryStatus(library=str(self.root), photos=cat.count_photos(), indexed=cat.count_indexed(),
+                                 folders=cat.folders(), models=list(self.manifest.models), failed=cat.failures(),
+                                 problems=found, read_only=self.read_only)
 
     def models(self, devices: bool = False) -> list[ModelInfo]:
         """The models this library can use; `devices` loads each to say what runs it."""
@@ -285,9 +406,34 @@ class Library:
         Returns the new model id and notes (e.g. "no tags"); raises `ModelLoadError`
         naming every way the file does not fit.
         """
-        model_id, checked = import_model(self.root / MODELS_FOLDER, self.manifest, Path(file), name)
+        self._check_writable()
+        with self._sentences():
+            model_id, checked = import_model(self.root / MODELS_FOLDER, self.manifest, Path(file), name)
         self._handles.reload_manifest()
         return model_id, list(checked.notes)
+
+
+class _Writing:
+    """Holds the library's writer lock for a blocking write (learning), waiting while another
+    process holds it; nested inside a run that holds it already, it just goes along."""
+
+    def __init__(self, library: Library, what: str) -> None:
+        self.writer = library._writer
+        self.what = what
+        self.mine = False
+
+    def __enter__(self) -> None:
+        if self.writer.held:
+            return
+        if not self.writer.try_acquire(self.what):
+            log.warning("Waiting for %s, which is changing this library", self.writer.holder())
+            while not self.writer.try_acquire(self.what):
+                time.sleep(LOCK_POLL_S)
+        self.mine = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.mine:
+            self.writer.release()
 
 
 def _device(embedder: Embedder) -> Device:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class EngineError(Exception):
@@ -52,8 +56,8 @@ class CatalogueDamaged(EngineError):
     def __init__(self, path: str, detail: str) -> None:
         self.path = path
         super().__init__(
-            f"The library catalogue {path} cannot be read ({detail}); restore it from a backup "
-            "or move it away and index your folders again."
+            f"The library catalogue {display_path(path)} is damaged ({detail}); run `cbir repair` "
+            "(or Repair in the window) to restore it from its backups and rebuild the rest."
         )
 
 
@@ -76,8 +80,12 @@ class UnknownWord(EngineError):
 
 
 def display_path(path: str) -> str:
-    """Return `path` printable on any terminal (undecodable bytes escaped)."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """Return `path` printable on one line of any terminal: undecodable bytes as \\xNN,
+    control characters (a newline in a file name) as \\n, \\t, \\x1b..."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class SidecarUnreadable(EngineError):
@@ -99,3 +107,45 @@ class LibraryBusy(EngineError):
 
 class DiskFull(EngineError):
     """The disk holding the library (or a sidecar) is full; what was committed is kept."""
+
+
+@contextmanager
+def sentences(catalogue: str) -> Iterator[None]:
+    """Turn what the OS and SQLite raise into an EngineError sentence (the shells' one funnel
+    shows those), keeping the original as its cause. `catalogue` names the library's file."""
+    try:
+        yield
+    except EngineError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise _database_sentence(exc, catalogue) from exc
+    except OSError as exc:
+        raise _os_sentence(exc) from exc
+
+
+def _database_sentence(exc: sqlite3.DatabaseError, catalogue: str) -> EngineError:
+    text = str(exc)
+    if "full" in text:
+        return DiskFull(_DISK_FULL.format(where=display_path(catalogue)))
+    if "readonly" in text or "read-only" in text:
+        return LibraryReadOnly(f"The library catalogue {display_path(catalogue)} is read-only; "
+                               "searching works, changes cannot be saved.")
+    if "locked" in text or "busy" in text:
+        return LibraryBusy(f"The library catalogue {display_path(catalogue)} stayed locked by another "
+                           "program for 30 s; try again when it is done.")
+    return CatalogueDamaged(catalogue, text)
+
+
+_DISK_FULL = ("The disk is full (writing {where}). Everything finished before it is kept; "
+              "free some space and run the same command again to continue.")
+
+
+def _os_sentence(exc: OSError) -> EngineError:
+    where = display_path(os.fsdecode(exc.filename)) if exc.filename else "the library"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(_DISK_FULL.format(where=where))
+    if exc.errno == errno.EROFS:
+        return LibraryReadOnly(f"Cannot write {where}: it is on read-only media.")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return EngineError(f"Cannot write {where}: permission denied.")
+    return EngineError(f"{exc.strerror or exc}: {where}.")

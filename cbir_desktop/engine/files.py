@@ -84,3 +84,17 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def why_not_writable(folder: Path, file: Path | None = None) -> str:
+    """Why the user cannot change `folder` (or `file` in it), as a phrase; "" when they can."""
+    try:
+        if os.name == "posix" and os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"{folder} is on read-only media"
+    except OSError:
+        pass
+    if not os.access(folder, os.W_OK):
+        return f"you cannot write to {folder}"
+    if file is not None and file.exists() and not os.access(file, os.W_OK):
+        return f"{file} is read-only"
+    return ""

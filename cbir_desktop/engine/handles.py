@@ -12,8 +12,10 @@ import threading
 from pathlib import Path
 
 from .errors import ModelLoadError
+from .files import why_not_writable
 from .models.embedder import Embedder
 from .models.manifest import Manifest, load_manifest
+from .storage.backups import BACKUP_FOLDER, back_up
 from .storage.catalogue import FEATURES, WORDS, Catalogue
 from .vectors.index import VectorIndex
 from .words.space import WordSpace, glove_space, shipped_space
@@ -28,6 +30,10 @@ class LibraryHandles:
     def __init__(self, root: Path, threads: int | None = None,
                  word_vectors: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root)
+        # A library on read-only media, or not the user's to change, is opened read-only:
+        # searching works, every change says why it cannot be made.
+        self.read_only = why_not_writable(self.root, self.root / CATALOGUE_FILE)
+        self._immutable = bool(self.read_only) and bool(why_not_writable(self.root))
         self.manifest = load_manifest().with_library_models(self.root / MODELS_FOLDER)
         self.word_vectors_file = word_vectors or os.environ.get("CBIR_WORD_VECTORS") or None
         self._threads = threads
@@ -50,8 +56,11 @@ class LibraryHandles:
         return cat
 
     def open_catalogue(self, readonly: bool = False) -> Catalogue:
-        """A connection of the caller's own (long work in a worker thread); the caller closes it."""
-        return Catalogue(self.root / CATALOGUE_FILE, readonly=readonly)
+        """A connection of the caller's own (long work in a worker thread); the caller closes it.
+        An existing catalogue is backed up before its schema is migrated."""
+        path = self.root / CATALOGUE_FILE
+        return Catalogue(path, readonly=readonly or bool(self.read_only), immutable=self._immutable,
+                         before_migration=lambda _db: back_up(path, self.root / BACKUP_FOLDER))
 
     def embedder(self, model_id: str) -> Embedder:
         spec = self.manifest.model(model_id)

@@ -43,12 +43,12 @@ class WordHit:
 class IndexProgress:
     """A progress report while indexing; `rate` is photos per second."""
 
-    phase: str  # "scanning", "indexing", "building index", "done"
+    phase: str  # "waiting", "healed", "scanning", "indexing", "building index", "done"
     done: int
     total: int
     rate: float = 0.0
     eta_s: float | None = None
-    path: str = ""
+    path: str = ""  # the photo in hand; "waiting": who holds the library; "healed": what was rebuilt
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class IndexReport:
     failed: list[Failure] = field(default_factory=list)
     cancelled: bool = False
     seconds: float = 0.0
+    healed: list[str] = field(default_factory=list)  # derived state rebuilt before indexing
 
     @property
     def indexed(self) -> int:
@@ -115,6 +116,8 @@ class LibraryStatus:
     folders: list[str]
     models: list[str]
     failed: list[Failure]
+    problems: list[str] = field(default_factory=list)  # what the integrity checks found
+    read_only: str = ""  # why the library cannot be changed ("" when it can)
 
 
 @dataclass

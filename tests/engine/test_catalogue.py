@@ -74,7 +74,7 @@ def test_a_damaged_catalogue_is_a_clear_error(tmp_path: Path) -> None:
 
     path = tmp_path / "c.sqlite"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(CatalogueDamaged, match="cannot be read .* index your folders again"):
+    with pytest.raises(CatalogueDamaged, match="is damaged .* run `cbir repair`"):
         Catalogue(path)
 
 
@@ -83,10 +83,12 @@ def test_a_version_1_library_is_migrated_and_keeps_its_photos(tmp_path: Path) ->
     cat = Catalogue(path)
     with cat.transaction():
         cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 1, 1)
-    cat.db.executescript("DROP TABLE user_tags; PRAGMA user_version = 1;")  # as version 1 wrote it
+    cat.db.executescript("DROP TABLE user_tags; DROP TABLE derived; PRAGMA user_version = 1;")  # as v1 wrote it
     cat.close()
-    cat = Catalogue(path)
-    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    seen = []
+    cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
+    assert seen == [1]  # the backup hook ran before anything changed
+    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     with cat.transaction():
         cat.set_user_tag(cat.photo_by_path("/p/1.jpg").id, "heron", True)
     assert cat.count_photos() == 1 and cat.integrity_ok()

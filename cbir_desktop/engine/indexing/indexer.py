@@ -110,7 +110,7 @@ def plan_index(
     candidates = _sort_scanned(scanned, known, failed_before, with_vectors, plan)
 
     moves = _find_moves(candidates, vanished)
-    with catalogue.transaction():
+    with catalogue.transaction("plan"):
         for item in candidates:
             moved = moves.get(item.path)
             if moved is not None:
@@ -282,7 +282,7 @@ def _store_batch(  # noqa: C901 - one transaction: each branch is one outcome of
             raise
         except Exception:  # noqa: BLE001 - one bad batch: retry photo by photo
             embedded = None
-    with catalogue.transaction():
+    with catalogue.transaction("batch"):
         for position, decoded in enumerate(good):
             item = decoded.item
             try:

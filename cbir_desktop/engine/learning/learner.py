@@ -70,6 +70,13 @@ class _Files:
     def all_there(self) -> bool:
         return self.projection.is_file() and self.meta.is_file() and self.terms.is_file()
 
+    def any_there(self) -> bool:
+        return self.projection.is_file() or self.meta.is_file() or self.terms.is_file()
+
+    def sizes(self) -> dict[str, int]:
+        """Each file's size (-1: missing): what the catalogue's record is checked against."""
+        return {p.name: p.stat().st_size if p.is_file() else -1 for p in (self.projection, self.meta, self.terms)}
+
     def remove(self) -> None:
         for path in (self.projection, self.meta, self.terms):
             path.unlink(missing_ok=True)
@@ -89,7 +96,6 @@ class Learner:
         self._handles = handles
         self._folder = handles.root / "learned"
         self._cache: dict[tuple[str, str], LearnedState] = {}
-        self._damaged: set[tuple[str, str]] = set()  # learned files that failed to load
         self._lock = threading.Lock()
 
     # -- training -----------------------------------------------------------------
@@ -109,13 +115,17 @@ class Learner:
         report = TrainingReport(photos=len(labels), words=sorted({w for ws in labels.values() for w in ws}))
         files = self._files(embedder.id, space.id)
         kind = learned_kind(space)
+        record = _record_name(embedder.id, space.id)
+        built_from = cat.max_seq(embedder.id, FEATURES)
+        cat.record_derived(record, -1, {"state": "training"})  # until "done": partial, relearned by heal
         if len(labels) < MIN_PHOTOS or len(report.words) < MIN_WORDS:
             report.off_reason = (f"needs at least {MIN_PHOTOS} photos in folders named after what they "
                                  f"show, with {MIN_WORDS}+ different words; found {len(labels)} photos "
                                  f"and {len(report.words)} words")
             files.remove()
-            with cat.transaction():
+            with cat.transaction("learned"):
                 cat.delete_kind(embedder.id, kind)
+            cat.record_derived(record, built_from, {"state": "off"})
             self._forget(embedder.id, space.id)
             return report
         terms = choose_terms(terms_of)
@@ -138,6 +148,7 @@ class Learner:
         report.prototypes = [t for t in terms if space.words.vector(t) is None]
         report.seconds = time.perf_counter() - start
         write_meta(files.meta, report)  # written last: the three files are complete from here on
+        cat.record_derived(record, built_from, {"state": "done", "sizes": files.sizes()})
         self._handles.vector_index(embedder.id, kind, space.words.dim).rebuild(cat)
         self._forget(embedder.id, space.id)
         return report
@@ -148,6 +159,9 @@ class Learner:
         files = self._files(embedder.id, space.id)
         if not files.all_there():
             return None
+        record = self._handles.catalogue.derived(_record_name(embedder.id, space.id))
+        if record is not None and record[1].get("state") == "done" and record[1].get("sizes") != files.sizes():
+            return None  # not the files training recorded: zero-shot until heal relearns
         stamp = files.meta.stat().st_mtime_ns
         key = (embedder.id, space.id)
         with self._lock:
@@ -157,18 +171,35 @@ class Learner:
             try:
                 state = _load_state(files, space, stamp)
             except Exception as exc:  # noqa: BLE001 - damaged files: any reader may raise anything
-                # Searches answer zero-shot meanwhile; the next indexing run relearns (`catch_up`).
+                # Searches answer zero-shot meanwhile; the next indexing run relearns it (healing).
                 log.warning("What was learned for %s is damaged (%s); it is relearned at the next indexing run",
                             files.meta.stem, exc)
-                self._damaged.add(key)
                 return None
-            self._damaged.discard(key)
             self._cache[key] = state
             return state
 
-    def has_learned(self, model_id: str) -> bool:
-        """Whether anything was learned for this model (in any word space): no words loaded for nothing."""
-        return any(self._folder.glob(f"{model_id}@*.terms.npz"))
+    def needs_healing(self, embedder: Embedder) -> str:
+        """Why what was learned must be relearned ("" when it is sound or nothing was learned)."""
+        cat = self._handles.catalogue
+        if embedder.spec.projection is None or not (
+                cat.derived_names(_record_name(embedder.id, "")) or self.has_learned(embedder.id, any_file=True)):
+            return ""  # nothing learned, nothing begun: no word vectors loaded for nothing
+        record = cat.derived(_record_name(embedder.id, self._handles.word_space().id))
+        state = record[1].get("state") if record else None
+        if state == "off" or (state is None and not self.has_learned(embedder.id, any_file=True)):
+            return ""
+        if state == "training":
+            return "learning was interrupted"
+        if state is None:
+            return "what was learned is not recorded as complete"
+        if self.state(embedder, self._handles.word_space()) is None:
+            return "what was learned is missing or damaged"
+        return ""
+
+    def has_learned(self, model_id: str, any_file: bool = False) -> bool:
+        """Whether anything was learned for this model (in any word space): no words loaded for nothing.
+        `any_file`: any of the learned files, complete or not."""
+        return any(self._folder.glob(f"{model_id}@*" if any_file else f"{model_id}@*.terms.npz"))
 
     def tags(self, embedder: Embedder, ids: list[int]) -> dict[int, list[TagScore]]:
         """Each photo's best-scoring own terms, as suggested tags ({} when nothing is learned)."""
@@ -196,10 +227,7 @@ class Learner:
             return
         space = self._handles.word_space()
         state = self.state(embedder, space)
-        if state is None and (embedder.id, space.id) in self._damaged:
-            self.train(embedder)  # derived state heals: relearned from the catalogue
-            return
-        if state is None:
+        if state is None:  # damaged: healing relearns it at the next indexing run
             return
         missing = cat.photos_missing_kind(embedder.id, state.kind)
         self._store(embedder.id, state.kind, self._projected(state.runner, embedder.id, missing))
@@ -212,7 +240,7 @@ class Learner:
         done: dict[int, Vectors] = {}
         for chunk, rows in computed:
             vectors = dict(zip(chunk, rows, strict=True))
-            with cat.transaction():
+            with cat.transaction("learned"):
                 cat.store_kind(model_id, kind, vectors)
             done.update(vectors)
         return done
@@ -273,6 +301,11 @@ def _load_state(files: _Files, space: WordSpace, stamp: int) -> LearnedState:
     runner = OnnxRunner(files.projection, 1)
     runner.input_names()  # loads the graph now: a damaged file fails here, not in a later step
     return LearnedState(learned_kind(space), runner, terms, matrix, stamp)
+
+
+def _record_name(model_id: str, space_id: str) -> str:
+    """The learned files' record in the catalogue's `derived` table."""
+    return f"learned/{model_id}@{space_id}"
 
 
 def learned_kind(space: WordSpace) -> str:

@@ -8,20 +8,22 @@ vector index tell which vectors it has not seen yet.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from .. import faults
 from ..errors import CatalogueDamaged, CatalogueTooNew
 from ..types import Failure, TagScore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -88,6 +90,22 @@ CREATE TABLE user_tags (
 """
 
 
+_SCHEMA_V3 = """
+CREATE TABLE derived (
+    name TEXT PRIMARY KEY,
+    built_from INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    built_at REAL NOT NULL
+);
+"""
+# `derived` records each file rebuilt from the catalogue (vector indexes, learned models)
+# once it is complete: its name, the catalogue state it was built from (a vector `seq`)
+# and what to check it against (size, count). A file without a matching row is partial
+# or damaged and is rebuilt (engine/healing.py).
+
+MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3))
+
+
 def encode_path(path: str) -> bytes:
     """A path as the file system's bytes (lossless for undecodable names)."""
     return os.fsencode(path)
@@ -126,21 +144,25 @@ class PhotoVectors:
 class Catalogue:
     """One SQLite connection to a library's catalogue (one per thread)."""
 
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(self, path: Path, readonly: bool = False, immutable: bool = False,
+                 before_migration: Callable[[sqlite3.Connection], object] | None = None) -> None:
+        """`readonly` opens for reading only; `immutable` also tells SQLite nothing can change
+        the file (read-only media, where it could not even create its WAL index).
+        `before_migration` runs (a backup) before an existing catalogue's schema changes."""
         self.path = Path(path)
-        uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+        mode = "?mode=ro&immutable=1" if immutable else "?mode=ro" if readonly else ""
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
-        self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None,
-                                  check_same_thread=False)
+        self.db = sqlite3.connect(f"file:{uri_path(self.path)}{mode}", uri=True, timeout=30.0,
+                                  isolation_level=None, check_same_thread=False)
         try:
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
+            if not (readonly or immutable):
                 self.db.execute("PRAGMA journal_mode = WAL")
                 # NORMAL in WAL mode is durable across application crashes; a power
                 # cut can lose the last batch, which the next run simply redoes.
                 self.db.execute("PRAGMA synchronous = NORMAL")
-                self._migrate()
+                self._migrate(before_migration)
             else:
                 self._check_version()
         except sqlite3.DatabaseError as exc:
@@ -157,24 +179,102 @@ class Catalogue:
             raise CatalogueTooNew(version, SCHEMA_VERSION)
         return version
 
-    def _migrate(self) -> None:
+    def _migrate(self, before: Callable[[sqlite3.Connection], object] | None) -> None:
         version = self._check_version()
         if version == SCHEMA_VERSION:
             return
-        # Each step runs as one script inside its own transaction, so a crash
-        # mid-migration leaves the previous version intact.
-        if version < 1:  # a new library
-            self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA_V1} PRAGMA user_version = 1; COMMIT;")
-        if version < 2:  # tags the user confirmed or rejected (their own words, for XMP)
-            self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA_V2} PRAGMA user_version = 2; COMMIT;")
-        # Later versions add `if version < N:` steps here, in order.
+        if version >= 1 and before is not None:
+            before(self.db)
+        # Each step commits on its own, so a crash mid-migration leaves the previous
+        # version intact and the next open carries on from there.
+        for step, script in MIGRATIONS:
+            if version < step:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in statements(script):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {step}")
+                    faults.reached("commit:migrate")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                self.db.execute("COMMIT")
 
-    def transaction(self) -> _Transaction:
-        """`with catalogue.transaction():` commits on success, rolls back on error."""
-        return _Transaction(self.db)
+    @property
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def transaction(self, label: str = "write") -> _Transaction:
+        """`with catalogue.transaction("batch"):` commits on success, rolls back on error;
+        the label names the write point for fault injection (engine/faults.py)."""
+        return _Transaction(self.db, label)
 
     def integrity_ok(self) -> bool:
-        return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+        return not self.problems(quick=False)
+
+    def problems(self, quick: bool = True) -> list[str]:
+        """What SQLite's integrity check finds ([] when sound); `quick` skips index contents."""
+        pragma = "quick_check" if quick else "integrity_check"
+        try:
+            rows = [str(r[0]) for r in self.db.execute(f"PRAGMA {pragma}(20)")]
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        return [] if rows == ["ok"] else rows
+
+    def work_stamp(self) -> str:
+        """A cheap fingerprint of the user's work (folders, photos, tags): backups follow its changes."""
+        row = self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM folders), (SELECT COUNT(*) FROM photos), (SELECT MAX(id) FROM photos), "
+            "(SELECT COUNT(*) FROM user_tags), (SELECT MAX(changed_at) FROM user_tags)").fetchone()
+        return ":".join(str(v) for v in row)
+
+    # -- derived files ----------------------------------------------------------
+    def record_derived(self, name: str, built_from: int, detail: dict[str, object]) -> None:
+        """Record that derived file(s) `name` are complete, built from catalogue state `built_from`."""
+        with self.transaction("derived"):
+            self.db.execute(
+                "INSERT INTO derived(name, built_from, detail, built_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET built_from = excluded.built_from, "
+                "detail = excluded.detail, built_at = excluded.built_at",
+                (name, built_from, json.dumps(detail, sort_keys=True), time.time()),
+            )
+
+    def forget_derived(self, name: str) -> None:
+        """Mark derived file(s) as being rebuilt: until recorded again they count as partial."""
+        with self.transaction("derived"):
+            self.db.execute("DELETE FROM derived WHERE name = ?", (name,))
+
+    def derived_names(self, prefix: str) -> list[str]:
+        """Names of derived records starting with `prefix`."""
+        try:
+            rows = self.db.execute("SELECT name FROM derived WHERE substr(name, 1, ?) = ?", (len(prefix), prefix))
+        except sqlite3.OperationalError:  # a catalogue opened read-only before its migration
+            return []
+        return [str(r[0]) for r in rows]
+
+    def clear_derived(self) -> None:
+        """Forget every derived record: the next heal rebuilds every derived file."""
+        with self.transaction("derived"):
+            self.db.execute("DELETE FROM derived")
+
+    def kinds_of(self, model_id: str) -> list[tuple[str, int]]:
+        """The kinds of vector stored for a model, with their dimension."""
+        kinds = [str(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT kind FROM vectors WHERE model_id = ?", (model_id,))]
+        found = []
+        for kind in kinds:
+            row = self.db.execute("SELECT dim FROM vectors WHERE model_id = ? AND kind = ? LIMIT 1",
+                                  (model_id, kind)).fetchone()
+            found.append((kind, int(row[0])))
+        return found
+
+    def derived(self, name: str) -> tuple[int, dict[str, object]] | None:
+        """(built_from, detail) of a complete derived file, or None (never built, or partial)."""
+        try:
+            row = self.db.execute("SELECT built_from, detail FROM derived WHERE name = ?", (name,)).fetchone()
+        except sqlite3.OperationalError:  # a catalogue opened read-only before its migration
+            return None
+        return (int(row[0]), json.loads(row[1])) if row else None
 
     # -- settings ---------------------------------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:
@@ -198,7 +298,7 @@ class Catalogue:
     def remove_folder(self, folder: str) -> int:
         """Forget a folder and every photo below it; returns photos removed."""
         low, high = prefix_range(folder)
-        with self.transaction():
+        with self.transaction("folders"):
             self.db.execute("DELETE FROM folders WHERE path = ?", (encode_path(folder),))
             cur = self.db.execute("DELETE FROM photos WHERE path >= ? AND path < ?", (low, high))
             self.db.execute("DELETE FROM failures WHERE path >= ? AND path < ?", (low, high))
@@ -472,15 +572,42 @@ class Catalogue:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, label: str) -> None:
         self.db = db
+        self.label = label
 
     def __enter__(self) -> sqlite3.Connection:
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            try:
+                faults.reached(f"commit:{self.label}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        else:
+            self._rollback()
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:  # SQLite already rolled back (a full disk does that itself)
+            pass
+
+
+def statements(script: str) -> list[str]:
+    """A schema script's statements, to run one by one inside our own transaction."""
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def uri_path(path: Path) -> str:
+    """A file path made safe inside an SQLite URI (`?` or `#` in a folder name)."""
+    from urllib.parse import quote
+
+    return quote(str(path.absolute()), safe="/")
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

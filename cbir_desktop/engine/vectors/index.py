@@ -4,33 +4,39 @@ Annoy cannot add items after `build()`, so the index file covers the vectors up
 to a catalogue `seq` (`built_seq`); vectors written since then (the remainder)
 are searched exactly in memory, so a new photo is searchable at once. Hits whose
 vector changed or vanished since the build are dropped. The file is rebuilt into
-a temporary file and swapped in (`files.replacing`). A missing, stale or corrupt
+a temporary file, swapped in (`files.replacing`), and only then recorded in the
+catalogue (`derived`: built_seq, size, item count). Before Annoy maps a file, its
+size must match that record and its structure must check out (`annoy_file`), so a
+damaged file never crashes the process. A missing, unrecorded, stale or damaged
 file is never rebuilt by a search: the search answers exactly from the catalogue
-and the next indexing run rebuilds it.
+and the next indexing run (or heal) rebuilds it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from annoy import AnnoyIndex
 
-from ..files import replacing, write_atomic
+from ..files import replacing
 from ..storage.catalogue import Catalogue
+from .annoy_file import check_annoy_file
 
 log = logging.getLogger(__name__)
 
 N_TREES = 16
 # Nodes inspected per query: recall@10 ~0.99 on 8.7k real Lite0 vectors at 5000.
 MIN_SEARCH_K = 5000
-# Below this many vectors, exact search is as fast as Annoy and always right.
-EXACT_BELOW = 3000
+# Below this many vectors, exact search is as fast as Annoy and always right. The
+# crash-safety tests lower it (CBIR_ANNOY_MIN_ITEMS) so a tiny library has Annoy files.
+EXACT_BELOW = int(os.environ.get("CBIR_ANNOY_MIN_ITEMS", "3000"))
 
 
 @dataclass
@@ -50,6 +56,8 @@ class VectorIndex:
         self.dim = dim
         self.ann_path = self.folder / f"{kind}.ann"
         self.meta_path = self.folder / f"{kind}.json"
+        self.name = f"index/{self.folder.name}/{kind}"  # its record in the catalogue's `derived`
+        self.problem = ""  # why the file on disk cannot be used, once loaded
         self._annoy: AnnoyIndex | None = None
         self._built_seq = 0
         self._loaded = False
@@ -58,7 +66,7 @@ class VectorIndex:
 
     # -- building -------------------------------------------------------------
     def rebuild(self, catalogue: Catalogue, n_trees: int = N_TREES) -> int:
-        """Build the file from the catalogue and swap it in; returns items indexed."""
+        """Build the file from the catalogue, swap it in and record it; returns items indexed."""
         built_seq = catalogue.max_seq(self.model_id, self.kind)
         index = AnnoyIndex(self.dim, "angular")
         count = 0
@@ -71,24 +79,27 @@ class VectorIndex:
             count, built_seq = 0, 0
         if count:
             index.build(n_trees, n_jobs=-1)  # every core: 100k 300-d vectors in 2.8 s, not 5.4
+        meta: dict[str, object] = {"count": count, "dim": self.dim, "n_trees": n_trees, "size": 0,
+                                   "n_items": index.get_n_items() if count else 0}
         with self._lock:  # searches wait only for the save and the swap, not the build
             self._close()  # Windows cannot replace a memory-mapped file
-            size = 0
             if count:
                 with replacing(self.ann_path) as tmp:
                     index.save(str(tmp))
-                    size = tmp.stat().st_size
+                    meta["size"] = tmp.stat().st_size
                 index.unload()
             else:
                 self.ann_path.unlink(missing_ok=True)
-            meta = {"built_seq": built_seq, "count": count, "dim": self.dim, "n_trees": n_trees, "size": size}
-            write_atomic(self.meta_path, json.dumps(meta).encode())
+            self.meta_path.unlink(missing_ok=True)  # written by versions before the catalogue kept it
+            catalogue.record_derived(self.name, built_seq, meta)
             self._loaded = False
         return count
 
     def is_stale(self, catalogue: Catalogue) -> bool:
-        """True when a rebuild would cover vectors the file lacks (and is worth it)."""
+        """True when the file is damaged or unrecorded, or a rebuild would cover vectors it lacks."""
         self._ensure_loaded(catalogue)
+        if self.problem:
+            return True
         unbuilt = catalogue.count_vectors(self.model_id, self.kind, self._built_seq)
         return unbuilt > 0 and (self._built_seq > 0 or unbuilt >= EXACT_BELOW)
 
@@ -130,34 +141,47 @@ class VectorIndex:
             if self._loaded:
                 return
             self._loaded = True
-            self._annoy, self._built_seq = None, 0
-            try:
-                meta = json.loads(self.meta_path.read_text())
-            except (OSError, ValueError):
+            self._annoy, self._built_seq, self.problem = None, 0, ""
+            record = catalogue.derived(self.name)
+            if record is None:  # never built, or a build that did not finish
+                if self.ann_path.exists():
+                    self.problem = f"{self.ann_path.name} was not recorded as complete"
                 return
-            if meta.get("dim") != self.dim or not meta.get("count"):
-                self._built_seq = int(meta.get("built_seq", 0)) if meta.get("dim") == self.dim else 0
+            built_seq, meta = record
+            if not meta.get("count"):
                 return
             try:
-                if self.ann_path.stat().st_size != meta["size"]:
-                    raise OSError("size differs from its record")
-                index = AnnoyIndex(self.dim, "angular")
-                index.load(str(self.ann_path))  # memory-mapped, so loading is instant
-                if index.get_n_items() < meta["count"] or not self._spot_check(index, catalogue, meta):
-                    raise OSError("contents do not match the catalogue")
-            except (OSError, KeyError) as exc:
+                index = self._checked_load(catalogue, built_seq, meta)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
                 # Searching never writes: the exact remainder answers meanwhile (every vector
                 # is "not yet built"), `is_stale` says so, and the next indexing run rebuilds.
-                log.warning("Index %s unusable (%s); searching exactly until it is rebuilt", self.ann_path, exc)
+                self.problem = f"{self.ann_path} is damaged ({exc})"
+                log.warning("%s; searching exactly until it is rebuilt", self.problem)
                 return
-            self._annoy, self._built_seq = index, int(meta["built_seq"])
+            self._annoy, self._built_seq = index, built_seq
 
-    def _spot_check(self, index: AnnoyIndex, catalogue: Catalogue, meta: dict[str, int]) -> bool:
-        """Compare a few stored vectors with the catalogue: catches a damaged file."""
+    def _checked_load(self, catalogue: Catalogue, built_seq: int, meta: dict[str, Any]) -> AnnoyIndex:
+        """Map the file only after its size, structure and a few vectors check out."""
+        if meta["dim"] != self.dim:
+            raise ValueError(f"built for {meta['dim']} dimensions, not {self.dim}")
+        if self.ann_path.stat().st_size != meta["size"]:
+            raise ValueError("its size differs from the record")
+        check_annoy_file(self.ann_path, self.dim, int(meta["n_items"]))
+        index = AnnoyIndex(self.dim, "angular")
+        index.load(str(self.ann_path))  # memory-mapped, so loading is instant
+        if not self._spot_check(index, catalogue, built_seq):
+            index.unload()
+            raise ValueError("its vectors do not match the catalogue")
+        return index
+
+    def _spot_check(self, index: AnnoyIndex, catalogue: Catalogue, built_seq: int) -> bool:
+        """Compare a few stored vectors with the catalogue: catches damaged vector bytes."""
         checked = 0
         for seq, photo_id, vector in catalogue.iter_vectors(self.model_id, self.kind):
-            if checked >= 3 or seq > meta["built_seq"]:
+            if checked >= 3 or seq > built_seq:
                 break
+            if photo_id >= index.get_n_items():
+                return False
             stored = np.asarray(index.get_item_vector(photo_id), dtype=np.float32)
             if stored.shape != vector.shape or not np.allclose(stored, vector, atol=1e-4):
                 return False
