@@ -19,6 +19,8 @@ from platformdirs import user_cache_dir, user_config_dir, user_log_dir
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication, QTimer
 
+    from ..engine.api import Library
+
 APP = "cbir-desktop"
 log = logging.getLogger("cbir_desktop")
 
@@ -95,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from ..engine.api import open_library
-    from ..engine.errors import EngineError
     from .main_window import MainWindow
     from .settings import library_folder
 
@@ -105,12 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     settings_file = Path(user_config_dir(APP, appauthor=False)) / "settings.ini"
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
     library_dir = args.library or os.environ.get("CBIR_LIBRARY") or library_folder(settings)
-    try:
-        library = open_library(library_dir)
-    except EngineError as exc:
-        from PySide6.QtWidgets import QMessageBox
-
-        QMessageBox.critical(None, APP, str(exc))
+    library = _open_or_repair(library_dir)
+    if library is None:
         return 1
     window = MainWindow(library, settings, Path(user_cache_dir(APP, appauthor=False)) / "thumbnails")
     window.show()
@@ -118,6 +114,39 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     window.shutdown()
     return code
+
+
+def _open_or_repair(library_dir: str | Path) -> Library | None:
+    """Open the library; a damaged catalogue gets one dialog offering to repair it (from its
+    backups and what is readable; the start-up indexing run rebuilds the rest)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    from ..engine.api import open_library, repair_library
+    from ..engine.errors import CatalogueDamaged, EngineError
+
+    try:
+        return open_library(library_dir)
+    except CatalogueDamaged as exc:
+        answer = QMessageBox.warning(
+            None, APP, f"{exc}\n\nRepair it now? The damaged file is kept beside it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            report = repair_library(library_dir)
+            log.info("repaired the catalogue: %s", report)
+            return open_library(library_dir)
+        except EngineError as again:
+            QMessageBox.critical(None, APP, str(again))
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+    except EngineError as exc:
+        QMessageBox.critical(None, APP, str(exc))
+        return None
 
 
 if __name__ == "__main__":

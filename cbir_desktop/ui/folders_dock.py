@@ -40,18 +40,24 @@ class FoldersDock(QDockWidget):
         self.folder_list = QListWidget()
         layout.addWidget(self.folder_list)
         buttons = QHBoxLayout()
-        add = QPushButton("Add…")
-        add.clicked.connect(self.ask_folder)
-        remove = QPushButton("Remove")
-        remove.clicked.connect(self._on_remove_clicked)
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
+        self.add_button = QPushButton("Add…")
+        self.add_button.clicked.connect(self.ask_folder)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
         layout.addLayout(buttons)
         layout.addWidget(QLabel("Skipped files"))
         self.skipped = QTreeWidget()
         self.skipped.setHeaderLabels(["File", "Reason"])
         layout.addWidget(self.skipped)
         self.setWidget(panel)
+
+    def set_read_only(self, reason: str) -> None:
+        """Folders cannot be added or removed in a read-only library; say why."""
+        for button in (self.add_button, self.remove_button):
+            button.setEnabled(not reason)
+            button.setToolTip(f"Off: {reason}" if reason else "")
 
     def set_folders(self, folders: list[str]) -> None:
         self.folder_list.clear()

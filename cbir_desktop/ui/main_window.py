@@ -99,7 +99,9 @@ class MainWindow(QMainWindow):
         # Word vectors load in the background so the first typed word is answered fast.
         ops.run_in_background(self.library.words, on_error=self._on_error)
         self._device.request()
-        QTimer.singleShot(0, self.start_indexing)  # reconcile at start-up
+        self._show_read_only(library.read_only)
+        # Reconcile at start-up; the run first heals any derived state a crash left unsound.
+        QTimer.singleShot(0, self.start_indexing)
         self.search_bar.field.setFocus()
 
     # -- construction -------------------------------------------------------------
@@ -280,7 +282,21 @@ class MainWindow(QMainWindow):
     @Slot()
     def start_indexing(self) -> None:
         """Reconcile every watched folder with the catalogue in a worker (once more after a running pass)."""
-        self._indexing.request(self._model_target)
+        if not self.library.read_only:
+            self._indexing.request(self._model_target)
+
+    def _show_read_only(self, reason: str) -> None:
+        """A read-only library (read-only media, another user's): search works, editing is off."""
+        if not reason:
+            return
+        note = QLabel(f"Read-only library ({reason}): searching works; indexing and tag edits are off.")
+        note.setObjectName("read_only_note")
+        self.statusBar().insertWidget(0, note)
+        self.tag_panel.set_read_only(reason)
+        self.folders_dock.set_read_only(reason)
+        for action in self.menuBar().findChildren(QAction):
+            if action.text() in ("&Add folder…", "&Rescan now"):
+                action.setEnabled(False)
 
     @Slot()
     def cancel_indexing(self) -> None:
@@ -312,6 +328,11 @@ class MainWindow(QMainWindow):
             self.status_label.setText(
                 f"Indexing {progress.done:,} of {progress.total:,} photos ({progress.rate:.1f}/s{eta})"
             )
+        elif progress.phase == "waiting":
+            self.progress.setRange(0, 0)
+            self.status_label.setText(f"Waiting for {progress.path}, which is changing this library…")
+        elif progress.phase == "healed":
+            self.status_label.setText(f"Rebuilt {progress.path}.")
         elif progress.phase != "done":
             if progress.phase == "scanning":
                 self.progress.setRange(0, 0)  # busy until the number of photos is known

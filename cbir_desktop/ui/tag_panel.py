@@ -61,14 +61,23 @@ class TagPanel(QWidget):
         self.write_button.setToolTip("Confirmed tags go to .xmp files beside the photos; photos are not modified")
         self.write_button.clicked.connect(self.write_xmp_requested.emit)
         layout.addWidget(self.write_button)
+        self.read_only = ""  # why tags cannot be edited ("" when they can)
         self.set_photos([])
+
+    def set_read_only(self, reason: str) -> None:
+        """Show tags but turn editing off, saying why (a read-only library)."""
+        self.read_only = reason
+        for widget in (self.confirm_button, self.reject_button, self.add_field):
+            widget.setToolTip(f"Editing is off: {reason}" if reason else widget.toolTip())
+        self.set_photos(self.paths)
 
     def set_photos(self, paths: list[str]) -> None:
         """Which photos the buttons act on; the list is filled later by `set_tags`."""
         self.paths = list(paths)
         enabled = bool(paths)
-        for widget in (self.confirm_button, self.reject_button, self.add_field, self.write_button):
-            widget.setEnabled(enabled)
+        for widget in (self.confirm_button, self.reject_button, self.add_field):
+            widget.setEnabled(enabled and not self.read_only)
+        self.write_button.setEnabled(enabled)
         if not paths:
             self.heading.setText("Select a photo to see its tags.")
             self.tag_list.clear()

@@ -1,18 +1,29 @@
-"""Writing tags to XMP sidecars (`photo.xmp` beside `photo.jpg`), never to the photo.
+"""Tags in XMP sidecars beside photos (`IMG_1.xmp`, or `IMG_1.jpg.xmp`), never in the photo itself.
 
-Keywords go to `dc:subject` and folder hierarchies to `lr:hierarchicalSubject`
-("Birds|Herons"), the fields Lightroom, darktable, digiKam and exiftool read. An
-existing sidecar is merged, not replaced: its other fields and keywords stay.
+Keywords go to `dc:subject` and folder hierarchies to `lr:hierarchicalSubject` ("Birds|Herons"),
+the fields Lightroom, darktable, digiKam and exiftool read. An existing sidecar is edited, not
+rebuilt: lxml keeps its comments, other tools' fields and their namespace prefixes, and the bytes
+around the root element (the xpacket wrapper, an XML declaration) are copied as they were. A
+sidecar that is not XMP is refused and left alone, never replaced.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+import re
+import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from lxml import etree
+
+from ..errors import SidecarUnreadable
 from ..files import write_atomic
+from .decode import is_image_name
+
+log = logging.getLogger(__name__)
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -20,84 +31,330 @@ NS = {
     "dc": "http://purl.org/dc/elements/1.1/",
     "lr": "http://ns.adobe.com/lightroom/1.0/",
 }
-for _prefix, _uri in NS.items():
-    ET.register_namespace(_prefix, _uri)
-
-
-def read_keywords(xmp: bytes | str | None) -> list[str]:
-    """dc:subject keywords of an XMP packet (embedded or a sidecar's text); [] if unreadable."""
-    if not xmp:
-        return []
-    try:
-        root = ET.fromstring(xmp)
-    except ET.ParseError:
-        return []
-    words = []
-    for subject in root.iter(_q("dc", "subject")):
-        for li in subject.iter(_q("rdf", "li")):
-            if li.text and li.text.strip() and li.text.strip() not in words:
-                words.append(li.text.strip())
-    return words
-
-
-def sidecar_keywords(photo: str | os.PathLike[str]) -> list[str]:
-    """Keywords in the photo's `.xmp` sidecar, if it has one."""
-    path = sidecar_path(photo)
-    try:
-        return read_keywords(path.read_bytes()) if path.is_file() else []
-    except OSError:
-        return []
-
-
-def sidecar_path(photo: str | os.PathLike[str]) -> Path:
-    """`IMG_1.jpg` -> `IMG_1.xmp` (the convention most photo tools follow)."""
-    return Path(photo).with_suffix(".xmp")
 
 
 def _q(prefix: str, name: str) -> str:
     return f"{{{NS[prefix]}}}{name}"
 
 
-def _empty() -> ET.ElementTree:
-    root = ET.Element(_q("x", "xmpmeta"))
-    rdf = ET.SubElement(root, _q("rdf", "RDF"))
-    ET.SubElement(rdf, _q("rdf", "Description"), {_q("rdf", "about"): ""})
-    return ET.ElementTree(root)
+_DESCRIPTION = _q("rdf", "Description")
+_SUBJECT = _q("dc", "subject")
+_HIERARCHY = _q("lr", "hierarchicalSubject")
+_LI = _q("rdf", "li")
+_CONTAINERS = (_q("rdf", "Bag"), _q("rdf", "Seq"), _q("rdf", "Alt"))
+_XMP_ROOTS = (_q("x", "xmpmeta"), _q("x", "xapmeta"), _q("rdf", "RDF"))
+
+# A new sidecar looks like exiftool's: the xpacket wrapper around one rdf:Description that declares
+# both namespaces we write, so that no property has to declare its own.
+_NEW_SIDECAR = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    f'<x:xmpmeta xmlns:x="{NS["x"]}">\n'
+    f' <rdf:RDF xmlns:rdf="{NS["rdf"]}">\n'
+    f'  <rdf:Description rdf:about="" xmlns:dc="{NS["dc"]}" xmlns:lr="{NS["lr"]}"/>\n'
+    " </rdf:RDF>\n"
+    "</x:xmpmeta>\n"
+    '<?xpacket end="w"?>\n'
+).encode()
+
+# All a well-formed XMP file holds outside its root element: whitespace, processing instructions
+# (the xpacket wrapper, the XML declaration) and comments. These bytes are copied, not re-serialised.
+_MISC = rb"(?:\s|<\?(?:(?!\?>).)*\?>|<!--(?:(?!--).)*-->)*"
+_PROLOGUE = re.compile(rb"(?:\xef\xbb\xbf)?" + _MISC, re.S)
+_EPILOGUE = re.compile(_MISC + rb"\Z", re.S)
+
+# Indexing asks once per photo whether a folder holds another photo of the same stem, and listing a
+# folder of 10,000 raws and their sidecars takes ~8 ms, so listings are cached by the folder's
+# mtime. A folder changed in the last 2 s is listed afresh: a second change within one timestamp
+# tick (up to 2 s on FAT) would leave its mtime as it was.
+_RECENT_NS = 2_000_000_000
 
 
-def _bag(description: ET.Element, prefix: str, name: str) -> ET.Element:
-    """The rdf:Bag of a property, created when missing."""
-    prop = description.find(f"{prefix}:{name}", NS)
-    if prop is None:
-        prop = ET.SubElement(description, _q(prefix, name))
-    bag = prop.find("rdf:Bag", NS)
-    if bag is None:
-        bag = ET.SubElement(prop, _q("rdf", "Bag"))
+def read_keywords(xmp: bytes | str | None) -> list[str]:
+    """dc:subject keywords of an XMP packet (embedded in a photo or a sidecar's text); [] if unreadable."""
+    if not xmp:
+        return []
+    try:
+        root = etree.fromstring(xmp.encode("utf-8") if isinstance(xmp, str) else xmp, _parser())
+    except etree.XMLSyntaxError:
+        return []
+    return _keywords(root)
+
+
+def sidecar_path(photo: str | os.PathLike[str]) -> Path:
+    """Where the photo's sidecar is written: `IMG_1.xmp` beside `IMG_1.jpg`, the name most tools use.
+
+    `IMG_1.jpg.xmp` (darktable, digiKam) when that exists already or another photo shares the stem
+    (`IMG_1.png`), so that two photos never share one sidecar. Lists the folder; never opens the photo.
+    """
+    photo = Path(photo)
+    full = _full_name(photo)
+    if full.exists() or _shares_stem(photo):
+        return full
+    return photo.with_suffix(".xmp")
+
+
+def sidecar_keywords(photo: str | os.PathLike[str]) -> list[str]:
+    """Keywords in the photo's sidecars: `IMG_1.jpg.xmp`, and `IMG_1.xmp` unless another photo
+    shares the stem (it may then be that photo's). For indexing: a damaged or unreadable sidecar
+    gives no keywords and a logged warning, never an error."""
+    photo = Path(photo)
+    paths = [_full_name(photo)]
+    short = photo.with_suffix(".xmp")
+    if short.is_file() and not _shares_stem(photo):
+        paths.insert(0, short)
+    words: list[str] = []
+    for path in paths:
+        words.extend(word for word in _file_keywords(path) if word not in words)
+    return words
+
+
+def write_keywords(photo: str | os.PathLike[str], keywords: Iterable[str], hierarchies: Iterable[str] = (),
+                   removed: Iterable[str] = ()) -> Path:
+    """Merge keywords and 'A|B' hierarchies into the photo's sidecar and take `removed` tags out of it.
+
+    Matching ignores case. A removed tag is taken out of dc:subject, and out of lr:hierarchicalSubject
+    wherever an entry equals it or ends in `|tag`; removal runs first, so a tag in both is written.
+    Everything else in the sidecar is kept, and an unchanged sidecar is not rewritten. Blocking I/O
+    on the calling thread; returns the sidecar's path (`sidecar_path`). The photo is never opened.
+
+    Raises:
+        SidecarUnreadable: the existing sidecar is not XMP; it is left as it was.
+        OSError: the sidecar cannot be read or written (PermissionError for a read-only folder).
+    """
+    path = sidecar_path(photo)
+    try:
+        original = path.read_bytes()
+    except FileNotFoundError:
+        original = _NEW_SIDECAR
+    tree = _parse_xmp(path, original)
+    rdf = _rdf(tree.getroot())
+    gone = {_key(tag) for tag in removed} - {""}
+    for tag, prefix, values, by_leaf in ((_SUBJECT, "dc", keywords, False), (_HIERARCHY, "lr", hierarchies, True)):
+        _remove(rdf, tag, gone, by_leaf)
+        _add(rdf, tag, prefix, [value.strip() for value in values if value.strip()])
+    data = _serialise(tree, original)
+    if data == original and path.exists():
+        return path  # a rewrite would only change the mtime, which Lightroom reads as an outside edit
+    return write_atomic(path, data)
+
+
+# -- which files --------------------------------------------------------------------------------
+def _full_name(photo: Path) -> Path:
+    return photo.with_name(photo.name + ".xmp")
+
+
+def _shares_stem(photo: Path) -> bool:
+    """True when another photo in the folder has the same stem (`a.jpg` beside `a.png` or `A.CR2`).
+
+    Stems are compared case-insensitively: on macOS and Windows `a.xmp` and `A.xmp` are one file."""
+    try:
+        names = _photos_by_stem(photo.parent).get(photo.stem.casefold(), frozenset())
+    except OSError:
+        return True  # cannot tell, so take the name that is never shared
+    return any(name.casefold() != photo.name.casefold() for name in names)
+
+
+def _photos_by_stem(folder: Path) -> Mapping[str, frozenset[str]]:
+    mtime = os.stat(folder).st_mtime_ns
+    if time.time_ns() - mtime < _RECENT_NS:
+        return _list_photos(os.fspath(folder))
+    return _cached_photos(os.fspath(folder), mtime)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_photos(folder: str, mtime_ns: int) -> Mapping[str, frozenset[str]]:
+    """`mtime_ns` is part of the cache key only: a changed folder is listed again."""
+    return _list_photos(folder)
+
+
+def _list_photos(folder: str) -> Mapping[str, frozenset[str]]:
+    """Photo names in `folder`, by case-folded stem."""
+    stems: dict[str, set[str]] = {}
+    for name in os.listdir(folder):
+        if is_image_name(name):
+            stems.setdefault(Path(name).stem.casefold(), set()).add(name)
+    return {stem: frozenset(names) for stem, names in stems.items()}
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _parser() -> etree.XMLParser:
+    """A parser that never expands entities nor fetches anything: sidecars come from anywhere.
+
+    One per call, since indexing reads sidecars from several threads."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+
+
+def _parse_xmp(path: Path, data: bytes) -> etree._ElementTree:
+    """The sidecar's document; SidecarUnreadable unless it is well-formed XML with an XMP root."""
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise SidecarUnreadable(path, f"not well-formed XML: {exc.msg}") from exc
+    if root.tag not in _XMP_ROOTS:
+        raise SidecarUnreadable(path, f"not an XMP packet: its root element is <{etree.QName(root).localname}>")
+    if root.getroottree().docinfo.doctype:  # Adobe's XMP toolkit refuses one too; entities would dangle
+        raise SidecarUnreadable(path, "it has a DOCTYPE, which XMP does not allow")
+    return root.getroottree()
+
+
+def _file_keywords(path: Path) -> list[str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        log.warning("Keywords in %s skipped: %s", path, exc)
+        return []
+    try:
+        return _keywords(_parse_xmp(path, data).getroot())
+    except SidecarUnreadable as exc:
+        log.warning("Keywords skipped: %s", exc)
+        return []
+
+
+def _keywords(root: etree._Element) -> list[str]:
+    words: list[str] = []
+    for subject in root.iter(_SUBJECT):
+        for li in subject.iter(_LI):
+            word = (li.text or "").strip()
+            if word and word not in words:
+                words.append(word)
+    return words
+
+
+def _key(text: str | None) -> str:
+    # Case-insensitive: "Lisbon" already there is the same keyword as our "lisbon".
+    return (text or "").strip().lower()
+
+
+# -- editing ------------------------------------------------------------------------------------
+def _rdf(root: etree._Element) -> etree._Element:
+    if root.tag == _q("rdf", "RDF"):
+        return root
+    rdf = root.find(_q("rdf", "RDF"))
+    return rdf if rdf is not None else _add_child(root, _q("rdf", "RDF"), "rdf")
+
+
+def _description(rdf: etree._Element) -> etree._Element:
+    """The rdf:Description that holds dc:subject, else the first one (made when there is none)."""
+    descriptions = rdf.findall(_DESCRIPTION)
+    for description in descriptions:
+        if description.find(_SUBJECT) is not None:
+            return description
+    if descriptions:
+        return descriptions[0]
+    description = _add_child(rdf, _DESCRIPTION, "rdf")
+    description.set(_q("rdf", "about"), "")
+    return description
+
+
+def _container(prop: etree._Element) -> etree._Element:
+    """The property's rdf:Bag (or the Seq or Alt another tool used), made when missing."""
+    for child in prop:
+        if child.tag in _CONTAINERS:
+            return child
+    bare = (prop.text or "").strip()  # a plain value where a Bag belongs: keep it as the first item
+    prop.text = None
+    bag = _add_child(prop, _q("rdf", "Bag"), "rdf")
+    if bare:
+        _add_child(bag, _LI, "rdf").text = bare
     return bag
 
 
-def write_keywords(photo: str | os.PathLike[str], keywords: Iterable[str],
-                   hierarchies: Iterable[str] = ()) -> Path:
-    """Merge keywords (and 'A|B' hierarchies) into the photo's sidecar; returns its path."""
-    path = sidecar_path(photo)
-    tree = ET.parse(path) if path.is_file() else _empty()
-    root = tree.getroot()
-    assert root is not None  # a parsed or newly built tree always has its root
-    description = root.find("rdf:RDF/rdf:Description", NS)
-    if description is None:
-        rdf = root.find("rdf:RDF", NS)
-        if rdf is None:
-            rdf = ET.SubElement(root, _q("rdf", "RDF"))
-        description = ET.SubElement(rdf, _q("rdf", "Description"), {_q("rdf", "about"): ""})
-    for prefix, name, values in (("dc", "subject", keywords), ("lr", "hierarchicalSubject", hierarchies)):
-        values = list(values)
-        if not values:
+def _add(rdf: etree._Element, tag: str, prefix: str, values: list[str]) -> None:
+    if not values:
+        return
+    prop = rdf.find(f"{_DESCRIPTION}/{tag}")  # XMP allows one of each property, in any Description
+    if prop is None:
+        prop = _add_child(_description(rdf), tag, prefix)
+    bag = _container(prop)
+    present = {_key(li.text) for li in bag.iterchildren(_LI)}
+    for value in values:
+        if _key(value) not in present:
+            _add_child(bag, _LI, "rdf").text = value
+            present.add(_key(value))
+
+
+def _remove(rdf: etree._Element, tag: str, gone: set[str], by_leaf: bool) -> None:
+    """Take `gone` keys out of the property; by_leaf also matches 'A|B' entries by their last part."""
+    if not gone:
+        return
+    for prop in rdf.findall(f"{_DESCRIPTION}/{tag}"):
+        bag = next((child for child in prop if child.tag in _CONTAINERS), None)
+        if bag is None:
             continue
-        bag = _bag(description, prefix, name)
-        # Case-insensitive: "Lisbon" already there is the same keyword as our "lisbon".
-        present = {(li.text or "").lower() for li in bag.findall("rdf:li", NS)}
-        for value in values:
-            if value.lower() not in present:
-                ET.SubElement(bag, _q("rdf", "li")).text = value
-                present.add(value.lower())
-    return write_atomic(path, lambda handle: tree.write(handle, encoding="utf-8", xml_declaration=False))
+        items = list(bag.iterchildren(_LI))
+        doomed = [li for li in items
+                  if _key(li.text) in gone or (by_leaf and _key(li.text).rsplit("|", 1)[-1].strip() in gone)]
+        for li in doomed:
+            _drop(li)
+        if doomed and len(doomed) == len(items):
+            _drop(prop)  # an empty bag says nothing; exiftool deletes the property too
+
+
+def _add_child(parent: etree._Element, tag: str, prefix: str) -> etree._Element:
+    """A new last child, indented like its siblings when the file is indented.
+
+    `nsmap` declares the prefix on the child only where it is not already in scope, so existing
+    prefixes are reused and lxml never invents `ns0:`."""
+    last = parent[-1] if len(parent) else None
+    child = etree.SubElement(parent, tag, nsmap={prefix: NS[prefix]})
+    if last is not None:
+        # The new child now closes the parent; the old last child gets a sibling's indent.
+        child.tail, last.tail = last.tail, _indent_before(last)
+    elif (indent := _indent_before(parent)) is not None:
+        parent.text, child.tail = indent + " ", indent
+    return child
+
+
+def _drop(element: etree._Element) -> None:
+    """Remove an element (lxml takes its tail along); a last child's tail passes to the one before."""
+    parent = element.getparent()
+    if element.getnext() is None:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = element.tail
+        else:
+            parent.text = element.tail
+    parent.remove(element)
+
+
+def _indent_before(element: etree._Element) -> str | None:
+    """The line break and indent before an element, or None when it does not start a line."""
+    previous = element.getprevious()
+    parent = element.getparent()
+    if previous is not None:
+        space = previous.tail
+    else:
+        space = parent.text if parent is not None else None
+    return space if space and "\n" in space and not space.strip() else None
+
+
+# -- writing ------------------------------------------------------------------------------------
+def _serialise(tree: etree._ElementTree, original: bytes) -> bytes:
+    """The edited document, with the bytes around its root element copied from `original`."""
+    root = tree.getroot()
+    around = _around_root(tree, original)
+    if around is None:  # re-serialise the wrapper too, in UTF-8 (a PI's text keeps its U+FEFF)
+        nodes = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+        return b"\n".join(etree.tostring(node, encoding="UTF-8") for node in nodes) + b"\n"
+    head, tail = around
+    body: bytes = etree.tostring(root, encoding="UTF-8")
+    return head + body + tail
+
+
+def _around_root(tree: etree._ElementTree, data: bytes) -> tuple[bytes, bytes] | None:
+    """The bytes before and after the root element, or None when they cannot be told apart
+    safely (an encoding other than UTF-8, which the new root's bytes would not match)."""
+    if (tree.docinfo.encoding or "").upper() not in ("UTF-8", "UTF8"):
+        return None
+    prologue = _PROLOGUE.match(data)
+    epilogue = _EPILOGUE.search(data, prologue.end() if prologue else 0)
+    if prologue is None or epilogue is None:
+        return None
+    root = tree.getroot()
+    name = f"{root.prefix}:{etree.QName(root).localname}" if root.prefix else etree.QName(root).localname
+    start, end = prologue.end(), epilogue.start()
+    if not data.startswith(b"<" + name.encode("utf-8"), start) or data[end - 1:end] != b">":
+        return None
+    return data[:start], data[end:]

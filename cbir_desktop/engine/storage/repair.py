@@ -35,9 +35,15 @@ def catalogue_problems(path: Path) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - any failure to open is the finding itself
         return [str(exc.__cause__ or exc)]
     try:
-        return catalogue.problems(quick=False)
+        return _one_line_each(catalogue.problems(quick=False))
     finally:
         catalogue.close()
+
+
+def _one_line_each(problems: list[str]) -> list[str]:
+    """SQLite's integrity report as one line per finding (it packs several into one row)."""
+    lines = [line.strip() for problem in problems for line in problem.splitlines()]
+    return [line for line in lines if line and not line.startswith("***")]
 
 
 def repair_catalogue(path: Path, backup_folder: Path) -> RepairReport:
