@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..files import replacing
-from .catalogue import MIGRATIONS, SCHEMA_VERSION, statements, uri_path
+from .catalogue import FEATURES, MIGRATIONS, SCHEMA_VERSION, WORDS, statements, uri_path
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,18 @@ def _fill_from_backup(db: sqlite3.Connection, backup: Path) -> None:
 
 
 def _drop_orphans(db: sqlite3.Connection) -> None:
+    """Rows whose photo was lost go; so do a photo's vectors for a model when one of its main
+    kinds was lost (features, or zero-shot words where the model has them): the next indexing
+    run embeds that photo again instead of leaving it half-searchable."""
     db.execute("BEGIN")
     for table in ("vectors", "tags", "user_tags"):
         db.execute(f"DELETE FROM {table} WHERE photo_id NOT IN (SELECT id FROM photos)")
+    db.execute(
+        "DELETE FROM vectors WHERE (photo_id, model_id) IN ("
+        " SELECT p.photo_id, p.model_id FROM (SELECT DISTINCT photo_id, model_id FROM vectors) p"
+        " JOIN (SELECT DISTINCT model_id, kind FROM vectors WHERE kind IN (?, ?)) k ON k.model_id = p.model_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.photo_id = p.photo_id"
+        "  AND v.model_id = p.model_id AND v.kind = k.kind))", (FEATURES, WORDS))
+    db.execute("DELETE FROM tags WHERE (photo_id, model_id) NOT IN "
+               "(SELECT photo_id, model_id FROM vectors WHERE kind = ?)", (FEATURES,))
     db.execute("COMMIT")

@@ -152,6 +152,10 @@ class VectorIndex:
                 return
             try:
                 index = self._checked_load(catalogue, built_seq, meta)
+            except FileNotFoundError:
+                self.problem = f"{self.ann_path} is missing"
+                log.warning("%s; searching exactly until it is rebuilt", self.problem)
+                return
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 # Searching never writes: the exact remainder answers meanwhile (every vector
                 # is "not yet built"), `is_stale` says so, and the next indexing run rebuilds.
