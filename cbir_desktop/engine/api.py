@@ -396,9 +396,11 @@ class Library:
         """What runs `model_id` (default: the library's model); loads the model once."""
         return _device(self.embedder(model_id))
 
-    def thumbnail(self, cache_dir: Path, path: str) -> Path:
-        """A JPEG thumbnail of `path` in `cache_dir`, made on a miss (blocking: call from a worker)."""
-        return thumbnail(cache_dir, path)
+    def thumbnail(self, cache_dir: Path, path: str, remake: bool = False) -> Path:
+        """A JPEG thumbnail of `path` in `cache_dir`, made on a miss or when `remake` (a damaged
+        one); blocking: call from a worker."""
+        with sentences(str(cache_dir)):
+            return thumbnail(cache_dir, path, remake)
 
     def import_model(self, file: PathLike, name: str | None = None) -> tuple[str, list[str]]:
         """Check an ONNX model against the contract and add it to this library.

@@ -277,13 +277,15 @@ def search(library: Library, query: str, k: int, by_image: bool) -> list[SearchH
 
 def thumbnail_images(library: Library, cache: Path,
                      paths: list[str]) -> Generator[tuple[str, QImage], None, None]:
-    """(path, QImage) per photo; a QImage is safe off the GUI thread, a QPixmap is not."""
+    """(path, QImage) per photo; a QImage is safe off the GUI thread, a QPixmap is not.
+    A cached thumbnail that no longer reads (a damaged cache file) is made again once."""
     for path in paths:
         try:
-            file = library.thumbnail(cache, path)
+            image = QImage(str(library.thumbnail(cache, path)))
+            if image.isNull():
+                image = QImage(str(library.thumbnail(cache, path, remake=True)))
         except Exception:  # noqa: BLE001 - a missing thumbnail is just a grey box
             continue
-        image = QImage(str(file))
         if not image.isNull():
             yield path, image
 

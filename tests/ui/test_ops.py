@@ -157,3 +157,21 @@ def test_quit_superseded_stops_the_running_generator_for_the_newer_request(qtbot
         gate.set()
     assert seen[-2:] == ["new0", "new1"]
     assert len(seen) < 100  # the old run stopped at its next yield
+
+
+def test_a_damaged_cached_thumbnail_is_made_again(tiny_models, tmp_path) -> None:
+    """A cache file that no longer reads (zeroed by a crash or a disk error) is replaced, not shown grey."""
+    from helpers import solid
+
+    from cbir_desktop.engine.api import open_library
+    from cbir_desktop.ui.ops import thumbnail_images
+
+    photo = solid(tmp_path / "photos" / "red.jpg", "red")
+    cache = tmp_path / "thumbs"
+    with open_library(tmp_path / "lib") as library:
+        [(_, first)] = list(thumbnail_images(library, cache, [str(photo)]))
+        cached = library.thumbnail(cache, str(photo))
+        cached.write_bytes(bytes(cached.stat().st_size))  # zeroed, same size
+        [(_, again)] = list(thumbnail_images(library, cache, [str(photo)]))
+        assert not again.isNull() and again.size() == first.size()
+        assert cached.read_bytes()[:2] == b"\xff\xd8"  # a JPEG again

@@ -29,8 +29,9 @@ def thumbnail_path(cache_dir: Path, photo: str) -> Path | None:
     return cache_dir / digest[:2] / f"{digest}.jpg"
 
 
-def thumbnail(cache_dir: Path, photo: str) -> Path:
-    """Return the path of a JPEG thumbnail of `photo`, making it if needed.
+def thumbnail(cache_dir: Path, photo: str, remake: bool = False) -> Path:
+    """Return the path of a JPEG thumbnail of `photo`, making it if needed (or if `remake`:
+    the cached one turned out damaged).
 
     Blocking (decodes the photo on a cache miss); call it from a worker thread.
     Raises `ImageUnreadable` when the photo cannot be read.
@@ -38,7 +39,7 @@ def thumbnail(cache_dir: Path, photo: str) -> Path:
     target = thumbnail_path(cache_dir, photo)
     if target is None:
         raise ImageUnreadable(photo, "the file no longer exists")
-    if target.is_file():
+    if target.is_file() and not remake:
         return target
     decoded = decode_photo(photo, min_side=THUMBNAIL_SIDE // 2)
     image = decoded.image
