@@ -2,8 +2,8 @@
 
 A backup holds what cannot be recomputed: folders, photos (paths, hashes, sizes),
 the user's tags and rejections, failures and settings — not vectors or model tags,
-which the next indexing run recomputes. That keeps a 100k-photo backup near 20 MB
-instead of the catalogue's ~1 GB, so several rotate cheaply. It is copied table by
+which the next indexing run recomputes. That keeps a 100k-photo backup at a few
+percent of the catalogue's ~1 GB, so several rotate cheaply. It is copied table by
 table inside one read transaction (a consistent snapshot; SQLite's page-level backup
 API would copy every vector page too) into a temporary file that replaces nothing
 until complete (`files.replacing`).
@@ -34,6 +34,9 @@ USER_TABLES = ("folders", "photos", "user_tags", "failures", "settings")
 # Salvaged from a damaged catalogue in this order (photos before what refers to them).
 SALVAGED_TABLES = ("folders", "photos", "vectors", "tags", "user_tags", "failures", "settings")
 CHUNK = 2000
+# Left out of backups: a photo's colour signature (1 KB each, recomputed when a photo restored
+# from a backup is embedded again, as every photo without vectors is).
+BACKUP_SKIPS = frozenset({"photos.colour"})
 
 
 @dataclass
@@ -66,7 +69,7 @@ def back_up(catalogue: Path, folder: Path, keep: int = KEEP) -> Path:
             db.execute("ATTACH DATABASE ? AS src", (_read_only(catalogue),))
             db.execute("BEGIN")  # one snapshot of the source across every table
             for table in USER_TABLES:
-                _copy_all(db, "src", table)
+                _copy_all(db, "src", table, skip=BACKUP_SKIPS)
             db.execute("COMMIT")
             db.execute("DETACH DATABASE src")
         finally:
@@ -143,8 +146,8 @@ def _shared_columns(db: sqlite3.Connection, schema: str, table: str) -> str:
     return ", ".join(c for c in ours if c in theirs)
 
 
-def _copy_all(db: sqlite3.Connection, schema: str, table: str) -> None:
-    cols = _shared_columns(db, schema, table)
+def _copy_all(db: sqlite3.Connection, schema: str, table: str, skip: frozenset[str] = frozenset()) -> None:
+    cols = ", ".join(c for c in _shared_columns(db, schema, table).split(", ") if c and f"{table}.{c}" not in skip)
     if cols:
         db.execute(f"INSERT OR IGNORE INTO main.{table}({cols}) SELECT {cols} FROM {schema}.{table}")
 
