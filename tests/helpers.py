@@ -161,3 +161,23 @@ def require_tool(command: str, package: str) -> str:
     if path is None:
         pytest.fail(f"needs {command}: install the Debian package {package} (.ci/run lists them)", pytrace=False)
     return path
+
+
+def run_cbir(*args: object, library: Path, models: Path, env: dict[str, str] | None = None,
+             wrap: list[str] | None = None, timeout: float = 120):  # -> subprocess.CompletedProcess[str]
+    """Run `cbir ARGS` in a subprocess on `library` with the tiny models (never raises on failure).
+
+    `env` adds variables (CBIR_FAULT, CBIR_ANNOY_MIN_ITEMS...); `wrap` is a command the
+    cbir command line is appended to (e.g. an `unshare ... sh -c '...' sh` prefix).
+    """
+    import os
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, "CBIR_LIBRARY": str(library), "CBIR_MODELS_DIR": str(models)}
+    for key in ("CBIR_FAULT", "CBIR_WORD_VECTORS", "CBIR_ANNOY_MIN_ITEMS"):
+        full_env.pop(key, None)
+    full_env.update(env or {})
+    command = [sys.executable, "-m", "cbir_desktop.cli", *map(str, args)]
+    return subprocess.run([*(wrap or []), *command], env=full_env, capture_output=True, text=True,
+                          errors="surrogateescape", timeout=timeout, cwd=REPO)

@@ -60,7 +60,8 @@ def create_schema(db: sqlite3.Connection) -> None:
 
 def back_up(catalogue: Path, folder: Path, keep: int = KEEP) -> Path:
     """Copy the user's work out of `catalogue` into a new file in `folder`; keep the newest `keep`."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000_000:09d}"
+    now = time.time_ns()  # one reading: names sort in the order the backups were made
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now // 1_000_000_000)) + f"-{now % 1_000_000_000:09d}"
     target = folder / f"catalogue-{stamp}.sqlite"
     with replacing(target) as tmp:
         db = _connect(tmp)

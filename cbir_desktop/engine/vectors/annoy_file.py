@@ -5,8 +5,9 @@ the process dies (exit 139, no message). An angular index is an array of nodes o
 `12 + 4 * dim` bytes: `n_descendants`, two child slots (a leaf list continues into
 the vector's space), then the vector. Items come first (node i is item i), inner
 nodes after them, and the trees' roots last; the last node's `n_descendants` is the
-item count. Checking every inner node's references, and every item an inner node
-points at directly, is enough for each step of a search to stay inside the file; it
+item count, and every node comes after its children. Checking every inner node's
+references (in range, and backwards), and every item an inner node points at
+directly, is enough for each step of a search to stay inside the file and end; it
 reads only inner nodes (a few thousand), so it costs milliseconds even at 100k photos.
 """
 
@@ -39,9 +40,14 @@ def check_annoy_file(path: Path, dim: int, n_items: int) -> None:
     listed = lists[:, 1:][slots]
     if listed.size and ((listed < 0) | (listed >= n_items)).any():
         raise ValueError("a leaf lists an item that is not there")
-    children = inner[counts > leaf_size][:, 1:3].ravel()
-    if children.size and ((children < 0) | (children >= n_nodes)).any():
-        raise ValueError("a node points outside the file")
+    splits = counts > leaf_size
+    position = np.arange(n_items, n_nodes)[splits]
+    pairs = inner[splits][:, 1:3]
+    # Annoy writes a node after both its children: a reference forward or to itself would
+    # send a search round in a loop, growing its queue until memory runs out.
+    if pairs.size and ((pairs < 0) | (pairs >= position[:, None])).any():
+        raise ValueError("a node points outside its subtree")
+    children = pairs.ravel()
     direct = np.unique(children[children < n_items])
     direct_counts = np.asarray(nodes[direct, 0])
     if direct.size and ((direct_counts < 0) | (direct_counts > 1)).any():
