@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import os
 import sys
 import time
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The engine's warnings (a damaged file it works around) read like the CLI's own lines.
+    logging.basicConfig(format="cbir: %(message)s", level=logging.WARNING)
     # Undecodable bytes in file names go back out as the same bytes.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):

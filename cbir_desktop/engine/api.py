@@ -286,7 +286,9 @@ class Library:
         """Learn text search from folder names and the user's tags (blocking: run it in a worker)."""
         self._check_writable()
         with self._writing("learning"), self._sentences():
-            return self.learner.train(self.embedder(model_id), only_photos)
+            report = self.learner.train(self.embedder(model_id), only_photos)
+            self._back_up_if_changed()  # learning follows tag edits: keep them safe too
+            return report
 
     # -- search -------------------------------------------------------------------------
     def search_image(self, path: PathLike, k: int = 20, model_id: str | None = None) -> list[SearchHit]:

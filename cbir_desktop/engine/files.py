@@ -19,6 +19,8 @@ from typing import BinaryIO
 
 from . import faults
 
+TEMP_SUFFIX = ".tmp"
+
 # The process's umask, read once at import (reading it means setting it, which is not
 # thread-safe later on): new files get 0666 minus it, like any file the user creates.
 _UMASK = os.umask(0)
@@ -34,7 +36,9 @@ def replacing(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    # The writer's pid in the name: a temporary file whose process is gone is an orphan
+    # anyone may remove (`remove_orphan`), one whose writer lives is left alone.
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -98,3 +102,31 @@ def why_not_writable(folder: Path, file: Path | None = None) -> str:
     if file is not None and file.exists() and not os.access(file, os.W_OK):
         return f"{file} is read-only"
     return ""
+
+
+def remove_orphan(path: str | os.PathLike[str]) -> bool:
+    """Remove a temporary file `replacing` made if the process writing it is gone (a kill -9
+    mid-write leaves one); True when removed. Anything else is left alone."""
+    name = os.path.basename(os.fspath(path))
+    parts = name.split(".")
+    if not (name.startswith(".") and name.endswith(TEMP_SUFFIX) and len(parts) >= 4 and parts[-3].isdigit()):
+        return False
+    if _alive(int(parts[-3])):
+        return False
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process (EPERM): alive
+        return True
+    return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from .files import remove_orphan
 from .handles import LibraryHandles
 from .learning.learner import Learner
 from .models.embedder import Embedder
@@ -22,15 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def remove_temp_files(root: Path) -> int:
-    """Delete the temporary files of runs that died (only the writer-lock holder may)."""
-    removed = 0
-    for path in root.rglob(".*.tmp"):
-        try:
-            path.unlink()
-            removed += 1
-        except OSError as exc:
-            log.warning("Could not remove %s: %s", path, exc)
-    return removed
+    """Delete the temporary files of runs that died (their process is gone)."""
+    return sum(remove_orphan(path) for path in root.rglob(".*.tmp"))
 
 
 def problems(handles: LibraryHandles, learner: Learner, embedder: Embedder) -> list[str]:

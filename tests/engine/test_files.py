@@ -66,3 +66,21 @@ def test_xmp_sidecars_get_the_photos_mode_and_keep_their_own(tiny_models: Path, 
         new, merged = library.write_xmp([photo, other])
     assert _mode(new) == 0o666 & ~_umask()  # 0644 beside 0644 photos under the usual umask, not 0600
     assert _mode(merged) == 0o664  # an existing sidecar is not reset
+
+
+def test_a_temporary_file_whose_writer_died_is_removed_and_a_live_ones_kept(tmp_path: Path) -> None:
+    """A kill -9 mid-write leaves `.name.PID.xxxx.tmp`; only a dead writer's is an orphan."""
+    import subprocess
+    import sys
+
+    from cbir_desktop.engine.files import remove_orphan
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f".IMG_1.xmp.{int(dead.stdout)}.abc123.tmp"
+    live = tmp_path / f".IMG_2.xmp.{os.getpid()}.abc123.tmp"
+    foreign = tmp_path / ".someone-elses.tmp"
+    for path in (orphan, live, foreign):
+        path.write_bytes(b"half")
+    assert remove_orphan(orphan) and not orphan.exists()
+    assert not remove_orphan(live) and live.exists()
+    assert not remove_orphan(foreign) and foreign.exists()

@@ -1,7 +1,9 @@
 """Walking photo folders: image files with their size and mtime, and what went wrong.
 
-Hidden folders and files (dot-names) are skipped. Folder symlinks are followed,
-but a link back into a folder being walked is reported as a loop, never entered.
+Hidden folders and files (dot-names) are skipped; a temporary file of ours that a
+killed writer left beside a photo (a half-written XMP sidecar) is removed on the way.
+Folder symlinks are followed, but a link back into a folder being walked is reported
+as a loop, never entered.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ..files import TEMP_SUFFIX, remove_orphan
 from ..photos.decode import is_image_name
 
 
@@ -59,6 +62,8 @@ def _walk_dir(  # noqa: C901 - each branch is one kind of directory entry (link,
     subfolders: list[tuple[str, tuple[int, int]]] = []
     for entry in listing:
         if entry.name.startswith("."):
+            if entry.name.endswith(TEMP_SUFFIX):
+                remove_orphan(entry.path)
             continue
         try:
             if entry.is_dir():
