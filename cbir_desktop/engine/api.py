@@ -149,6 +149,10 @@ class Library:
         self.learner = Learner(self._handles)
         self._writer = WriterLock(self.root)
         stored = self.catalogue.get_setting(MODEL_SETTING)
+        if model_id is None and stored is not None and stored not in self.manifest.models:
+            log.warning("The library's model %s is not available (removed, or its import list is damaged); "
+                        "using %s", stored, self.manifest.default_model)
+            stored = None
         self.model_id = self.manifest.model(model_id or stored).id
 
     @property

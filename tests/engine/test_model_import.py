@@ -95,3 +95,22 @@ def test_cli_models_import_and_list(tiny_models: Path, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "cbir_desktop.cli", *env_lib, "models", "import",
                           str(tmp_path / "missing.onnx")], capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "does not exist" in bad.stderr
+
+
+def test_a_damaged_imported_models_list_leaves_the_shipped_models_working(tiny_models: Path, tmp_path: Path) -> None:
+    """The library's own models/manifest.json is the one file of imports: damage to it must not
+    lock the user out of their library (they import again)."""
+    from helpers import solid
+
+    from cbir_desktop.engine.api import open_library
+
+    solid(tmp_path / "photos" / "red.jpg", "red")
+    with open_library(tmp_path / "lib") as library:
+        library.index([tmp_path / "photos"])
+        model_id, _ = library.import_model(tiny_models / "tiny16.onnx", "mine")
+        assert model_id in library.manifest.models
+    listing = tmp_path / "lib" / "models" / "manifest.json"
+    listing.write_bytes(listing.read_bytes()[:40])  # truncated
+    with open_library(tmp_path / "lib") as library:
+        assert "mine" not in library.manifest.models
+        assert library.search_image(tmp_path / "photos" / "red.jpg", k=1)[0].path.endswith("red.jpg")

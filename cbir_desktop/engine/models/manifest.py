@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelLoadError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,19 +75,23 @@ class Manifest:
 
         Their entries name files relative to `folder` and may use the shipped label
         sets and word projections by id. Shipped models keep their ids.
+        A damaged list leaves the library working with the shipped models (a warning
+        says so); importing the models again rewrites it.
         """
         path = folder / "manifest.json"
         if not path.is_file():
             return self
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelLoadError(f"The imported-models list {path} cannot be read: {exc}.") from None
-        extra = {
-            key: _model_spec(key, entry, folder, self.label_sets, self.projections)
-            for key, entry in raw.get("models", {}).items()
-            if key not in self.models
-        }
+            extra = {
+                key: _model_spec(key, entry, folder, self.label_sets, self.projections)
+                for key, entry in raw.get("models", {}).items()
+                if key not in self.models
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("The imported-models list %s is damaged (%s); only the shipped models are available "
+                        "until you import yours again", path, exc)
+            return self
         return replace(self, models={**self.models, **extra})
 
     def model(self, model_id: str | None) -> ModelSpec:
@@ -203,6 +210,5 @@ def verify_sha256(path: Path, expected: str) -> None:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     if digest.hexdigest() != expected:
-        raise ModelLoadError(
-            f"The model file {path} is damaged (sha256 mismatch); reinstall cbir-desktop."
-        )
+        raise ModelLoadError(f"The model file {path} is damaged (sha256 mismatch); import it again if you "
+                             "imported it, else reinstall cbir-desktop.")
