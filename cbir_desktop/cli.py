@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from .engine.api import Library, default_library_dir, list_models, open_library, repair_library
 from .engine.errors import EngineError, display_path, sentences
 from .engine.types import IndexProgress, IndexReport, SearchHit, TagScore, WordHit
+from .version import version_text
 
 
 class _QueryAction(argparse.Action):
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cbir", description="Search your photos by example or by word, offline."
     )
+    parser.add_argument("--version", action="version", version=version_text())
     parser.add_argument("--library", metavar="DIR",
                         help=f"library folder (default: $CBIR_LIBRARY or {default_library_dir()})")
     parser.add_argument("--word-vectors", metavar="FILE",

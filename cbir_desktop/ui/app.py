@@ -16,25 +16,33 @@ from typing import TYPE_CHECKING
 
 from platformdirs import user_cache_dir, user_config_dir, user_log_dir
 
+from .platform_check import xcb_problem
+
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from ..engine.api import Library
 
 APP = "cbir-desktop"
+LOG_NAME = "cbir-desktop.log"
 log = logging.getLogger("cbir_desktop")
 
 
+def log_folder() -> Path:
+    """Where the window writes its log (`LOG_NAME`, rotated): the user log folder."""
+    return Path(user_log_dir(APP, appauthor=False))
+
+
 def _setup_logging() -> Path:
-    folder = Path(user_log_dir(APP, appauthor=False))
+    folder = log_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(folder / "cbir-desktop.log", maxBytes=2_000_000,
+    handler = logging.handlers.RotatingFileHandler(folder / LOG_NAME, maxBytes=2_000_000,
                                                    backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    return folder / "cbir-desktop.log"
+    return folder / LOG_NAME
 
 
 def _install_error_hooks(log_file: Path) -> None:
@@ -82,7 +90,10 @@ def _quit_on_interrupt(app: QCoreApplication) -> QTimer:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..version import version_text
+
     parser = argparse.ArgumentParser(prog=APP, description="Search your photos by example or by word, offline.")
+    parser.add_argument("--version", action="version", version=version_text())
     parser.add_argument("--library", help="library folder (default: $CBIR_LIBRARY or the user data folder)")
     parser.add_argument("--self-test", action="store_true",
                         help="load the models, index a tiny folder, search it, and exit 0 on success")
@@ -92,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_self_test()
 
+    # Before Qt: a missing X11 library would make it abort with a misleading line.
+    problem = xcb_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     log_file = _setup_logging()
     _install_error_hooks(log_file)
     from PySide6.QtCore import QSettings

@@ -1,4 +1,4 @@
-"""Dialogs: the one funnel for errors, the large preview, the settings."""
+"""Dialogs: the one funnel for errors, the large preview, the settings, About."""
 
 from __future__ import annotations
 
@@ -105,3 +105,36 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Library folder", self.library.text())
         if folder:
             self.library.setText(folder)
+
+
+class AboutDialog(QDialog):
+    """Version, the models (which one is current), what runs it, the library and log folders.
+
+    Everything is passed in, already known: opening it calls no engine and waits for nothing.
+    Texts are plain and selectable, so a path can be copied into a file manager or a bug report.
+    """
+
+    def __init__(self, parent: QWidget | None, version: str, models: list[tuple[str, str]], current_model: str,
+                 device: str, library: str, log_folder: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About cbir-desktop")
+        form = QFormLayout(self)
+        title = QLabel(f"<h3>{version}</h3>Offline photo search: by example, by word, with auto-tags. "
+                       "Nothing leaves this computer.")
+        title.setWordWrap(True)
+        form.addRow(title)
+        lines = [f"{model_id}: {name}" + ("  (current)" if model_id == current_model else "")
+                 for model_id, name in models]
+        for label, text in [("Models", "\n".join(lines) or "none found"), ("Runs on", device),
+                            ("Library folder", library), ("Log folder", log_folder)]:
+            value = QLabel(text)
+            value.setTextFormat(Qt.TextFormat.PlainText)  # paths may hold < or &
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(label, value)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def text(self) -> str:
+        """Every label's text, one per line (what the dialog says, for tests and copying)."""
+        return "\n".join(label.text() for label in self.findChildren(QLabel))

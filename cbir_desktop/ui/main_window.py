@@ -178,6 +178,12 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.device_label)
 
     def _build_actions(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        quit_ = QAction("&Quit", self)
+        quit_.setShortcut(QKeySequence("Ctrl+Q"))  # StandardKey.Quit is empty on Windows
+        quit_.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_.triggered.connect(self.close)  # the normal way: closeEvent shuts the workers down
+        file.addAction(quit_)
         menu = self.menuBar().addMenu("&Folders")
         add = QAction("&Add folder…", self)
         add.triggered.connect(self.folders_dock.ask_folder)
@@ -194,6 +200,14 @@ class MainWindow(QMainWindow):
         settings = QAction("&Settings…", self)
         settings.triggered.connect(self.open_settings)
         edit.addAction(settings)
+        help_ = self.menuBar().addMenu("&Help")
+        about = QAction("&About…", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.open_about)
+        help_.addAction(about)
+        # The model list is read in a worker, as for Settings; shutdown() closes this op too.
+        self._about_models = SerialOp(self, self.library.models, on_result=self._show_about,
+                                      on_error=self._on_error, drop_superseded=True)
 
     def _build_ops(self) -> None:
         """One `SerialOp` per kind of work: each runs one at a time, the latest request wins."""
@@ -627,6 +641,23 @@ class MainWindow(QMainWindow):
             self.settings.setValue(LIBRARY, dialog.library.text())
         self.size_slider.setValue(dialog.thumb.value())
         self.switch_model(dialog.model.currentData())
+
+    # -- about ----------------------------------------------------------------------------
+    @Slot()
+    def open_about(self) -> None:
+        """The About dialog, once the model list has been read (in a worker)."""
+        self._about_models.request()
+
+    def _show_about(self, models: list[ModelInfo]) -> None:
+        from ..version import version_text
+        from .app import log_folder
+        from .dialogs import AboutDialog
+
+        dialog = AboutDialog(self, version_text(), [(m.id, m.name) for m in models], self._model_id,
+                             self.device_label.toolTip() or "not known yet (the model is loading)",
+                             str(self.library.root), str(log_folder()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()  # window-modal, and the event loop keeps running
 
     # -- closing --------------------------------------------------------------------------
     def shutdown(self) -> None:
