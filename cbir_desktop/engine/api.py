@@ -53,6 +53,8 @@ from .types import (
     LibraryStatus,
     ModelInfo,
     SearchHit,
+    TagChange,
+    TagEdit,
     TagScore,
     TrainingReport,
     WordHit,
@@ -217,10 +219,17 @@ class Library:
         return path
 
     def remove_folder(self, folder: PathLike) -> int:
-        """Stop watching a folder and drop its photos from the library (files untouched)."""
+        """Stop watching a folder and drop its photos from the library (files untouched);
+        returns how many were dropped. The user's tags and rejections are kept by content:
+        adding the folder again (or a copy of a photo elsewhere) brings them back."""
         self._check_writable()
         with self._sentences():
             return self.catalogue.remove_folder(os.path.abspath(os.fspath(folder)))
+
+    def folder_photo_count(self, folder: PathLike) -> int:
+        """How many photos `remove_folder(folder)` would drop (folders below it included)."""
+        with self._sentences():
+            return self.catalogue.count_photos_under(os.path.abspath(os.fspath(folder)))
 
     def iter_index(self, folders: Iterable[PathLike] | None = None, cancel: threading.Event | None = None,
                    model_id: str | None = None, batch_size: int | None = None,
@@ -346,16 +355,34 @@ class Library:
             ids = [query.photo_id]
             return photo_tags(self.catalogue, embedder.id, ids, self.learner.tags(embedder, ids))[ids[0]][:k]
 
-    def edit_tags(self, paths: Sequence[PathLike], add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
-        """Confirm or add tags (`add`) and reject tags (`remove`) on library photos."""
+    def edit_tags(self, paths: Sequence[PathLike], add: Sequence[str] = (), remove: Sequence[str] = ()) -> TagEdit:
+        """Confirm or add tags (`add`) and reject tags (`remove`) on library photos (a tag in
+        both ends up rejected), in one transaction; each decision is also kept by the photo's
+        content. Returns the edit with every tag's previous state, for `undo_tag_edit`."""
         self._check_writable()
-        ids = [self._library_photo(p) for p in paths]
+        wanted = {t.strip().lower(): True for t in add if t.strip()}
+        wanted.update({t.strip().lower(): False for t in remove if t.strip()})
+        photos = {os.path.abspath(os.fspath(p)): self._library_photo(p) for p in paths}
         with self._sentences(), self.catalogue.transaction("tags"):
-            for photo_id in ids:
-                for tag in add:
-                    self.catalogue.set_user_tag(photo_id, tag.strip().lower(), True)
-                for tag in remove:
-                    self.catalogue.set_user_tag(photo_id, tag.strip().lower(), False)
+            before = self.catalogue.user_tags_of(list(photos.values()))
+            self.catalogue.set_user_tags((pid, tag, ok) for pid in photos.values() for tag, ok in wanted.items())
+        return TagEdit(tuple(TagChange(path, tag, before.get(pid, {}).get(tag), ok)
+                             for path, pid in photos.items() for tag, ok in wanted.items()))
+
+    def undo_tag_edit(self, edit: TagEdit) -> None:
+        """Put every tag `edit` changed back as it was (confirmed, rejected, or not the user's),
+        in one transaction; raises `EngineError`, changing nothing, when a photo has left the library."""
+        self._set_tag_states([(c.path, c.tag, c.before) for c in edit.changes])
+
+    def redo_tag_edit(self, edit: TagEdit) -> None:
+        """Apply an undone `edit` again (same contract as `undo_tag_edit`)."""
+        self._set_tag_states([(c.path, c.tag, c.after) for c in edit.changes])
+
+    def _set_tag_states(self, states: Sequence[tuple[str, str, bool | None]]) -> None:
+        self._check_writable()
+        ids = {path: self._library_photo(path) for path, _, _ in states}
+        with self._sentences(), self.catalogue.transaction("tags"):
+            self.catalogue.set_user_tags((ids[path], tag, state) for path, tag, state in states)
 
     def user_tags(self, path: PathLike) -> dict[str, bool]:
         """The user's tags on a photo: tag -> confirmed (True) or rejected (False)."""

@@ -18,6 +18,31 @@ class TagScore:
 
 
 @dataclass(frozen=True)
+class TagChange:
+    """One tag on one photo in a tag edit: its state before and after. A state is True
+    (confirmed or added), False (rejected) or None (no decision: the tag was not the user's)."""
+
+    path: str
+    tag: str
+    before: bool | None
+    after: bool | None
+
+
+@dataclass(frozen=True)
+class TagEdit:
+    """What `Library.edit_tags` changed, for an undo/redo stack: `Library.undo_tag_edit(edit)`
+    puts every (photo, tag) back in its `before` state, `Library.redo_tag_edit(edit)` in its
+    `after` state; the same value serves any number of undos and redos."""
+
+    changes: tuple[TagChange, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the edit changed anything (confirming a confirmed tag does not)."""
+        return any(c.before != c.after for c in self.changes)
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One search result; higher `score` (cosine similarity) is more similar."""
 

@@ -83,12 +83,61 @@ def test_a_version_1_library_is_migrated_and_keeps_its_photos(tmp_path: Path) ->
     cat = Catalogue(path)
     with cat.transaction():
         cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 1, 1)
-    cat.db.executescript("DROP TABLE user_tags; DROP TABLE derived; PRAGMA user_version = 1;")  # as v1 wrote it
+    cat.db.executescript("DROP TABLE user_tags; DROP TABLE derived; DROP TABLE tag_decisions; "
+                         "PRAGMA user_version = 1;")  # as v1 wrote it
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
     assert seen == [1]  # the backup hook ran before anything changed
-    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     with cat.transaction():
         cat.set_user_tag(cat.photo_by_path("/p/1.jpg").id, "heron", True)
     assert cat.count_photos() == 1 and cat.integrity_ok()
+
+
+def _user_tags_at(cat: Catalogue, photo_id: int, tags: dict[str, tuple[bool, float]]) -> None:
+    cat.db.executemany("INSERT INTO user_tags(photo_id, tag, confirmed, changed_at) VALUES (?, ?, ?, ?)",
+                       [(photo_id, tag, int(ok), at) for tag, (ok, at) in tags.items()])
+
+
+def test_a_version_3_library_keeps_its_tags_by_content_after_migrating(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    cat = Catalogue(path)
+    with cat.transaction():
+        one = cat.upsert_photo("/p/1.jpg", 1, 1, b"same", 1, 1)
+        copy = cat.upsert_photo("/q/1.jpg", 1, 1, b"same", 1, 1)
+        other = cat.upsert_photo("/p/2.jpg", 1, 1, b"other", 1, 1)
+        unhashed = cat.upsert_photo("/p/3.jpg", 1, 1, b"", 1, 1)  # nothing to key a decision by
+        _user_tags_at(cat, one, {"heron": (True, 10.0), "blue": (False, 10.0)})
+        _user_tags_at(cat, copy, {"heron": (False, 20.0), "bird": (True, 5.0)})  # the later word wins
+        _user_tags_at(cat, other, {"tram": (True, 1.0)})
+        _user_tags_at(cat, unhashed, {"lost": (True, 1.0)})
+    cat.db.executescript("DROP TABLE tag_decisions; PRAGMA user_version = 3;")  # as v3 wrote it
+    cat.close()
+    seen = []
+    cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
+    assert seen == [3] and cat.version == SCHEMA_VERSION == 4
+    assert cat.decisions_of(b"same") == {"heron": False, "blue": False, "bird": True}
+    assert cat.decisions_of(b"other") == {"tram": True}
+    assert cat.db.execute("SELECT COUNT(*) FROM tag_decisions").fetchone()[0] == 4
+    cat.remove_folder("/p")
+    with cat.transaction():
+        back = cat.upsert_photo("/p/1.jpg", 1, 2, b"same", 1, 1)
+    assert cat.user_tags_of([back]) == {back: {"bird": True, "blue": False, "heron": False}}
+    assert cat.integrity_ok()
+
+
+def test_a_photo_whose_content_changed_takes_its_tags_to_the_new_content(tmp_path: Path) -> None:
+    cat = Catalogue(tmp_path / "c.sqlite")
+    with cat.transaction():
+        pid = cat.upsert_photo("/p/1.jpg", 1, 1, b"before", 1, 1)
+        cat.set_user_tag(pid, "heron", True)
+        cat.set_user_tag(pid, "blue", False)
+        cat.add_file_keywords(pid, ["Blue", "Lisbon", " "])  # a rejection is not overridden
+        cat.upsert_photo("/p/1.jpg", 2, 2, b"edited", 1, 1)  # edited in another program
+    assert cat.decisions_of(b"edited") == cat.decisions_of(b"before") == {
+        "blue": False, "heron": True, "lisbon": True}
+    cat.remove_folder("/p")
+    with cat.transaction():
+        back = cat.upsert_photo("/p/1.jpg", 2, 2, b"edited", 1, 1)
+    assert cat.user_tags_of([back])[back] == {"blue": False, "heron": True, "lisbon": True}

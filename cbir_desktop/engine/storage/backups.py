@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 BACKUP_FOLDER = "backups"
 KEEP = 5
 # The user's work: what a backup holds and what a salvage takes from backups.
-USER_TABLES = ("folders", "photos", "user_tags", "failures", "settings")
+USER_TABLES = ("folders", "photos", "user_tags", "tag_decisions", "failures", "settings")
 # Salvaged from a damaged catalogue in this order (photos before what refers to them).
-SALVAGED_TABLES = ("folders", "photos", "vectors", "tags", "user_tags", "failures", "settings")
+SALVAGED_TABLES = ("folders", "photos", "vectors", "tags", "user_tags", "tag_decisions", "failures", "settings")
 CHUNK = 2000
 # Left out of backups: a photo's colour signature (1 KB each, recomputed when a photo restored
 # from a backup is embedded again, as every photo without vectors is).
@@ -213,7 +213,7 @@ def _fill_from_backup(db: sqlite3.Connection, backup: Path) -> None:
     db.execute("ATTACH DATABASE ? AS b", (_read_only(backup),))
     try:
         db.execute("BEGIN")
-        for table in ("folders", "photos", "settings"):
+        for table in ("folders", "photos", "tag_decisions", "settings"):
             _copy_all(db, "b", table)
         db.execute(
             "INSERT OR IGNORE INTO main.user_tags(photo_id, tag, confirmed, changed_at) "

@@ -23,7 +23,7 @@ from .. import faults
 from ..errors import CatalogueDamaged, CatalogueTooNew
 from ..types import Failure, TagScore
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -103,7 +103,30 @@ CREATE TABLE derived (
 # and what to check it against (size, count). A file without a matching row is partial
 # or damaged and is rebuilt (engine/healing.py).
 
-MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3))
+
+_SCHEMA_V4 = """
+CREATE TABLE IF NOT EXISTS tag_decisions (
+    content_hash BLOB NOT NULL,
+    tag TEXT NOT NULL,
+    confirmed INTEGER NOT NULL,
+    changed_at REAL NOT NULL,
+    PRIMARY KEY (content_hash, tag)
+);
+INSERT INTO tag_decisions(content_hash, tag, confirmed, changed_at)
+SELECT p.content_hash, u.tag, u.confirmed, u.changed_at FROM user_tags u JOIN photos p ON p.id = u.photo_id
+WHERE length(p.content_hash) > 0
+ON CONFLICT(content_hash, tag) DO UPDATE SET confirmed = excluded.confirmed, changed_at = excluded.changed_at
+WHERE excluded.changed_at > tag_decisions.changed_at
+"""
+# `tag_decisions` keeps the user's tags (confirmed, added, rejected) by the photo's content
+# (`photos.content_hash`), not by its row: `user_tags` goes with a photo when its folder is
+# removed, these stay, and a photo entering the catalogue with that content (the folder
+# added again, a copy elsewhere) gets them back. The step fills it from `user_tags`; where
+# copies disagree the latest decision wins. IF NOT EXISTS and the upsert let the step run
+# again over a catalogue whose version number was set back. It keeps rowids (no WITHOUT
+# ROWID): salvage copies tables by rowid range.
+
+MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4))
 
 
 def encode_path(path: str) -> bytes:
@@ -296,13 +319,20 @@ class Catalogue:
         )
 
     def remove_folder(self, folder: str) -> int:
-        """Forget a folder and every photo below it; returns photos removed."""
+        """Forget a folder and every photo below it; returns photos removed. The user's tag
+        decisions stay (`tag_decisions`, by content) for when the photos come back."""
         low, high = prefix_range(folder)
         with self.transaction("folders"):
             self.db.execute("DELETE FROM folders WHERE path = ?", (encode_path(folder),))
             cur = self.db.execute("DELETE FROM photos WHERE path >= ? AND path < ?", (low, high))
             self.db.execute("DELETE FROM failures WHERE path >= ? AND path < ?", (low, high))
         return cur.rowcount
+
+    def count_photos_under(self, folder: str) -> int:
+        """How many photos `remove_folder(folder)` would drop."""
+        low, high = prefix_range(folder)
+        row = self.db.execute("SELECT COUNT(*) FROM photos WHERE path >= ? AND path < ?", (low, high)).fetchone()
+        return int(row[0])
 
     def folders(self) -> list[str]:
         return [decode_path(r[0]) for r in self.db.execute("SELECT path FROM folders ORDER BY path")]
@@ -344,7 +374,8 @@ class Catalogue:
         self, path: str, size: int, mtime_ns: int, content_hash: bytes, width: int, height: int,
         colour: npt.NDArray[np.float32] | None = None,
     ) -> int:
-        """Insert or update a photo row; returns its id (stable across updates)."""
+        """Insert or update a photo row; returns its id (stable across updates). The user's
+        decisions on this content apply to it (see `_merge_decisions`)."""
         blob = colour.astype(np.float16).tobytes() if colour is not None else None
         row = self.db.execute(
             "INSERT INTO photos(path, size, mtime_ns, content_hash, width, height, colour, indexed_at) "
@@ -355,7 +386,30 @@ class Catalogue:
             (encode_path(path), size, mtime_ns, content_hash, width, height, blob, time.time()),
         ).fetchone()
         self.db.execute("DELETE FROM failures WHERE path = ?", (encode_path(path),))
+        self._merge_decisions(int(row[0]), content_hash)
         return int(row[0])
+
+    def _merge_decisions(self, photo_id: int, content_hash: bytes | None) -> None:
+        """Bring a photo's tags and the decisions on its content together, the latest word on
+        each tag winning: decisions made on this content (here, on a copy, or in a folder since
+        removed) apply to the photo, and the photo's own tags follow it to new content (a file
+        edited in another program keeps its tags across a folder's removal)."""
+        if not content_hash:
+            return
+        self.db.execute(
+            "INSERT INTO tag_decisions(content_hash, tag, confirmed, changed_at) "
+            "SELECT ?, tag, confirmed, changed_at FROM user_tags WHERE photo_id = ? "
+            "ON CONFLICT(content_hash, tag) DO UPDATE SET confirmed = excluded.confirmed, "
+            "changed_at = excluded.changed_at WHERE excluded.changed_at > tag_decisions.changed_at",
+            (content_hash, photo_id),
+        )
+        self.db.execute(
+            "INSERT INTO user_tags(photo_id, tag, confirmed, changed_at) "
+            "SELECT ?, tag, confirmed, changed_at FROM tag_decisions WHERE content_hash = ? "
+            "ON CONFLICT(photo_id, tag) DO UPDATE SET confirmed = excluded.confirmed, "
+            "changed_at = excluded.changed_at WHERE excluded.changed_at > user_tags.changed_at",
+            (photo_id, content_hash),
+        )
 
     def move_photo(self, photo_id: int, new_path: str, mtime_ns: int) -> None:
         """A renamed or moved file keeps its id, vectors and tags."""
@@ -516,20 +570,64 @@ class Catalogue:
 
     # -- the user's own tags -------------------------------------------------------------
     def set_user_tag(self, photo_id: int, tag: str, confirmed: bool) -> None:
-        """Confirm (or add) a tag, or reject one; the latest word wins."""
+        """Confirm (or add) a tag, or reject one, on the photo and on its content; the latest
+        word wins."""
+        now = time.time()
         self.db.execute(
             "INSERT INTO user_tags(photo_id, tag, confirmed, changed_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(photo_id, tag) DO UPDATE SET confirmed = excluded.confirmed, "
             "changed_at = excluded.changed_at",
-            (photo_id, tag, int(confirmed), time.time()),
+            (photo_id, tag, int(confirmed), now),
+        )
+        self.db.execute(
+            "INSERT INTO tag_decisions(content_hash, tag, confirmed, changed_at) "
+            "SELECT content_hash, ?, ?, ? FROM photos WHERE id = ? AND length(content_hash) > 0 "
+            "ON CONFLICT(content_hash, tag) DO UPDATE SET confirmed = excluded.confirmed, "
+            "changed_at = excluded.changed_at",
+            (tag, int(confirmed), now, photo_id),
         )
 
+    def clear_user_tag(self, photo_id: int, tag: str) -> None:
+        """Take back any decision on a tag: the photo has neither confirmed nor rejected it.
+        Its content keeps the latest decision still held by a copy of it, if any."""
+        self.db.execute("DELETE FROM user_tags WHERE photo_id = ? AND tag = ?", (photo_id, tag))
+        row = self.db.execute("SELECT content_hash FROM photos WHERE id = ? AND length(content_hash) > 0",
+                              (photo_id,)).fetchone()
+        if row is None:
+            return
+        self.db.execute("DELETE FROM tag_decisions WHERE content_hash = ? AND tag = ?", (row[0], tag))
+        self.db.execute(
+            "INSERT INTO tag_decisions(content_hash, tag, confirmed, changed_at) "
+            "SELECT p.content_hash, u.tag, u.confirmed, u.changed_at FROM user_tags u "
+            "JOIN photos p ON p.id = u.photo_id WHERE p.content_hash = ? AND u.tag = ? "
+            "ORDER BY u.changed_at DESC LIMIT 1",
+            (row[0], tag),
+        )
+
+    def set_user_tags(self, states: Iterable[tuple[int, str, bool | None]]) -> None:
+        """Put (photo, tag) in a given state: confirmed (True), rejected (False) or no decision
+        (None); undo and redo of tag edits."""
+        for photo_id, tag, state in states:
+            if state is None:
+                self.clear_user_tag(photo_id, tag)
+            else:
+                self.set_user_tag(photo_id, tag, state)
+
     def add_file_keywords(self, photo_id: int, keywords: Iterable[str]) -> None:
-        """Keywords found in the file or its sidecar count as confirmed tags, but never
-        override a choice the user made in the app (a rejected keyword stays rejected)."""
+        """Keywords found in the file or its sidecar count as confirmed tags (of the photo and
+        its content), but never override a choice the user made in the app (a rejected keyword
+        stays rejected, even one rejected before the photo's folder was removed and added again:
+        `upsert_photo` has applied the decisions on its content by now)."""
+        now = time.time()
+        words = sorted({word.strip().lower() for word in keywords if word.strip()})
         self.db.executemany(
             "INSERT OR IGNORE INTO user_tags(photo_id, tag, confirmed, changed_at) VALUES (?, ?, 1, ?)",
-            [(photo_id, word.strip().lower(), time.time()) for word in keywords if word.strip()],
+            [(photo_id, word, now) for word in words],
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO tag_decisions(content_hash, tag, confirmed, changed_at) "
+            "SELECT content_hash, ?, 1, ? FROM photos WHERE id = ? AND length(content_hash) > 0",
+            [(word, now, photo_id) for word in words],
         )
 
     def user_tags_of(self, photo_ids: Sequence[int]) -> dict[int, dict[str, bool]]:
@@ -543,6 +641,12 @@ class Catalogue:
             ):
                 found.setdefault(photo_id, {})[tag] = bool(confirmed)
         return found
+
+    def decisions_of(self, content_hash: bytes) -> dict[str, bool]:
+        """The user's decisions on a photo's content: tag -> confirmed (True) or rejected (False)."""
+        rows = self.db.execute("SELECT tag, confirmed FROM tag_decisions WHERE content_hash = ? ORDER BY tag",
+                               (content_hash,))
+        return {str(tag): bool(confirmed) for tag, confirmed in rows}
 
     # -- failures ---------------------------------------------------------------------
     def record_failure(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
