@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from helpers import REPO
 
-from cbir_desktop.engine.learning.labels import folder_words, name_words, singular
+from cbir_desktop.engine.learning.labels import folder_words, name_tokens, name_words, singular
+from cbir_desktop.engine.learning.learned import photo_terms, term_key
 from cbir_desktop.engine.words.vectors import WordVectors
 
-KNOWN = {"heron", "bird", "lisbon", "butterfly", "car", "side", "beach", "sunset", "garden", "grandma"}
+KNOWN = {"heron", "bird", "lisbon", "butterfly", "car", "side", "beach", "sunset", "garden", "grandma",
+         "ebay", "bay", "listing", "ipad", "pad", "youtube", "tube", "head"}
 
 
 def known(word: str) -> bool:
@@ -27,6 +29,12 @@ def known(word: str) -> bool:
         ("Beach-Sunset 2", ["beach", "sunset"]),
         ("Grandma's garden", ["grandma", "garden"]),
         ("New Folder (3)", []),
+        ("eBay listings", ["ebay", "listing"]),
+        ("iPad", ["ipad"]),
+        ("YouTube", ["youtube"]),  # known whole: one word
+        ("HeronHeads", ["heron", "head"]),  # not known whole: two words
+        ("102_PANA", []),  # a camera folder, even split at "_"
+        ("101_PANA", []),
     ],
 )
 def test_name_words(name: str, words: list[str]) -> None:
@@ -50,3 +58,14 @@ def test_plural_folder_names_become_real_singular_words() -> None:
                 "children": "child", "herons": "heron", "lenses": "lens", "news": "news", "species": "species",
                 "ibis": "ibis", "cactus": "cactus"}
     assert {plural: singular(plural, known) for plural in expected} == expected
+
+
+def test_brand_folder_names_stay_one_word_never_the_word_inside() -> None:
+    """"eBay listings" is about eBay: the term is "ebay listing" and the word "ebay", never "bay"."""
+    assert photo_terms("/photos/eBay listings/IMG_1.jpg", "/photos", known) == ["ebay listing"]
+    assert folder_words("/photos/eBay listings/IMG_1.jpg", "/photos", known) == ["ebay", "listing"]
+    assert term_key("ebay listings", known) == "ebay listing"  # what a user types finds the term
+    # Brand-like names are kept whole even when the vocabulary lacks them ...
+    assert name_tokens("eBook drafts") == ["ebook", "drafts"]
+    # ... and "iPhone" is one word, which is filler (a phone's camera folder), not "phone".
+    assert name_tokens("iPhone") == [] and name_tokens("iPhone", known) == []

@@ -11,7 +11,12 @@ from helpers import shaded_folder, solid
 
 from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.errors import UnknownWord
-from cbir_desktop.engine.learning.learned import NormalEquations
+from cbir_desktop.engine.learning.learned import (
+    LEARNED_TAG_MIN,
+    NormalEquations,
+    TermCalibration,
+    TermClassifier,
+)
 
 # Subjects the tiny colour model cannot name (its classes are red/green/blue/grey),
 # each photographed in its own shade, filed in a folder named after it.
@@ -118,6 +123,117 @@ def test_normal_equations_in_chunks_match_one_ridge_solve() -> None:
 
     np.testing.assert_allclose(word_weights, ridge(x1[has_words], words[has_words]), atol=1e-4)
     np.testing.assert_allclose(term_weights, ridge(x1, terms), atol=1e-4)
+
+
+def test_weighted_rows_and_held_out_folds_match_their_own_ridge_solves() -> None:
+    """Background rows weigh less; each fold's model is the ridge solve without that fold."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    words = rng.normal(size=(300, 4)).astype(np.float32)
+    has_words = rng.random(300) > 0.3
+    terms = (rng.random((300, 3)) > 0.5).astype(np.float32)
+    weight = np.where(has_words, 1.0, 0.25).astype(np.float32)
+    fold = rng.integers(0, 3, 300)
+    equations = NormalEquations(4, 3, folds=3)
+    for start in range(0, 300, 64):
+        part = slice(start, start + 64)
+        equations.add(x[part], words[part], has_words[part], terms[part], weight[part], fold[part])
+    word_weights, term_weights = equations.solve(ridge=0.5)
+    x1 = np.hstack([x, np.ones((300, 1), np.float32)]).astype(np.float64)
+
+    def ridge(rows: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.linalg.solve((rows * w[:, None]).T @ rows + 0.5 * np.eye(7), (rows * w[:, None]).T @ y)
+
+    # The word projection never sees the rows without words, whatever their weight.
+    np.testing.assert_allclose(word_weights, ridge(x1[has_words], words[has_words], weight[has_words]), atol=1e-4)
+    np.testing.assert_allclose(term_weights, ridge(x1, terms, weight), atol=1e-4)
+    for n, held_out in enumerate(equations.solve_folds(ridge=0.5)):
+        seen = fold != n
+        np.testing.assert_allclose(held_out, ridge(x1[seen], terms[seen], weight[seen]), atol=1e-4)
+
+
+def test_calibration_threshold_is_where_held_out_photos_carry_the_term() -> None:
+    calibration = TermCalibration(3)
+    rng = np.random.default_rng(2)
+    # term 0: its photos score 0.6-1.0, the other terms' 0.0-0.5: its threshold lies between.
+    # term 1: its photos score like everyone else's: never suggested.
+    # term 2: a clean term whose held-out scores are low: the floor LEARNED_TAG_MIN still holds.
+    onehot = np.zeros((400, 3), np.float32)
+    onehot[:100, 0] = onehot[100:200, 1] = onehot[200:300, 2] = 1.0
+    scores = np.zeros((400, 3), np.float32)
+    scores[:, 0] = np.where(onehot[:, 0] > 0, rng.uniform(0.6, 1.0, 400), rng.uniform(0.0, 0.5, 400))
+    scores[:, 1] = rng.uniform(0.0, 1.0, 400)
+    scores[:, 2] = np.where(onehot[:, 2] > 0, rng.uniform(0.1, 0.2, 400), rng.uniform(-0.2, 0.05, 400))
+    labelled = np.arange(400) < 300  # the last 100: background, not counted against any term
+    scores[300:, 0] = 0.95  # unfiled photos of term 0's subject must not raise its threshold
+    calibration.add(scores, onehot, labelled)
+    thresholds = calibration.thresholds()
+    assert 0.45 <= thresholds[0] <= 0.62, thresholds
+    assert thresholds[1] == np.inf
+    assert thresholds[2] == LEARNED_TAG_MIN
+
+
+def test_photo_like_no_term_gets_no_learned_tag_and_labelled_photos_keep_theirs(
+        tiny_models: Path, tmp_path: Path) -> None:
+    """Open set: a camera-dump photo unlike every filed subject is "none of my words"."""
+    root = tmp_path / "photos"
+    folders = {"Herons": (200, 40, 40), "Lisbon": (40, 60, 200)}
+    for seed, (folder, base) in enumerate(folders.items()):
+        shaded_folder(root / folder, base, 12, seed)
+    dump = shaded_folder(root / "DCIM" / "100CANON", (90, 200, 90), 12, 7)  # green: neither
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        report = library.train_words()
+        assert report.terms == ["heron", "lisbon"]
+        for photo in dump:
+            assert not [t for t in library.tags(photo, k=10) if t.source == "learned"], photo.name
+        for folder, term in (("Herons", "heron"), ("Lisbon", "lisbon")):
+            for photo in sorted((root / folder).glob("*.jpg")):
+                learned = [t.tag for t in library.tags(photo, k=10) if t.source == "learned"]
+                assert learned == [term], (photo, learned)
+
+
+def test_term_calibration_is_stored_with_the_classifier_and_loaded(tiny_models: Path, tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    _library_with_subject_folders(root)
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        library.train_words()
+        state = library.learner.state(library.embedder(), library.word_space())
+        assert state is not None
+        stored = TermClassifier.load(next((tmp_path / "lib" / "learned").glob("*.terms.npz")))
+        assert stored.terms == state.terms.terms == ["gerenuk", "heron", "lisbon", "trip"]
+        np.testing.assert_array_equal(stored.thresholds, state.terms.thresholds)
+        assert stored.thresholds.shape == (4,) and (stored.thresholds >= LEARNED_TAG_MIN).all()
+
+
+@pytest.mark.parametrize("damage", ["missing", "too short", "not a number", "wrong shape"])
+def test_mismatched_calibration_is_refused_at_load_and_relearned(
+        tiny_models: Path, tmp_path: Path, damage: str) -> None:
+    root = tmp_path / "photos"
+    _library_with_subject_folders(root)
+    with open_library(tmp_path / "lib") as library:
+        library.index([root])
+        library.train_words()
+        dim = library.word_space().words.dim
+    path = next((tmp_path / "lib" / "learned").glob("*.terms.npz"))
+    good = TermClassifier.load(path)
+    good.check(dim)
+    arrays = {"terms": np.array(good.terms, dtype=str), "weights": good.weights, "prototypes": good.prototypes,
+              "thresholds": {"missing": None, "too short": good.thresholds[:-1],
+                             "not a number": np.full_like(good.thresholds, np.nan),
+                             "wrong shape": good.thresholds[:, None]}[damage]}
+    with open(path, "wb") as handle:
+        np.savez(handle, **{k: v for k, v in arrays.items() if v is not None})
+    with pytest.raises((KeyError, ValueError)):
+        TermClassifier.load(path).check(dim)
+    with open_library(tmp_path / "lib") as library:
+        assert library.learner.state(library.embedder(), library.word_space()) is None
+        library.search_text("heron", k=9)  # answered zero-shot meanwhile, no traceback
+        assert not any(t.source == "learned" for t in library.tags(root / "Trips" / "Herons" / "IMG_0000.jpg"))
+        library.index()  # the damaged classifier is relearned
+        assert library.learner.state(library.embedder(), library.word_space()) is not None
+        assert {Path(h.path).parent.name for h in library.search_text("heron", k=9)} == {"Herons"}
 
 
 @pytest.mark.parametrize("damage", ["json", "terms.npz", "onnx"])

@@ -22,7 +22,10 @@ NOISE_WORDS = frozenset(
 )
 # Camera and software folder patterns: 100CANON, 101_PANA, 100MSDCF, 100APPLE, DSC, IMG_1234.
 _CAMERA = re.compile(r"^(\d{3}[a-z_]*|dsc\w*|img\w*|p\d+|mvi\w*|gopr\w*)$")
-_SPLIT = re.compile(r"[\s_\-\.,;+&()\[\]{}]+|(?<=[a-z])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[\s_\-\.,;+&()\[\]{}]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# One lower-case letter then a capital is a brand, not two words: eBay, iPhone, iPad, eBook.
+_BRAND = re.compile(r"^[a-z][A-Z][a-z]")
 
 
 def folder_words(path: str, root: str, known: Callable[[str], bool]) -> list[str]:
@@ -41,23 +44,32 @@ def folder_words(path: str, root: str, known: Callable[[str], bool]) -> list[str
 def name_words(name: str, known: Callable[[str], bool]) -> list[str]:
     """The meaningful known words of one folder name ("2019-06 Lisbon" -> ["lisbon"])."""
     out: list[str] = []
-    for token in name_tokens(name):
+    for token in name_tokens(name, known):
         word = singular(token, known)
         if known(word) and word not in out:
             out.append(word)
     return out
 
 
-def name_tokens(name: str) -> list[str]:
-    """A folder name's candidate words: no dates, numbers, camera folders or filler."""
+def name_tokens(name: str, known: Callable[[str], bool] | None = None) -> list[str]:
+    """A folder name's candidate words: no dates, numbers, camera folders or filler.
+
+    Mixed case splits words ("HeronHeads" -> heron, heads) except in a brand-like name
+    ("eBay", "iPhone") or one the vocabulary knows whole ("YouTube" when `known` says so),
+    which stays one word: "eBay listings" is about eBay, not a bay.
+    """
+    if _CAMERA.match(name.strip().lower()):  # "101_PANA", "100_FUJI": split, "pana" would pass
+        return []
     out = []
-    for token in _SPLIT.split(name):
-        word = token.lower()
-        if not word or any(ch.isdigit() for ch in word) or len(word) < 3:
-            continue
-        if word in NOISE_WORDS or _CAMERA.match(word):
-            continue
-        out.append(word)
+    for piece in _SEPARATORS.split(name):
+        whole = _BRAND.match(piece) is not None or (known is not None and known(piece.lower()))
+        for token in [piece] if whole else _CAMEL.split(piece):
+            word = token.lower()
+            if not word or any(ch.isdigit() for ch in word) or len(word) < 3:
+                continue
+            if word in NOISE_WORDS or _CAMERA.match(word):
+                continue
+            out.append(word)
     return out
 
 

@@ -41,7 +41,27 @@ LABEL_DECAY = 0.5  # a parent folder's word weighs half its child's
 # re-ranks a query that is one of them).
 MIN_TERM_PHOTOS = 3  # a term on fewer photos than this is not learned
 MAX_TERMS = 2000  # the most frequent terms when a library has more
-LEARNED_TAG_MIN = 0.3  # a learned term scoring below this is not suggested as a tag
+LEARNED_TAG_MIN = 0.3  # a learned term scoring below this is never suggested as a tag
+# Learned tags are open-set: "none of my words" is an answer. Photos with no term (camera
+# dumps, unfiled folders) join the classifier as background, each weighing a quarter of a
+# labelled photo: some of them show a filed subject, and at full weight they would pull
+# its score down (positive-unlabelled data). Measured in bench/learned_tags.py (12 Caltech
+# subjects, 6 filed, 300 camera-dump photos): without background 33% of dump photos showed a
+# wrong term; with it, weight 0.1 / 0.25 / 0.5 / 1.0: wrong 0.3% / 0% / 0% / 0%, filed
+# subjects' dump photos keeping their term 99% / 99% / 99% / 93% (fewer labels, 15 a
+# folder: 97% / 93%). Rows without words add nothing to the word projection.
+BACKGROUND_WEIGHT = 0.25
+MAX_BACKGROUND = 20_000  # background photos sampled at most: bounds training time
+# Each term's tag threshold is calibrated on held-out scores: CALIBRATION_FOLDS models, each
+# solved without one fold of the photos (the folds' Gram matrices are subtracted: no refit
+# from data), score the fold they did not see. The threshold is the lowest score (at least
+# LEARNED_TAG_MIN) at which TAG_PRECISION of the held-out photos scoring above it carry the
+# term, against the photos of the other terms. The background is not counted there: it
+# holds unfiled photos of the same subjects, and counting them as wrong cut the filed
+# subjects' coverage from 99% to 61% (0.1 weight) or 0% (full weight) in the same bench.
+CALIBRATION_FOLDS = 4
+TAG_PRECISION = 0.95
+_BINS = np.linspace(-0.5, 1.5, 201)  # held-out score histogram edges (scores are ~0 to ~1)
 _TERM_SPLIT = re.compile(r"[\s_\-.,;+&()\[\]{}/]+")
 
 
@@ -128,7 +148,7 @@ def photo_terms(path: str, root: str, known: Callable[[str], bool]) -> list[str]
         return []
     terms: list[str] = []
     for folder in reversed(relative.split(os.sep)):
-        key = term_key(" ".join(name_tokens(folder)), known)
+        key = term_key(" ".join(name_tokens(folder, known)), known)
         if key and key not in terms:
             terms.append(key)
     return terms
@@ -136,25 +156,42 @@ def photo_terms(path: str, root: str, known: Callable[[str], bool]) -> list[str]
 
 class NormalEquations:
     """Ridge's normal equations gathered chunk by chunk (100,000 photos never sit in
-    memory at once); word targets and term targets share one Gram matrix."""
+    memory at once); word targets and term targets share one Gram matrix. Rows may weigh
+    less than one (background photos); each row's fold is kept apart too, so that
+    `solve_folds` gives the models that did not see each fold (term calibration)."""
 
-    def __init__(self, dim_words: int, terms: int) -> None:
-        self.dim_words, self.terms = dim_words, terms
+    def __init__(self, dim_words: int, terms: int, folds: int = 0) -> None:
+        self.dim_words, self.terms, self.folds = dim_words, terms, folds
         self.gram = self.gram_no_words = self.xty_words = self.xty_terms = np.zeros((0, 0))
+        self.fold_gram: list[npt.NDArray[np.float64]] = []
+        self.fold_xty: list[npt.NDArray[np.float64]] = []
 
     def add(self, inputs: npt.NDArray[np.float32], words: npt.NDArray[np.float32],
-            has_words: npt.NDArray[np.bool_], terms: npt.NDArray[np.float32]) -> None:
+            has_words: npt.NDArray[np.bool_], terms: npt.NDArray[np.float32],
+            weights: npt.NDArray[np.float32] | None = None, folds: npt.NDArray[np.int64] | None = None) -> None:
         x = np.hstack([inputs, np.ones((len(inputs), 1), np.float32)]).astype(np.float32)
         if not self.gram.size:  # sized by the first chunk
             size = x.shape[1]
             self.gram, self.gram_no_words = np.zeros((size, size)), np.zeros((size, size))
             self.xty_words, self.xty_terms = np.zeros((size, self.dim_words)), np.zeros((size, self.terms))
-        self.gram += x.T @ x  # float32 products (2x faster), float64 sums
+            self.fold_gram = [np.zeros((size, size)) for _ in range(self.folds)]
+            self.fold_xty = [np.zeros((size, self.terms)) for _ in range(self.folds)]
+        wx = x if weights is None else (x * weights[:, None]).astype(np.float32)
+        if folds is None or not self.folds:
+            self.gram += wx.T @ x  # float32 products (2x faster), float64 sums
+            self.xty_terms += wx.T @ terms
+        else:  # the same products, fold by fold: the whole is their sum
+            for fold in range(self.folds):
+                part = folds == fold
+                gram, xty = wx[part].T @ x[part], wx[part].T @ terms[part]
+                self.fold_gram[fold] += gram
+                self.fold_xty[fold] += xty
+                self.gram += gram
+                self.xty_terms += xty
         if not has_words.all():
-            missing = x[~has_words]
-            self.gram_no_words += missing.T @ missing
+            missing = ~has_words
+            self.gram_no_words += wx[missing].T @ x[missing]
         self.xty_words += x[has_words].T @ words[has_words]
-        self.xty_terms += x.T @ terms
 
     def solve(self, ridge: float = RIDGE) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """(word weights, term weights), each (d+1) x outputs with the bias as last row."""
@@ -162,6 +199,46 @@ class NormalEquations:
         words = np.linalg.solve(self.gram - self.gram_no_words + eye, self.xty_words)
         terms = np.linalg.solve(self.gram + eye, self.xty_terms) if self.xty_terms.shape[1] else self.xty_terms
         return words.astype(np.float32), terms.astype(np.float32)
+
+    def solve_folds(self, ridge: float = RIDGE) -> list[npt.NDArray[np.float32]]:
+        """Each fold's held-out term weights: solved from every row but that fold's."""
+        eye = ridge * np.eye(len(self.gram))
+        return [np.linalg.solve(self.gram - gram + eye, self.xty_terms - xty).astype(np.float32)
+                for gram, xty in zip(self.fold_gram, self.fold_xty, strict=True)]
+
+
+class TermCalibration:
+    """Held-out term scores gathered as histograms (never terms x photos in memory), and
+    the per-term tag thresholds they give (see CALIBRATION_FOLDS)."""
+
+    def __init__(self, terms: int) -> None:
+        self.positive = np.zeros((terms, len(_BINS) + 1), np.int64)
+        self.negative = np.zeros((terms, len(_BINS) + 1), np.int64)
+
+    def add(self, scores: npt.NDArray[np.float32], onehot: npt.NDArray[np.float32],
+            labelled: npt.NDArray[np.bool_]) -> None:
+        """Held-out scores (photos x terms) of photos, their terms, and which carry any term."""
+        terms = scores.shape[1]
+        bins = np.searchsorted(_BINS, scores, side="right") + (len(_BINS) + 1) * np.arange(terms)
+        positive = onehot > 0
+        negative = ~positive & labelled[:, None]  # the other terms' photos, never the background
+        size = terms * (len(_BINS) + 1)
+        self.positive += np.bincount(bins[positive], minlength=size).reshape(self.positive.shape)
+        self.negative += np.bincount(bins[negative], minlength=size).reshape(self.negative.shape)
+
+    def thresholds(self) -> npt.NDArray[np.float32]:
+        """Per term: the lowest score (at least LEARNED_TAG_MIN) with held-out precision of
+        TAG_PRECISION; infinity when none reaches it (the term is never suggested)."""
+        above_pos = np.cumsum(self.positive[:, ::-1], axis=1)[:, ::-1]  # photos in this bin or higher
+        above_neg = np.cumsum(self.negative[:, ::-1], axis=1)[:, ::-1]
+        precise = (above_pos > 0) & (above_pos >= TAG_PRECISION * (above_pos + above_neg))
+        lower_edges = np.concatenate([[-np.inf], _BINS])  # bin i holds scores from lower_edges[i]
+        out = np.full(len(self.positive), np.inf, np.float32)
+        for term, ok in enumerate(precise):
+            found = np.nonzero(ok)[0]
+            if len(found):
+                out[term] = max(LEARNED_TAG_MIN, float(lower_edges[found[0]]))
+        return out
 
 
 @dataclass
@@ -172,6 +249,7 @@ class TermClassifier:
     terms: list[str]
     weights: npt.NDArray[np.float32]  # (d+1) x terms
     prototypes: npt.NDArray[np.float32]  # terms x word_dim, unit rows
+    thresholds: npt.NDArray[np.float32]  # terms: the score from which a term is a tag (inf: never)
 
     def __post_init__(self) -> None:
         self.position = {term: i for i, term in enumerate(self.terms)}
@@ -189,12 +267,22 @@ class TermClassifier:
 
     def save(self, path: Path) -> None:
         write_atomic(path, lambda handle: np.savez(
-            handle, terms=np.array(self.terms, dtype=str), weights=self.weights, prototypes=self.prototypes))
+            handle, terms=np.array(self.terms, dtype=str), weights=self.weights, prototypes=self.prototypes,
+            thresholds=self.thresholds))
 
     @classmethod
     def load(cls, path: Path) -> TermClassifier:
+        """Read a saved classifier; a file without calibration (learned before it existed)
+        raises KeyError, so it counts as damaged and the next indexing run relearns it."""
         with np.load(path) as data:
-            return cls([str(t) for t in data["terms"]], data["weights"], data["prototypes"])
+            return cls([str(t) for t in data["terms"]], data["weights"], data["prototypes"], data["thresholds"])
+
+    def check(self, word_dim: int) -> None:
+        """ValueError unless every array fits the terms (a damaged or foreign file)."""
+        n = len(self.terms)
+        if (self.weights.ndim != 2 or self.weights.shape[1] != n or self.prototypes.shape != (n, word_dim)
+                or self.thresholds.shape != (n,) or np.isnan(self.thresholds).any()):
+            raise ValueError("the term classifier's shapes do not match its terms")
 
 
 def choose_terms(photo_terms: dict[int, list[str]]) -> list[str]:
@@ -208,10 +296,11 @@ def choose_terms(photo_terms: dict[int, list[str]]) -> list[str]:
 
 
 def learned_tags(classifier: TermClassifier, scores: npt.NDArray[np.float32], k: int = 5) -> list[TagScore]:
-    """A photo's best-scoring own terms as tags (scores clipped to [0, 1])."""
+    """A photo's own terms whose score reaches their calibrated threshold, best first (scores
+    clipped to [0, 1]); often none: a photo like none of the library's terms gets no tag."""
     order = np.argsort(-scores)[:k]
     return [TagScore(classifier.terms[i], float(min(1.0, scores[i])), source="learned")
-            for i in order if scores[i] >= LEARNED_TAG_MIN]
+            for i in order if scores[i] >= max(LEARNED_TAG_MIN, classifier.thresholds[i])]
 
 
 def targets(labels: dict[int, list[str]], vector: Callable[[str], npt.NDArray[np.float32] | None]

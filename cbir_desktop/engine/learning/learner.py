@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +28,13 @@ from ..storage.catalogue import FEATURES, WORDS, Catalogue
 from ..types import TagScore, TrainingReport
 from ..words.space import WordSpace
 from .learned import (
+    BACKGROUND_WEIGHT,
+    CALIBRATION_FOLDS,
+    MAX_BACKGROUND,
     MIN_PHOTOS,
     MIN_WORDS,
     NormalEquations,
+    TermCalibration,
     TermClassifier,
     choose_terms,
     chunk_targets,
@@ -132,18 +136,26 @@ class Learner:
         position = {t: i for i, t in enumerate(terms)}
         word_ids, word_targets = targets(labels, space.words.vector)
         word_rows = dict(zip(word_ids, word_targets, strict=True))
-        rows = sorted(set(word_rows) | {pid for pid, ts in terms_of.items() if any(t in position for t in ts)})
-        equations = NormalEquations(space.words.dim, len(terms))
+        labelled = set(word_rows) | {pid for pid, ts in terms_of.items() if any(t in position for t in ts)}
+        unlabelled = [pid for pid, _ in pool if pid not in labelled]
+        # Photos with no term are the classifier's background ("none of my words"), evenly sampled.
+        background = set(unlabelled[:: max(1, -(-len(unlabelled) // MAX_BACKGROUND))])
+        rows = sorted(labelled | background)
+        equations = NormalEquations(space.words.dim, len(terms), CALIBRATION_FOLDS if terms else 0)
         for chunk, inputs in self._input_chunks(embedder.id, rows):
-            equations.add(inputs, *chunk_targets(chunk, word_rows, terms_of, position, space.words.dim))
+            weights = np.array([BACKGROUND_WEIGHT if pid in background else 1.0 for pid in chunk], np.float32)
+            equations.add(inputs, *chunk_targets(chunk, word_rows, terms_of, position, space.words.dim),
+                          weights, _fold(chunk))
         word_weights, term_weights = equations.solve()
         write_onnx(files.projection, word_weights)
+        calibration = _Calibrating(equations.solve_folds() if terms else [], set(rows), terms_of, position)
         # Every photo's learned vector is replaced in place, chunk by chunk: searches meanwhile
-        # keep answering (the previous model stays loaded until the files are swapped).
-        learned = self._store(embedder.id, kind, self._projected(OnnxRunner(files.projection, 1),
-                                                                 embedder.id, [pid for pid, _ in photos]))
+        # keep answering (the previous model stays loaded until the files are swapped). The same
+        # pass scores the training photos with the models that did not see them (calibration).
+        learned = self._store(embedder.id, kind, self._projected(
+            OnnxRunner(files.projection, 1), embedder.id, [pid for pid, _ in photos], calibration.add))
         centres = term_centres(position, terms_of, learned, space.words.dim)
-        TermClassifier(terms, term_weights, centres).save(files.terms)
+        TermClassifier(terms, term_weights, centres, calibration.thresholds()).save(files.terms)
         report.terms = terms
         report.prototypes = [t for t in terms if space.words.vector(t) is None]
         report.seconds = time.perf_counter() - start
@@ -245,9 +257,12 @@ class Learner:
             done.update(vectors)
         return done
 
-    def _projected(self, runner: OnnxRunner, model_id: str, ids: list[int]) -> Iterator[tuple[list[int], Vectors]]:
-        """Photos' learned vectors, chunk by chunk."""
+    def _projected(self, runner: OnnxRunner, model_id: str, ids: list[int],
+                   also: Callable[[list[int], Vectors], None] | None = None) -> Iterator[tuple[list[int], Vectors]]:
+        """Photos' learned vectors, chunk by chunk (`also` sees each chunk's inputs too)."""
         for chunk, inputs in self._input_chunks(model_id, ids):
+            if also is not None:
+                also(chunk, inputs)
             yield chunk, runner.run(["embedding"], {"inputs": inputs})[0]
 
     def _in_space(self, embedder: Embedder, space: WordSpace, ids: list[int]) -> Iterator[tuple[list[int], Vectors]]:
@@ -296,11 +311,46 @@ def _load_state(files: _Files, space: WordSpace, stamp: int) -> LearnedState:
     vectors = [v for v in (space.words.vector(str(w)) for w in meta["words"]) if v is not None]
     matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, space.words.dim), np.float32)
     terms = TermClassifier.load(files.terms)
-    if terms.weights.shape[1] != len(terms.terms) or terms.prototypes.shape != (len(terms.terms), space.words.dim):
-        raise ValueError("the term classifier's shapes do not match its terms")
+    terms.check(space.words.dim)
     runner = OnnxRunner(files.projection, 1)
     runner.input_names()  # loads the graph now: a damaged file fails here, not in a later step
     return LearnedState(learned_kind(space), runner, terms, matrix, stamp)
+
+
+def _fold(chunk: list[int]) -> npt.NDArray[np.int64]:
+    """Each photo's calibration fold: by id, so every folder spreads over all folds."""
+    return np.asarray(chunk, np.int64) % CALIBRATION_FOLDS
+
+
+class _Calibrating:
+    """Scores training photos with the fold models that did not see them, into a `TermCalibration`."""
+
+    def __init__(self, fold_weights: list[npt.NDArray[np.float32]], rows: set[int],
+                 terms_of: dict[int, list[str]], position: dict[str, int]) -> None:
+        self._weights, self._rows, self._terms_of, self._position = fold_weights, rows, terms_of, position
+        self._histograms = TermCalibration(len(position))
+
+    def add(self, chunk: list[int], inputs: Vectors) -> None:
+        if not self._weights:
+            return
+        keep = np.array([pid in self._rows for pid in chunk])
+        ids = [pid for pid, kept in zip(chunk, keep, strict=True) if kept]
+        if not ids:
+            return
+        x, folds = inputs[keep], _fold(ids)
+        scores = np.zeros((len(ids), len(self._position)), np.float32)
+        for fold, weights in enumerate(self._weights):
+            part = folds == fold
+            scores[part] = x[part] @ weights[:-1] + weights[-1]
+        onehot = np.zeros_like(scores)
+        for row, pid in enumerate(ids):
+            for term in self._terms_of.get(pid, []):
+                if term in self._position:
+                    onehot[row, self._position[term]] = 1.0
+        self._histograms.add(scores, onehot, onehot.sum(axis=1) > 0)
+
+    def thresholds(self) -> npt.NDArray[np.float32]:
+        return self._histograms.thresholds()
 
 
 def _record_name(model_id: str, space_id: str) -> str:
