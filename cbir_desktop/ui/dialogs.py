@@ -45,6 +45,20 @@ def show_error(parent: QWidget | None, exc: BaseException) -> None:
     box.open()  # non-blocking: tests and the event loop keep running
 
 
+def ask_remove_folder(parent: QWidget | None, folder: str, photos: int) -> tuple[QMessageBox, QPushButton]:
+    """The question asked before a folder leaves the library, and its Remove button
+    (Cancel is the default). Not yet shown: the caller connects `finished` and calls `open()`."""
+    what = f"{photos} photo{'s' if photos != 1 else ''}"
+    box = QMessageBox(QMessageBox.Icon.Question, "Remove folder",
+                      f"Remove {what} of {folder} from the library? "
+                      "The photos stay on disk and your tags are kept.", parent=parent)
+    box.setObjectName("remove_folder_question")
+    remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box, remove
+
+
 class PreviewDialog(QDialog):
     """A larger view of one photo; space or Escape closes it."""
 

@@ -48,9 +48,9 @@ from ..engine.types import (
     WordHit,
 )
 from . import ops
-from .dialogs import PreviewDialog, SettingsDialog, show_error
+from .dialogs import PreviewDialog, SettingsDialog, ask_remove_folder, show_error
 from .folders_dock import FoldersDock
-from .ops import IndexRun, SerialOp
+from .ops import FolderRemoval, IndexRun, SerialOp
 from .results_model import ResultsModel
 from .results_view import ResultsView, context_menu
 from .search_bar import SearchBar
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
     index_finished = Signal(object)  # IndexReport
     tags_changed = Signal(list)  # paths whose tags the user edited (saved by then)
     training_finished = Signal(object)  # TrainingReport: later text searches use it
+    folder_removed = Signal(object)  # FolderRemoval, once every view shows it
 
     def __init__(self, library: Library, settings: QSettings, thumbnail_cache: Path) -> None:
         super().__init__()
@@ -279,10 +280,34 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def remove_folder(self, folder: str) -> None:
-        """Stop watching `folder` and drop its photos from the library (files untouched)."""
-        self.cancel_indexing()
-        ops.run_in_background(ops.remove_folder, self.library, folder, on_result=self._on_folders_edited,
+        """Ask first (how many photos leave, read in a worker), then stop watching `folder`
+        and drop its photos from the library; files and the user's tag decisions stay."""
+        ops.run_in_background(self.library.folder_photo_count, folder,
+                              on_result=lambda count: self._ask_remove_folder(folder, count),
                               on_error=self._on_error)
+
+    def _ask_remove_folder(self, folder: str, count: int) -> None:
+        box, remove = ask_remove_folder(self, folder, count)
+        box.finished.connect(lambda _result: self._on_remove_question_answered(folder,
+                                                                               box.clickedButton() is remove))
+        box.open()  # window-modal, and the event loop keeps running
+
+    def _on_remove_question_answered(self, folder: str, remove: bool) -> None:
+        if not remove:
+            return
+        self.cancel_indexing()
+        ops.run_in_background(ops.remove_folder, self.library, folder, on_result=self._on_folder_removed,
+                              on_error=self._on_error)
+
+    def _on_folder_removed(self, removal: FolderRemoval) -> None:
+        """Every view at once: folders, skipped files, results, the tag panel."""
+        self._on_folders_edited(removal.folders)
+        self.folders_dock.show_skipped(removal.skipped)
+        self.results.remove_under(removal.folder)
+        self._on_selection_changed()  # the selected photos may have left
+        self.status_label.setText(f"Removed {removal.folder} ({removal.removed} photo"
+                                  f"{'s' if removal.removed != 1 else ''}) from the library.")
+        self.folder_removed.emit(removal)
 
     @Slot()
     def _on_watcher_changed(self) -> None:

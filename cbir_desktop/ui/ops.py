@@ -26,9 +26,10 @@ from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_wo
 
 from ..engine.api import Library
 from ..engine.errors import ImageUnreadable
-from ..engine.types import IndexProgress, IndexReport, SearchHit
+from ..engine.types import Failure, IndexProgress, IndexReport, SearchHit
 
 __all__ = [
+    "FolderRemoval",
     "IndexRun",
     "SerialOp",
     "add_folder",
@@ -259,10 +260,21 @@ def add_folder(library: Library, folder: str) -> list[str]:
     return library.folders()
 
 
-def remove_folder(library: Library, folder: str) -> list[str]:
-    """Forget `folder` and its photos (files untouched); returns the watched folders."""
-    library.remove_folder(folder)
-    return library.folders()
+@dataclass(frozen=True)
+class FolderRemoval:
+    """What removing a folder did, and what every view shows after it."""
+
+    folder: str
+    removed: int  # photos dropped from the library
+    folders: list[str]  # the watched folders left
+    skipped: list[Failure]  # the files indexing skipped, those below the folder gone
+
+
+def remove_folder(library: Library, folder: str) -> FolderRemoval:
+    """Forget `folder` and its photos (files untouched; the user's tag decisions are kept)."""
+    removed = library.remove_folder(folder)
+    status = library.status(check=False)
+    return FolderRemoval(folder, removed, status.folders, status.failed)
 
 
 def completions(library: Library, prefix: str, k: int) -> tuple[str, list[str]]:

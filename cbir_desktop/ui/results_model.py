@@ -99,6 +99,15 @@ class ResultsModel(QAbstractListModel):
     def has_thumbnail(self, path: str) -> bool:
         return path in self._pixmaps
 
+    def remove_under(self, folder: str) -> None:
+        """Drop every hit below `folder` (its photos left the library); the others stay put."""
+        prefix = os.path.join(folder, "")
+        for row in reversed(range(len(self._hits))):
+            if self._hits[row].path.startswith(prefix):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._hits[row]
+                self.endRemoveRows()
+
     def remove_path(self, path: str) -> None:
         for row, hit in enumerate(self._hits):
             if hit.path == path:

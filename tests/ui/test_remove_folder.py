@@ -1,0 +1,86 @@
+"""Removing a folder in the window: it asks first, with the number of photos; Cancel changes
+nothing; Remove updates every view at once and keeps the user's tag decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import solid
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+
+def _question() -> QMessageBox | None:
+    return next((w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, QMessageBox) and w.objectName() == "remove_folder_question" and w.isVisible()),
+                None)
+
+
+def _click_remove(window, qtbot, folder: Path) -> QMessageBox:
+    """Select `folder` in the Folders panel and click Remove, as a person would; returns the question."""
+    dock = window.folders_dock
+    row = dock.folders().index(str(folder))
+    dock.folder_list.setCurrentRow(row)
+    qtbot.mouseClick(dock.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _question() is not None, timeout=10000)
+    return _question()
+
+
+def _button(box: QMessageBox, text: str):
+    return next(b for b in box.buttons() if b.text().replace("&", "") == text)
+
+
+def test_removing_a_folder_asks_first_and_cancel_changes_nothing(make_window, photos, tmp_path, qtbot) -> None:
+    other = tmp_path / "other"
+    solid(other / "purple.png", "purple")
+    window = make_window([photos, other])
+    window.show()
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        window.search_text("blue")
+    shown = [h.path for h in window.results.hits()]
+    box = _click_remove(window, qtbot, photos)
+    assert box.text() == (f"Remove 5 photos of {photos} from the library? "
+                          "The photos stay on disk and your tags are kept.")
+    assert box.defaultButton() is _button(box, "Cancel")
+    qtbot.mouseClick(_button(box, "Cancel"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _question() is None, timeout=10000)
+    qtbot.wait(200)  # a removal would have started by now
+    assert window.folders_dock.folders() == sorted([str(photos), str(other)])
+    assert [h.path for h in window.results.hits()] == shown
+    assert window.library.status(check=False).photos == 6
+
+
+def test_removing_a_folder_updates_every_view_and_keeps_tag_decisions(make_window, photos, tmp_path, qtbot) -> None:
+    other = tmp_path / "other"
+    solid(other / "purple.png", "purple")
+    (photos / "broken.jpg").write_bytes(b"not a photo")  # listed under Skipped files
+    window = make_window([photos, other])
+    window.show()
+    assert window.folders_dock.skipped.topLevelItemCount() == 1
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        window.search_text("blue")
+    rows = [r for r, h in enumerate(window.results.hits()) if Path(h.path).parent == photos]
+    window.view.selectionModel().select(window.results.index(rows[0]), QItemSelectionModel.SelectionFlag.Select)
+    chosen = window.results.hit(rows[0]).path
+    qtbot.waitUntil(lambda: window.tag_panel.tag_list.count() > 0, timeout=10000)
+    window.tag_panel.select_tags(window.tag_panel.shown_tags()[:1])
+    rejected = window.tag_panel.shown_tags()[0]
+    with qtbot.waitSignal(window.tags_changed, timeout=10000):
+        qtbot.mouseClick(window.tag_panel.reject_button, Qt.MouseButton.LeftButton)
+    assert window.library.user_tags(chosen) == {rejected: False}
+
+    box = _click_remove(window, qtbot, photos)
+    with qtbot.waitSignal(window.folder_removed, timeout=10000):
+        qtbot.mouseClick(_button(box, "Remove"), Qt.MouseButton.LeftButton)
+    # Every view shows it at once, without a new search or a restart.
+    assert window.folders_dock.folders() == [str(other)]
+    assert window.results.hits() and all(Path(h.path).parent == other for h in window.results.hits())
+    assert window.folders_dock.skipped.topLevelItemCount() == 0
+    assert window.tag_panel.paths == [] and window.tag_panel.tag_list.count() == 0
+    assert "Removed" in window.status_label.text()
+    assert window.library.status(check=False).photos == 1
+    assert all(p.exists() for p in [photos / "blue.jpg", photos / "broken.jpg"])  # files stay on disk
+
+    with qtbot.waitSignal(window.index_finished, timeout=20000):
+        window.add_folder(str(photos))  # added again: the rejection comes back
+    assert window.library.user_tags(chosen) == {rejected: False}
