@@ -43,6 +43,7 @@ from ..engine.types import (
     IndexReport,
     ModelInfo,
     SearchHit,
+    TagEdit,
     TagScore,
     TrainingReport,
     WordHit,
@@ -56,6 +57,7 @@ from .results_view import ResultsView, context_menu
 from .search_bar import SearchBar
 from .settings import LIBRARY, RESULTS, THUMBNAIL_SIZE
 from .tag_panel import TagPanel
+from .undo import TagHistory, describe
 from .watcher import FolderWatcher
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self._model_id = library.model_id
         self._model_target: str | None = None  # switching: indexed in the background first
         self._tags_edited_since_training = False
+        self.tag_history = TagHistory()  # tag edits to undo and redo, until the app closes
         self.setWindowTitle("cbir-desktop")
         self.setAcceptDrops(True)
         self.resize(1100, 720)
@@ -193,6 +196,15 @@ class MainWindow(QMainWindow):
         rescan.triggered.connect(self.start_indexing)
         menu.addAction(rescan)
         edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("&Undo tag edit", self)
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))  # a focused text field keeps its own undo
+        self.undo_action.triggered.connect(self.undo_tag_edit)
+        self.redo_action = QAction("&Redo tag edit", self)
+        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.redo_action.triggered.connect(self.redo_tag_edit)
+        edit.addActions([self.undo_action, self.redo_action])
+        edit.addSeparator()
+        self._update_undo_actions()
         paste = QAction("&Paste image or path", self)
         paste.setShortcut(QKeySequence.StandardKey.Paste)
         paste.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -575,12 +587,53 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         ops.run_in_background(self.library.edit_tags, paths, add, remove,
-                              on_result=lambda _none: self._on_tags_edited(paths),
+                              on_result=lambda edit: self._on_tags_edited(paths, edit),
                               on_error=self._on_error)
 
-    def _on_tags_edited(self, paths: list[str]) -> None:
+    def _on_tags_edited(self, paths: list[str], edit: TagEdit) -> None:
+        self.tag_history.record(edit)
+        self._update_undo_actions()
         self.status_label.setText(f"Tags saved for {len(paths)} photo{'s' if len(paths) != 1 else ''}; "
                                   "text search relearns in the background.")
+        self._show_tag_changes(paths)
+
+    @Slot()
+    def undo_tag_edit(self) -> None:
+        """Put the last tag edit back as it was (in a worker); the status bar says what was undone."""
+        if self.tag_history.can_undo:
+            self._move_tag_edit(self.tag_history.start_undo(), self.library.undo_tag_edit, "Undid")
+
+    @Slot()
+    def redo_tag_edit(self) -> None:
+        """Apply the last undone tag edit again (in a worker)."""
+        if self.tag_history.can_redo:
+            self._move_tag_edit(self.tag_history.start_redo(), self.library.redo_tag_edit, "Redid")
+
+    def _move_tag_edit(self, edit: TagEdit, func: Any, done: str) -> None:
+        self._update_undo_actions()  # off while it runs: one undo or redo at a time
+        ops.run_in_background(func, edit, on_result=lambda _none: self._on_tag_edit_moved(edit, done),
+                              on_error=self._on_tag_edit_move_failed)
+
+    def _on_tag_edit_moved(self, edit: TagEdit, done: str) -> None:
+        self.tag_history.finish(ok=True)
+        self._update_undo_actions()
+        self.status_label.setText(f"{done}: {describe(edit)}")
+        self._show_tag_changes(list(dict.fromkeys(c.path for c in edit.changes)))
+
+    def _on_tag_edit_move_failed(self, exc: BaseException) -> None:
+        self.tag_history.finish(ok=False)
+        self._update_undo_actions()
+        show_error(self, exc)
+
+    def _update_undo_actions(self) -> None:
+        history = self.tag_history
+        for action, can, edit, verb in ((self.undo_action, history.can_undo, history.next_undo(), "Undo"),
+                                        (self.redo_action, history.can_redo, history.next_redo(), "Redo")):
+            action.setEnabled(can)
+            action.setToolTip(f"{verb}: {describe(edit)}" if can and edit else "")
+
+    def _show_tag_changes(self, paths: list[str]) -> None:
+        """The tag panel and the grid's tags after the user's tags changed; relearning follows."""
         self.refresh_tag_panel()
         self._shown_tags.request([(hit.photo_id, hit.score) for hit in self.results.hits()])
         self._tags_edited_since_training = True
