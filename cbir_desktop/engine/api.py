@@ -334,6 +334,16 @@ class Library:
     def completions(self, prefix: str, k: int = 10) -> list[str]:
         return self.words().completions(prefix, k)
 
+    def browse(self, folder: PathLike | None = None, offset: int = 0, limit: int = 200,
+               model_id: str | None = None) -> list[SearchHit]:
+        """The library's photos newest first (by the file's time), or those below `folder`
+        (its subfolders' too): `limit` of them from `offset`, with their tags as search hits
+        have them and score 0. Blocking; page through a large library rather than read it whole."""
+        with self._sentences():
+            below = os.path.abspath(os.fspath(folder)) if folder is not None else None
+            ids = self.catalogue.newest_photos(below, offset, limit)
+            return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids])
+
     def photo_hits(self, ids_scores: Sequence[tuple[int, float]], model_id: str | None = None) -> list[SearchHit]:
         """Hits (with their current tags) for photos already shown: refreshes tags after edits."""
         return self._hits(self.embedder(model_id), ids_scores)

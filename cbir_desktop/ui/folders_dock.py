@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -25,12 +26,16 @@ from ..engine.types import Failure
 
 __all__ = ["FoldersDock"]
 
+FolderRole = Qt.ItemDataRole.UserRole + 20  # the folder an entry stands for ("" for all photos)
+ALL_PHOTOS = "All photos"
+
 
 class FoldersDock(QDockWidget):
-    """Watched folders and skipped files."""
+    """Watched folders (a click shows a folder's photos) and skipped files."""
 
     add_requested = Signal(str)  # a folder the person chose
     remove_requested = Signal(str)
+    folder_chosen = Signal(object)  # str: show that folder's photos; None: all photos
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Folders", parent)
@@ -38,6 +43,8 @@ class FoldersDock(QDockWidget):
         panel = QWidget()
         layout = QVBoxLayout(panel)
         self.folder_list = QListWidget()
+        self.folder_list.setToolTip("Click a folder to see its photos")
+        self.folder_list.currentItemChanged.connect(self._on_folder_list_current_item_changed)
         layout.addWidget(self.folder_list)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add…")
@@ -52,19 +59,54 @@ class FoldersDock(QDockWidget):
         self.skipped.setHeaderLabels(["File", "Reason"])
         layout.addWidget(self.skipped)
         self.setWidget(panel)
+        self.read_only = ""
+        self.set_folders([])
 
     def set_read_only(self, reason: str) -> None:
         """Folders cannot be added or removed in a read-only library; say why."""
         for button in (self.add_button, self.remove_button):
             button.setEnabled(not reason)
             button.setToolTip(f"Off: {reason}" if reason else "")
+        self.read_only = reason
+        self._update_remove_button()
 
     def set_folders(self, folders: list[str]) -> None:
+        """List `folders` under "All photos", keeping the chosen entry (if still there) without
+        saying it was chosen again."""
+        chosen = self.current_folder()
+        self.folder_list.blockSignals(True)
         self.folder_list.clear()
-        self.folder_list.addItems(folders)
+        for text, folder in [(ALL_PHOTOS, ""), *((f, f) for f in folders)]:
+            item = QListWidgetItem(text)
+            item.setData(FolderRole, folder)
+            item.setToolTip(folder or "Every photo in the library, newest first")
+            self.folder_list.addItem(item)
+        self.folder_list.setCurrentRow(folders.index(chosen) + 1 if chosen in folders else 0)
+        self.folder_list.blockSignals(False)
+        self._update_remove_button()
 
     def folders(self) -> list[str]:
-        return [self.folder_list.item(i).text() for i in range(self.folder_list.count())]
+        items = (self.folder_list.item(i) for i in range(self.folder_list.count()))
+        return [item.data(FolderRole) for item in items if item.data(FolderRole)]
+
+    def current_folder(self) -> str | None:
+        """The folder whose photos are shown (None: all photos)."""
+        item = self.folder_list.currentItem()
+        return (item.data(FolderRole) or None) if item is not None else None
+
+    def choose(self, folder: str | None) -> None:
+        """Show `folder`'s photos (None: all), as a click on its entry would."""
+        row = self.folders().index(folder) + 1 if folder else 0
+        self.folder_list.setCurrentRow(row)
+
+    def _on_folder_list_current_item_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
+        self._update_remove_button()
+        if item is not None:
+            self.folder_chosen.emit(item.data(FolderRole) or None)
+
+    def _update_remove_button(self) -> None:
+        if not self.read_only:
+            self.remove_button.setEnabled(self.current_folder() is not None)
 
     def show_skipped(self, failures: Iterable[Failure]) -> None:
         self.skipped.clear()
@@ -77,6 +119,6 @@ class FoldersDock(QDockWidget):
             self.add_requested.emit(folder)
 
     def _on_remove_clicked(self) -> None:
-        item = self.folder_list.currentItem()
-        if item is not None:
-            self.remove_requested.emit(item.text())
+        folder = self.current_folder()
+        if folder is not None:
+            self.remove_requested.emit(folder)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ from ..engine.types import (
 from . import ops
 from .dialogs import PreviewDialog, SettingsDialog, ask_remove_folder, show_error
 from .folders_dock import FoldersDock
-from .ops import FolderRemoval, IndexRun, SerialOp
+from .ops import FolderRemoval, IndexRun, LibraryPage, SerialOp
 from .results_model import ResultsModel
 from .results_view import ResultsView, context_menu
 from .search_bar import SearchBar
@@ -69,6 +70,16 @@ PANEL_TAGS = 12  # tags listed in the Tags panel
 SIMILAR_WORDS = 8  # chips under the search bar
 COMPLETIONS = 12
 PREVIEW_SIDE = 1600  # the preview decodes at most this size (fast even for 50-MP photos)
+BROWSE_PAGE = 200  # photos per page of the library view: a few screens, read in milliseconds
+
+
+@dataclass
+class LibraryPlace:
+    """Where the library view was when a search replaced it, to come back to."""
+
+    hits: list[SearchHit] = field(default_factory=list)
+    more: bool = False  # more pages after these
+    scroll: int = 0
 
 
 class MainWindow(QMainWindow):
@@ -80,6 +91,7 @@ class MainWindow(QMainWindow):
     tags_changed = Signal(list)  # paths whose tags the user edited (saved by then)
     training_finished = Signal(object)  # TrainingReport: later text searches use it
     folder_removed = Signal(object)  # FolderRemoval, once every view shows it
+    library_shown = Signal(object)  # LibraryPage, once the library view shows it
 
     def __init__(self, library: Library, settings: QSettings, thumbnail_cache: Path) -> None:
         super().__init__()
@@ -92,6 +104,13 @@ class MainWindow(QMainWindow):
         self._model_target: str | None = None  # switching: indexed in the background first
         self._tags_edited_since_training = False
         self.tag_history = TagHistory()  # tag edits to undo and redo, until the app closes
+        # The library view (no search): all photos or one folder's, newest first, in pages.
+        self._browsing = True
+        self._browse_folder: str | None = None
+        self._library_more = False
+        self._restore_scroll: int | None = None  # a reloaded first page keeps the scroll position
+        self._saved_library: LibraryPlace | None = None  # while a search is shown
+        self._library_stale = False  # the library changed while a search was shown
         self.setWindowTitle("cbir-desktop")
         self.setAcceptDrops(True)
         self.resize(1100, 720)
@@ -100,6 +119,7 @@ class MainWindow(QMainWindow):
         self._build_ops()
         self._build_timers()
         self.refresh_folders()
+        self._request_library_page(0, BROWSE_PAGE)
         # Word vectors load in the background so the first typed word is answered fast.
         ops.run_in_background(self.library.words, on_error=self._on_error)
         self._device.request()
@@ -117,26 +137,37 @@ class MainWindow(QMainWindow):
         self.search_bar.photo_chosen.connect(self.search_image)
         self.search_bar.word_clicked.connect(self.search_text)
         self.search_bar.completions_wanted.connect(self._on_search_bar_completions_wanted)
+        self.search_bar.cleared.connect(self._on_search_bar_cleared)
         layout.addWidget(self.search_bar)
         layout.addWidget(self._build_results(), 1)
         self.setCentralWidget(central)
         self.folders_dock = FoldersDock(self)
         self.folders_dock.add_requested.connect(self.add_folder)
         self.folders_dock.remove_requested.connect(self.remove_folder)
+        self.folders_dock.folder_chosen.connect(self.show_library)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.folders_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._build_tags_dock())
         self._build_status_bar()
 
     def _build_results(self) -> QStackedWidget:
         self.stack = QStackedWidget()
+        self.empty_page = QWidget()  # an empty library says what to do next
+        empty = QVBoxLayout(self.empty_page)
+        empty.addStretch(1)
         self.empty_label = QLabel(
             "<h2>Add a folder of photos</h2><p>Drop a folder on this window or use "
             "<b>Folders → Add folder…</b>. Photos are indexed on this computer; nothing is uploaded.</p>"
         )
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.stack.addWidget(self.empty_label)
+        empty.addWidget(self.empty_label)
+        self.empty_add_button = QPushButton("Add folder…")
+        self.empty_add_button.clicked.connect(lambda: self.folders_dock.ask_folder())
+        empty.addWidget(self.empty_add_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty.addStretch(1)
+        self.stack.addWidget(self.empty_page)
         self.results = ResultsModel()
+        self.results.more_wanted.connect(self._on_results_more_wanted)
         self.view = ResultsView(self.results, THUMBNAIL_SIZE.read(self.settings))
         self.delegate = self.view.delegate
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -232,6 +263,8 @@ class MainWindow(QMainWindow):
                                   on_error=self._on_training_error, drop_superseded=True)
         self._folders = SerialOp(self, lib.folders, on_result=self._show_folders, on_error=self._on_error,
                                  drop_superseded=True)
+        self._browse = SerialOp(self, partial(ops.browse, lib), on_result=self._on_library_page,
+                                on_error=self._on_error, drop_superseded=True)
         self._search = SerialOp(self, partial(ops.search, lib), on_result=self._on_search_done,
                                 on_error=self._on_search_error, drop_superseded=True)
         self._chips = SerialOp(self, lib.similar_words, on_result=self._on_similar_words,
@@ -273,8 +306,7 @@ class MainWindow(QMainWindow):
     def _show_folders(self, folders: list[str]) -> None:
         self.folders_dock.set_folders(folders)
         self.watcher.watch(folders)
-        if not self.results.rowCount():
-            self.stack.setCurrentIndex(0 if not folders else 1)
+        self._update_centre()
 
     @Slot(str)
     def add_folder(self, folder: str) -> None:
@@ -316,6 +348,13 @@ class MainWindow(QMainWindow):
         self._on_folders_edited(removal.folders)
         self.folders_dock.show_skipped(removal.skipped)
         self.results.remove_under(removal.folder)
+        if self._saved_library is not None:
+            self._saved_library.hits = [h for h in self._saved_library.hits
+                                        if not h.path.startswith(os.path.join(removal.folder, ""))]
+        if self._browse_folder is not None and (self._browse_folder + os.sep).startswith(
+                os.path.join(removal.folder, "")):
+            self.show_library(None)  # the folder shown has gone: show the whole library
+        self._update_centre()
         self._on_selection_changed()  # the selected photos may have left
         self.status_label.setText(f"Removed {removal.folder} ({removal.removed} photo"
                                   f"{'s' if removal.removed != 1 else ''}) from the library.")
@@ -345,6 +384,7 @@ class MainWindow(QMainWindow):
         self.statusBar().insertWidget(0, note)
         self.tag_panel.set_read_only(reason)
         self.folders_dock.set_read_only(reason)
+        self.empty_add_button.setEnabled(False)
         for action in self.menuBar().findChildren(QAction):
             if action.text() in ("&Add folder…", "&Rescan now"):
                 action.setEnabled(False)
@@ -402,7 +442,11 @@ class MainWindow(QMainWindow):
         report = run.report
         self._show_index_report(report)
         if report.added + report.updated + report.moved + report.removed:
-            self._drop_missing_results()
+            if self._browsing:
+                self.reload_library()
+            else:
+                self._library_stale = True  # reloaded when the search is cleared
+                self._drop_missing_results()
             if not report.cancelled:  # folder names may have changed: relearn text search
                 self.retrain()
         self.index_finished.emit(report)
@@ -481,13 +525,18 @@ class MainWindow(QMainWindow):
         self._run_search(path, by_image=True)
 
     def _run_search(self, query: str, by_image: bool) -> None:
+        if self._browsing:  # keep the library view's place, to come back to
+            self._saved_library = LibraryPlace(self.results.hits(), self._library_more,
+                                               self.view.verticalScrollBar().value())
+            self._browsing = False
+            self._browse.discard()
         self.search_bar.set_query(query)
         self._completions.discard()
         self.status_label.setText("Searching…")
         self._search.request(query, RESULTS.read(self.settings), by_image)  # older answers are dropped
 
     def _on_search_done(self, hits: list[SearchHit]) -> None:
-        self.stack.setCurrentIndex(1)
+        self.stack.setCurrentWidget(self.view)
         self.results.set_hits(hits)
         self._on_selection_changed()  # a model reset clears the selection without a signal
         self.status_label.setText(f"{len(hits)} photos")
@@ -510,7 +559,88 @@ class MainWindow(QMainWindow):
     def _on_completions(self, answer: tuple[str, list[str]]) -> None:
         self.search_bar.show_completions(*answer)
 
-    # -- thumbnails -----------------------------------------------------------------
+    # -- the library view --------------------------------------------------------------
+    @Slot(object)
+    def show_library(self, folder: str | None = None) -> None:
+        """The centre shows the library's photos newest first, or those of `folder` (and its
+        subfolders), from the top; a search shown is cleared."""
+        if not self._browsing:
+            self._leave_search()
+        self._browse_folder = folder
+        self._saved_library = None
+        self._library_stale = False
+        self._restore_scroll = None
+        self.results.set_hits([], scored=False)
+        self._request_library_page(0, BROWSE_PAGE)
+
+    def reload_library(self) -> None:
+        """Read the library view again (the library changed), keeping its rows and scroll position."""
+        self._restore_scroll = self.view.verticalScrollBar().value()
+        self._request_library_page(0, max(self.results.rowCount(), BROWSE_PAGE))
+
+    def _request_library_page(self, offset: int, limit: int) -> None:
+        self.results.set_more(False)  # one page at a time
+        self._browse.request(self._browse_folder, offset, limit)
+
+    @Slot()
+    def _on_results_more_wanted(self) -> None:
+        if self._browsing:
+            self._request_library_page(self.results.rowCount(), BROWSE_PAGE)
+
+    def _on_library_page(self, page: LibraryPage) -> None:
+        if not self._browsing or page.folder != self._browse_folder:
+            return  # a search or another folder took the centre meanwhile
+        self._library_more = page.more
+        if page.offset:
+            self.results.set_more(page.more)  # before the rows go in: the view may want the next page
+            self.results.append_hits(page.hits)
+        else:
+            self.results.set_hits(page.hits, scored=False, more=page.more)
+            self._scroll_to(self._restore_scroll or 0)
+            self._restore_scroll = None
+            self._on_selection_changed()  # a model reset clears the selection without a signal
+        self._update_centre()
+        self._load_thumbnails(self.results.hits())
+        self.library_shown.emit(page)
+
+    def _scroll_to(self, value: int) -> None:
+        self.view.doItemsLayout()  # lay the rows out now, so the scroll bar has its range
+        self.view.verticalScrollBar().setValue(value)
+
+    @Slot()
+    def _on_search_bar_cleared(self) -> None:
+        """Back to the library view where it was left."""
+        if self._browsing:
+            return
+        self._leave_search()
+        place = self._saved_library or LibraryPlace()
+        self._saved_library = None
+        if not place.hits:
+            self.show_library(self._browse_folder)
+            return
+        self._library_more = place.more
+        self.results.set_hits(place.hits, scored=False, more=place.more)
+        self._scroll_to(place.scroll)
+        self._on_selection_changed()
+        self._update_centre()
+        if self._library_stale:
+            self._library_stale = False
+            self.reload_library()
+
+    def _leave_search(self) -> None:
+        self._browsing = True
+        self._search.discard()
+        self._chips.discard()
+        self._completions.discard()
+        self.search_bar.set_query("")
+        self.search_bar.show_chips([])
+
+    def _update_centre(self) -> None:
+        """An empty library with no folder says what to do next; otherwise the grid shows."""
+        empty = self._browsing and not self.results.rowCount() and not self.folders_dock.folders()
+        self.stack.setCurrentWidget(self.empty_page if empty else self.view)
+
+        # -- thumbnails -----------------------------------------------------------------
     def _load_thumbnails(self, hits: list[SearchHit]) -> None:
         """Thumbnails of `hits` in a worker; a newer search stops the older one's."""
         self._thumbnails.request([h.path for h in hits if not self.results.has_thumbnail(h.path)])

@@ -31,9 +31,11 @@ from ..engine.types import Failure, IndexProgress, IndexReport, SearchHit
 __all__ = [
     "FolderRemoval",
     "IndexRun",
+    "LibraryPage",
     "SerialOp",
     "add_folder",
     "await_all",
+    "browse",
     "completions",
     "index_library",
     "load_image",
@@ -275,6 +277,27 @@ def remove_folder(library: Library, folder: str) -> FolderRemoval:
     removed = library.remove_folder(folder)
     status = library.status(check=False)
     return FolderRemoval(folder, removed, status.folders, status.failed)
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    """One page of the library view: `limit` photos from `offset`, newest first, of `folder`
+    (None: the whole library)."""
+
+    folder: str | None
+    offset: int
+    limit: int
+    hits: list[SearchHit]
+
+    @property
+    def more(self) -> bool:
+        """Whether a page after this one may hold photos (this one is full)."""
+        return len(self.hits) == self.limit
+
+
+def browse(library: Library, folder: str | None, offset: int, limit: int) -> LibraryPage:
+    """A page of the library's photos, newest first, all or below `folder`."""
+    return LibraryPage(folder, offset, limit, library.browse(folder, offset, limit))
 
 
 def completions(library: Library, prefix: str, k: int) -> tuple[str, list[str]]:

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QUrl,
+    Signal,
 )
 from PySide6.QtGui import QPixmap
 
@@ -22,16 +23,26 @@ from ..engine.types import SearchHit
 
 HitRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2
+CaptionRole = Qt.ItemDataRole.UserRole + 3  # the line under a thumbnail: score, or date when browsing
 _ROOT = QModelIndex()  # the invalid index: a list model's only parent
 
 
 class ResultsModel(QAbstractListModel):
-    """A list of `SearchHit`s; thumbnails are set later with `set_thumbnail`."""
+    """A list of `SearchHit`s; thumbnails are set later with `set_thumbnail`.
+
+    Browsing the library comes in pages: while `set_more(True)` says more rows exist, a view
+    scrolled to the end asks for them (`fetchMore`), and the model says so with `more_wanted`;
+    the window loads the page in a worker and adds it with `append_hits`.
+    """
+
+    more_wanted = Signal()  # the view reached the last row and more exist
 
     def __init__(self) -> None:
         super().__init__()
         self._hits: list[SearchHit] = []
         self._pixmaps: dict[str, QPixmap] = {}
+        self.scored = True  # search hits show their score; browsed photos their date
+        self._more = False
 
     # -- Qt model interface --------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
@@ -47,8 +58,13 @@ class ResultsModel(QAbstractListModel):
             when = datetime.datetime.fromtimestamp(hit.mtime).strftime("%Y-%m-%d %H:%M") if hit.mtime else "?"
             size = f"{hit.size / 1e6:.1f} MB" if hit.size >= 1e5 else f"{hit.size / 1e3:.0f} kB"
             dims = f", {hit.width}×{hit.height}" if hit.width else ""
+            score = f"\nscore {hit.score:.3f}" if self.scored else ""
             tags = f"\n{', '.join(hit.tags)}" if hit.tags else ""
-            return f"{hit.path}\n{size}{dims}, {when}\nscore {hit.score:.3f}{tags}"
+            return f"{hit.path}\n{size}{dims}, {when}{score}{tags}"
+        if role == CaptionRole:
+            if self.scored:
+                return f"{hit.score:.2f}"
+            return datetime.datetime.fromtimestamp(hit.mtime).strftime("%Y-%m-%d") if hit.mtime else ""
         if role == HitRole:
             return hit
         if role == ThumbnailRole:
@@ -68,11 +84,33 @@ class ResultsModel(QAbstractListModel):
         mime.setUrls([QUrl.fromLocalFile(self._hits[i.row()].path) for i in indexes if i.isValid()])
         return mime
 
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if self.canFetchMore(parent):
+            self._more = False  # one page at a time: `set_more` says again once it is in
+            self.more_wanted.emit()
+
     # -- updates -------------------------------------------------------------------
-    def set_hits(self, hits: list[SearchHit]) -> None:
+    def set_hits(self, hits: list[SearchHit], scored: bool = True, more: bool = False) -> None:
+        """Show `hits` instead (search hits with scores, or browsed photos, `more` after them)."""
         self.beginResetModel()
         self._hits = list(hits)
+        self.scored = scored
+        self._more = more
         self.endResetModel()
+
+    def append_hits(self, hits: list[SearchHit]) -> None:
+        """One more page, after the rows shown."""
+        if hits:
+            self.beginInsertRows(QModelIndex(), len(self._hits), len(self._hits) + len(hits) - 1)
+            self._hits.extend(hits)
+            self.endInsertRows()
+
+    def set_more(self, more: bool) -> None:
+        """Whether rows after the last one exist (a view scrolled to the end asks for them)."""
+        self._more = more
 
     def update_tags(self, fresh: list[SearchHit]) -> None:
         """Show new tags (after the user edited some) without moving any result."""

@@ -24,6 +24,7 @@ class SearchBar(QWidget):
     photo_chosen = Signal(str)  # a file picked with "Search by photo…"
     word_clicked = Signal(str)  # a chip
     completions_wanted = Signal(str)  # typing paused on this prefix
+    cleared = Signal()  # the person emptied the field (its clear button, or deleting the text)
 
     def __init__(self) -> None:
         super().__init__()
@@ -93,7 +94,12 @@ class SearchBar(QWidget):
         if text:
             self.text_submitted.emit(text)
 
-    def _on_field_text_edited(self, _text: str) -> None:
+    def _on_field_text_edited(self, text: str) -> None:
+        if not text:
+            self._completion_timer.stop()
+            self._searched_text = ""
+            self.cleared.emit()
+            return
         self._completion_timer.start()
 
     def _on_completion_timer_timeout(self) -> None:

@@ -1,4 +1,4 @@
-"""Paints one result: thumbnail, score and tags. Only paints and sizes."""
+"""Paints one result: thumbnail, score (or date) and tags. Only paints and sizes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from .results_model import HitRole, ThumbnailRole
+from .results_model import CaptionRole, HitRole, ThumbnailRole
 
 TEXT_LINES = 2
 
@@ -45,7 +45,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         line = QFontMetrics(option.font).height()
         text_rect = QRect(rect.x() + 6, box.bottom() + 4, self.side, line)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, f"{hit.score:.2f}")
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, index.data(CaptionRole) or "")
         painter.setPen(palette.color(QPalette.ColorRole.Link))
         for tag, tag_rect in self.tag_rects(rect, hit.tags, option.font):
             painter.drawText(tag_rect, Qt.AlignmentFlag.AlignLeft, tag)

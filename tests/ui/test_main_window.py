@@ -19,11 +19,21 @@ def _names(window) -> list[str]:
     return [Path(h.path).name for h in window.results.hits()]
 
 
-def test_first_run_shows_what_to_do(make_window, qtbot) -> None:
+def test_first_run_shows_what_to_do(make_window, photos, monkeypatch, qtbot) -> None:
+    """An empty library says what to do and offers the button; once the folder is indexed the
+    centre shows its photos, newest first, with no search."""
+    from PySide6.QtWidgets import QFileDialog
+
     window = make_window()
     window.show()
-    assert window.stack.currentWidget() is window.empty_label
+    assert window.stack.currentWidget() is window.empty_page
     assert "Add a folder of photos" in window.empty_label.text()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args, **_kw: str(photos))
+    with qtbot.waitSignal(window.library_shown, timeout=20000,
+                          check_params_cb=lambda page: len(page.hits) == 5):
+        qtbot.mouseClick(window.empty_add_button, Qt.MouseButton.LeftButton)
+    assert window.stack.currentWidget() is window.view
+    assert sorted(_names(window)) == ["blue.jpg", "green.jpg", "navy.png", "red.jpg", "yellow.jpg"]
 
 
 def test_typing_a_word_shows_matching_photos_and_chips(make_window, photos, qtbot) -> None:
