@@ -105,12 +105,17 @@ def test_whole_folder_names_are_terms_kept_apart_and_suggested_as_tags(tiny_mode
         assert "heron" not in [t.tag for t in tags]  # rejected: never suggested again
 
 
-def test_normal_equations_in_chunks_match_one_ridge_solve() -> None:
-    rng = np.random.default_rng(3)
+def _ridge_problem(rng: np.random.Generator, with_words: float) -> tuple[np.ndarray, ...]:
+    """300 rows of 6-d inputs, 4-d word targets (present on `with_words` of them), 3 terms."""
     x = rng.normal(size=(300, 6)).astype(np.float32)
     words = rng.normal(size=(300, 4)).astype(np.float32)
-    has_words = rng.random(300) > 0.2
+    has_words = rng.random(300) > 1 - with_words
     terms = (rng.random((300, 3)) > 0.5).astype(np.float32)
+    return x, words, has_words, terms
+
+
+def test_normal_equations_in_chunks_match_one_ridge_solve() -> None:
+    x, words, has_words, terms = _ridge_problem(np.random.default_rng(3), 0.8)
     equations = NormalEquations(4, 3)
     for start in range(0, 300, 64):
         part = slice(start, start + 64)
@@ -128,10 +133,7 @@ def test_normal_equations_in_chunks_match_one_ridge_solve() -> None:
 def test_weighted_rows_and_held_out_folds_match_their_own_ridge_solves() -> None:
     """Background rows weigh less; each fold's model is the ridge solve without that fold."""
     rng = np.random.default_rng(5)
-    x = rng.normal(size=(300, 6)).astype(np.float32)
-    words = rng.normal(size=(300, 4)).astype(np.float32)
-    has_words = rng.random(300) > 0.3
-    terms = (rng.random((300, 3)) > 0.5).astype(np.float32)
+    x, words, has_words, terms = _ridge_problem(rng, 0.7)
     weight = np.where(has_words, 1.0, 0.25).astype(np.float32)
     fold = rng.integers(0, 3, 300)
     equations = NormalEquations(4, 3, folds=3)
