@@ -54,6 +54,10 @@ class SearchHit:
     mtime: float = 0.0
     width: int = 0
     height: int = 0
+    # How likely the photo answers the query, 0..1, meaning the same for every query and
+    # query type (calibrated in engine/search/relevance.py); 1.0 where nothing was asked
+    # (the library view).
+    relevance: float = 1.0
 
 
 @dataclass(frozen=True)
