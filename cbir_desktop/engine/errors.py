@@ -72,9 +72,10 @@ class FolderNotFound(EngineError):
 class UnknownWord(EngineError):
     """A text query has no word the vocabulary knows."""
 
-    def __init__(self, text: str, suggestions: list[str]) -> None:
+    def __init__(self, text: str, suggestions: list[str], best: str | None = None) -> None:
         self.text = text
         self.suggestions = suggestions
+        self.best = best  # the one suggestion clearly meant, searched at once by the shells
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(f"No known word in {text!r}.{hint}")
 

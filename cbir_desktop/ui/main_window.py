@@ -11,6 +11,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.api import Library, is_photo_name
+from ..engine.errors import UnknownWord
 from ..engine.types import (
+    RELEVANT_FROM,
     Device,
     IndexProgress,
     IndexReport,
@@ -52,10 +55,11 @@ from ..engine.types import (
 from . import ops
 from .dialogs import PreviewDialog, SettingsDialog, ask_remove_folder, show_error
 from .folders_dock import FoldersDock
-from .ops import FolderRemoval, IndexRun, LibraryPage, SerialOp
+from .ops import FolderRemoval, IndexRun, LibraryPage, SearchAnswer, SerialOp
 from .results_model import ResultsModel
 from .results_view import ResultsView, context_menu
 from .search_bar import SearchBar
+from .search_notice import SearchNotice, quoted
 from .settings import LIBRARY, RESULTS, THUMBNAIL_SIZE
 from .tag_panel import TagPanel
 from .undo import TagHistory, describe
@@ -111,6 +115,10 @@ class MainWindow(QMainWindow):
         self._restore_scroll: int | None = None  # a reloaded first page keeps the scroll position
         self._saved_library: LibraryPlace | None = None  # while a search is shown
         self._library_stale = False  # the library changed while a search was shown
+        self._respelt: tuple[str, list[str]] | None = None  # (typed, other spellings) of a respelt search
+        self._answer: SearchAnswer | None = None  # the search shown
+        self._held_back: list[SearchHit] = []  # its hits below the relevance cut-off, until "Show more"
+        self._show_all = False  # "Show more" asked past the best k: show every hit
         self.setWindowTitle("cbir-desktop")
         self.setAcceptDrops(True)
         self.resize(1100, 720)
@@ -139,6 +147,10 @@ class MainWindow(QMainWindow):
         self.search_bar.completions_wanted.connect(self._on_search_bar_completions_wanted)
         self.search_bar.cleared.connect(self._on_search_bar_cleared)
         layout.addWidget(self.search_bar)
+        self.notice = SearchNotice()  # above the grid: a respelt word, a cut-off with "Show more"
+        self.notice.word_clicked.connect(self.search_text)
+        self.notice.action_clicked.connect(self.show_more)
+        layout.addWidget(self.notice)
         layout.addWidget(self._build_results(), 1)
         self.setCentralWidget(central)
         self.folders_dock = FoldersDock(self)
@@ -166,6 +178,15 @@ class MainWindow(QMainWindow):
         empty.addWidget(self.empty_add_button, 0, Qt.AlignmentFlag.AlignHCenter)
         empty.addStretch(1)
         self.stack.addWidget(self.empty_page)
+        self.message_page = QWidget()  # a search with nothing to show says so, and what to try
+        message = QVBoxLayout(self.message_page)
+        message.addStretch(1)
+        self.message = SearchNotice(centred=True)
+        self.message.word_clicked.connect(self.search_text)
+        self.message.action_clicked.connect(self.show_more)
+        message.addWidget(self.message)
+        message.addStretch(2)
+        self.stack.addWidget(self.message_page)
         self.results = ResultsModel()
         self.results.more_wanted.connect(self._on_results_more_wanted)
         self.view = ResultsView(self.results, THUMBNAIL_SIZE.read(self.settings))
@@ -514,17 +535,20 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def search_text(self, text: str) -> None:
         """Search photos by word; similar words appear as chips."""
+        self._respelt = None
         self._run_search(text, by_image=False)
         self._chips.request(text, SIMILAR_WORDS)
 
     @Slot(str)
     def search_image(self, path: str) -> None:
         """Search photos that look like the image file at `path` (in the library or not)."""
+        self._respelt = None
         self._chips.discard()
         self.search_bar.show_chips([])
         self._run_search(path, by_image=True)
 
-    def _run_search(self, query: str, by_image: bool) -> None:
+    def _run_search(self, query: str, by_image: bool, k: int = 0) -> None:
+        """Search in a worker; a new search (not "Show more", which passes `k`) starts at the top."""
         if self._browsing:  # keep the library view's place, to come back to
             self._saved_library = LibraryPlace(self.results.hits(), self._library_more,
                                                self.view.verticalScrollBar().value())
@@ -532,22 +556,92 @@ class MainWindow(QMainWindow):
             self._browse.discard()
         self.search_bar.set_query(query)
         self._completions.discard()
+        self._show_all = bool(k)
         self.status_label.setText("Searching…")
-        self._search.request(query, RESULTS.read(self.settings), by_image)  # older answers are dropped
+        self._search.request(query, k or RESULTS.read(self.settings), by_image)  # older answers are dropped
 
-    def _on_search_done(self, hits: list[SearchHit]) -> None:
-        self.stack.setCurrentWidget(self.view)
-        self.results.set_hits(hits)
+    def _on_search_done(self, answer: SearchAnswer) -> None:
+        """Show the hits down to the relevance cut-off (all of them after "Show more")."""
+        more_asked = self._show_all and self._answer is not None and self._answer.query == answer.query
+        scroll = self.view.verticalScrollBar().value() if more_asked else 0
+        self._answer = answer
+        shown = answer.hits if self._show_all else [h for h in answer.hits if h.relevance >= RELEVANT_FROM]
+        self._held_back = [h for h in answer.hits if h not in shown] if not self._show_all else []
+        self.results.set_hits(shown)
+        self._scroll_to(scroll)  # a new search or a chip click starts at the top
         self._on_selection_changed()  # a model reset clears the selection without a signal
-        self.status_label.setText(f"{len(hits)} photos")
-        log.info("search %r: %d results", self.search_bar.text(), len(hits))
-        self._load_thumbnails(hits)
-        self.search_finished.emit(hits)
+        self._say_what_was_found(answer, shown)
+        self.status_label.setText(f"{len(shown)} photo{'s' if len(shown) != 1 else ''}")
+        log.info("search %r: %d results, %d shown", answer.query, len(answer.hits), len(shown))
+        self._load_thumbnails(shown)
+        self.search_finished.emit(shown)
+
+    def _say_what_was_found(self, answer: SearchAnswer, shown: list[SearchHit]) -> None:
+        """The notice above the grid, or the message page when nothing is shown."""
+        what = "this photo" if answer.by_image else quoted(answer.query)
+        lines, chips = [], []
+        if self._respelt is not None:
+            typed, chips = self._respelt
+            lines.append(f"No photo or word matches {quoted(typed)}; showing {what}.")
+        action = ""
+        if self._held_back:
+            count = len(self._held_back)
+            action = f"Show {count} weaker match{'es' if count != 1 else ''}"
+        elif len(answer.hits) >= answer.k and answer.hits and self._show_all:
+            action = "Show more"
+        if shown:
+            self.message.clear()
+            self.stack.setCurrentWidget(self.view)
+            if action or lines:
+                count = len(shown)
+                lines.append(f"All {count} best matches for {what}." if self._show_all else
+                             f"{count} photo{'s match' if count != 1 else ' matches'} {what}.")
+                self.notice.show_message(" ".join(lines), chips, action)
+            else:
+                self.notice.clear()
+            return
+        self.notice.clear()
+        lines.append(f"No photo clearly matches {what}." if answer.hits else f"No photos match {what}.")
+        self.message.show_message("<h3>" + "<br>".join(lines) + "</h3>", chips, action)
+        self.stack.setCurrentWidget(self.message_page)
 
     def _on_search_error(self, exc: BaseException) -> None:
+        """A word nobody knows: search its clear respelling, or offer the close ones; other
+        failures (an unreadable photo) are said in the results area, never in a dialog."""
+        if isinstance(exc, UnknownWord) and exc.best:
+            self._respelt = (exc.text, [s for s in exc.suggestions if s != exc.best])
+            self._run_search(exc.best, by_image=False)
+            self._chips.request(exc.best, SIMILAR_WORDS)
+            return
+        self._answer = None
+        self._held_back = []
         self.results.set_hits([])
+        self.notice.clear()
+        if isinstance(exc, UnknownWord) and exc.suggestions:
+            html = f"<h3>No photo or word matches {quoted(exc.text)}.</h3>Did you mean:"
+        elif isinstance(exc, UnknownWord):
+            html = (f"<h3>Nothing matches {quoted(exc.text)}.</h3>No photo and no known word: check the "
+                    "spelling, or try another word.")
+        else:
+            html = f"<h3>Could not search.</h3>{escape(str(exc))}"
+        self.message.show_message(html, exc.suggestions if isinstance(exc, UnknownWord) else [])
+        self.stack.setCurrentWidget(self.message_page)
+        self.search_bar.show_chips([])
         self.status_label.setText(str(exc))
         self.search_finished.emit([])
+
+    @Slot()
+    def show_more(self) -> None:
+        """Past the cut-off: the weaker hits already found, then a longer search."""
+        if self._held_back:
+            self.results.append_hits(self._held_back)
+            self._load_thumbnails(self._held_back)
+            self._held_back = []
+            self._show_all = True
+            if self._answer is not None:
+                self._say_what_was_found(self._answer, self.results.hits())
+        elif self._answer is not None:
+            self._run_search(self._answer.query, self._answer.by_image, k=self._answer.k * 2)
 
     def _on_similar_words(self, words: list[WordHit]) -> None:
         self.search_bar.show_chips([hit.word for hit in words])
@@ -634,10 +728,16 @@ class MainWindow(QMainWindow):
         self._completions.discard()
         self.search_bar.set_query("")
         self.search_bar.show_chips([])
+        self.notice.clear()
+        self.message.clear()
+        self._answer = None
+        self._held_back = []
 
     def _update_centre(self) -> None:
         """An empty library with no folder says what to do next; otherwise the grid shows."""
-        empty = self._browsing and not self.results.rowCount() and not self.folders_dock.folders()
+        if not self._browsing:
+            return  # a search decides between the grid and its message
+        empty = not self.results.rowCount() and not self.folders_dock.folders()
         self.stack.setCurrentWidget(self.empty_page if empty else self.view)
 
         # -- thumbnails -----------------------------------------------------------------

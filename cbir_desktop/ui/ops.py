@@ -305,9 +305,20 @@ def completions(library: Library, prefix: str, k: int) -> tuple[str, list[str]]:
     return prefix, library.completions(prefix, k)
 
 
-def search(library: Library, query: str, k: int, by_image: bool) -> list[SearchHit]:
+@dataclass(frozen=True)
+class SearchAnswer:
+    """A search's best `k` hits, with what was asked."""
+
+    query: str
+    by_image: bool
+    k: int
+    hits: list[SearchHit]
+
+
+def search(library: Library, query: str, k: int, by_image: bool) -> SearchAnswer:
     """Photos like the image file `query` (`by_image`), or matching the words in it."""
-    return library.search_image(query, k) if by_image else library.search_text(query, k)
+    hits = library.search_image(query, k) if by_image else library.search_text(query, k)
+    return SearchAnswer(query, by_image, k, hits)
 
 
 def thumbnail_images(library: Library, cache: Path,

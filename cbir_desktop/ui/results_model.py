@@ -19,7 +19,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QPixmap
 
-from ..engine.types import SearchHit
+from ..engine.types import SearchHit, relevance_band
 
 HitRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2
@@ -58,12 +58,13 @@ class ResultsModel(QAbstractListModel):
             when = datetime.datetime.fromtimestamp(hit.mtime).strftime("%Y-%m-%d %H:%M") if hit.mtime else "?"
             size = f"{hit.size / 1e6:.1f} MB" if hit.size >= 1e5 else f"{hit.size / 1e3:.0f} kB"
             dims = f", {hit.width}×{hit.height}" if hit.width else ""
-            score = f"\nscore {hit.score:.3f}" if self.scored else ""
+            score = (f"\nrelevance {hit.relevance:.0%} ({relevance_band(hit.relevance)}), "
+                     f"raw score {hit.score:.3f}" if self.scored else "")
             tags = f"\n{', '.join(hit.tags)}" if hit.tags else ""
             return f"{hit.path}\n{size}{dims}, {when}{score}{tags}"
         if role == CaptionRole:
-            if self.scored:
-                return f"{hit.score:.2f}"
+            if self.scored:  # the same for every query, unlike the raw score
+                return f"{hit.relevance:.0%} {relevance_band(hit.relevance)}"
             return datetime.datetime.fromtimestamp(hit.mtime).strftime("%Y-%m-%d") if hit.mtime else ""
         if role == HitRole:
             return hit

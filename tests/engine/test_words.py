@@ -223,3 +223,20 @@ def test_missing_files_raise_model_load_error(tmp_path: Path) -> None:
     junk.write_bytes(b"not a zip")
     with pytest.raises(ModelLoadError):
         WordVectors.load(junk)
+
+
+def test_a_clear_misspelling_is_respelt_to_search_at_once(wv: WordVectors) -> None:
+    from cbir_desktop.engine.words.spelling import respell
+
+    assert respell(wv, "sunflwer").best == "sunflower"
+    assert respell(wv, "red sunflwer").best == "red sunflower"  # known words stay as typed
+    assert respell(wv, "mountian").suggestions[0] == "mountain"
+
+
+def test_two_equally_close_spellings_are_offered_not_chosen(wv: WordVectors) -> None:
+    from cbir_desktop.engine.words.spelling import respell
+
+    unclear = respell(wv, "airplan")  # airplane and airplay are one edit away each
+    assert unclear.best is None
+    assert unclear.suggestions[:2] == ["airplane", "airplay"]
+    assert respell(wv, "qwxz").suggestions == [] and respell(wv, "qwxz").best is None

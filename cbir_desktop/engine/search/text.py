@@ -19,6 +19,7 @@ from ..storage.catalogue import Catalogue
 from ..types import WordHit
 from ..vectors.index import VectorIndex
 from ..words.space import WordSpace
+from ..words.spelling import respell
 from ..words.vectors import WordVectors
 
 Vector = npt.NDArray[np.float32]
@@ -120,16 +121,20 @@ def text_query_vector(words: WordVectors, text: str) -> Vector:
     """The word vector of a word or phrase, or `UnknownWord` with spelling suggestions."""
     vector = words.vector(text)
     if vector is None:
-        first = text.strip().split()[0] if text.strip() else text
-        raise UnknownWord(text, words.nearest_spellings(first, 3) if first else [])
+        raise unknown_word(words, text)
     return l2_normalise(np.asarray(vector, dtype=np.float32))
 
 
 def similar_words(words: WordVectors, word: str, k: int) -> list[WordHit]:
     if words.vector(word) is None:
-        first = word.strip().split()[0] if word.strip() else word
-        raise UnknownWord(word, words.nearest_spellings(first, 3) if first else [])
+        raise unknown_word(words, word)
     return [WordHit(w, round(float(s), 6)) for w, s in words.similar(word, k)]
+
+
+def unknown_word(words: WordVectors, text: str) -> UnknownWord:
+    """The error for a query no word vector knows, with its respellings."""
+    respelt = respell(words, text)
+    return UnknownWord(text, respelt.suggestions, respelt.best)
 
 
 def require_words(embedder: Embedder) -> None:

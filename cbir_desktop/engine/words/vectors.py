@@ -392,7 +392,12 @@ class WordVectors:
         return out
 
     def nearest_spellings(self, word: str, k: int = 5) -> list[str]:
-        """Common words spelt most like `word` (for "did you mean"), best first.
+        """Common words spelt most like `word`, best first (see `spelling_candidates`)."""
+        return [c for _, c in self.spelling_candidates(word, k)]
+
+    def spelling_candidates(self, word: str, k: int = 5) -> list[tuple[int, str]]:
+        """(edit distance, word) of the common words spelt most like `word` (for "did you
+        mean"), best first.
 
         Candidates are common words of similar length sharing the first or the second
         letter (so a wrong first letter is still found), screened with difflib's cheap
@@ -424,7 +429,7 @@ class WordVectors:
             if d <= max_d:
                 scored.append((d, int(self._rank[self._lookup(c)]), c))
         scored.sort()
-        return [c for _, _, c in scored[:k]]
+        return [(d, c) for d, _, c in scored[:k]]
 
     def _spelling_buckets(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """Common words bucketed by first and by second letter (built on first use)."""
