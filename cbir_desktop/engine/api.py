@@ -150,6 +150,9 @@ class Library:
         self._handles = LibraryHandles(self.root, threads, word_vectors)
         self.learner = Learner(self._handles)
         self._writer = WriterLock(self.root)
+        # One writer thread at a time in this process too (the file lock is the process's):
+        # re-entrant, so learning inside an indexing run goes along.
+        self._write_turn = threading.RLock()
         stored = self.catalogue.get_setting(MODEL_SETTING)
         if model_id is None and stored is not None and stored not in self.manifest.models:
             log.warning("The library's model %s is not available (removed, or its import list is damaged); "
@@ -223,7 +226,7 @@ class Library:
         returns how many were dropped. The user's tags and rejections are kept by content:
         adding the folder again (or a copy of a photo elsewhere) brings them back."""
         self._check_writable()
-        with self._sentences():
+        with self._writing("removing a folder"), self._sentences():  # not under a learning run's feet
             return self.catalogue.remove_folder(os.path.abspath(os.fspath(folder)))
 
     def folder_photo_count(self, folder: PathLike) -> int:
@@ -244,10 +247,9 @@ class Library:
         targets = [self.add_folder(f) for f in folders] if folders else self.folders()
         embedder = self.embedder(model_id)
         with self._sentences():
-            yield from self._wait_for_writer("indexing", cancel)
-            if cancel.is_set():
+            if not (yield from self._wait_for_writer("indexing", cancel)):
                 return IndexReport(cancelled=True)
-            try:
+            try:  # released in `finally`: a generator closed early lets go too
                 healed = heal(self._handles, self.learner, embedder)
                 if healed:
                     yield IndexProgress("healed", 0, 0, path="; ".join(healed))
@@ -258,14 +260,26 @@ class Library:
                     self._back_up_if_changed()
             finally:
                 self._writer.release()
+                self._write_turn.release()
         return report
 
-    def _wait_for_writer(self, what: str, cancel: threading.Event) -> Generator[IndexProgress, None, None]:
-        """Take the writer lock, yielding "waiting" progress (naming the holder) while it is taken."""
-        while not self._writer.try_acquire(what):
-            yield IndexProgress("waiting", 0, 0, path=self._writer.holder())
-            if cancel.wait(LOCK_POLL_S):
-                return
+    def _wait_for_writer(self, what: str, cancel: threading.Event) -> Generator[IndexProgress, None, bool]:
+        """Take this process's write turn, then the writer lock, yielding "waiting" progress
+        (naming the holder) while either is taken; False (holding neither) when cancelled."""
+        while not self._write_turn.acquire(timeout=LOCK_POLL_S):
+            yield IndexProgress("waiting", 0, 0, path="another task of this program (learning, removing a folder)")
+            if cancel.is_set():
+                return False
+        try:
+            while not self._writer.try_acquire(what):
+                yield IndexProgress("waiting", 0, 0, path=self._writer.holder())
+                if cancel.wait(LOCK_POLL_S):
+                    self._write_turn.release()
+                    return False
+        except BaseException:  # closed while waiting
+            self._write_turn.release()
+            raise
+        return True
 
     def _writing(self, what: str) -> _Writing:
         """`with self._writing("learning"):` holds the writer lock, waiting for it if need be."""
@@ -464,21 +478,28 @@ class _Writing:
 
     def __init__(self, library: Library, what: str) -> None:
         self.writer = library._writer
+        self.turn = library._write_turn
         self.what = what
         self.mine = False
 
     def __enter__(self) -> None:
+        self.turn.acquire()  # another thread's write finishes first; this thread's own goes along
         if self.writer.held:
             return
-        if not self.writer.try_acquire(self.what):
-            log.warning("Waiting for %s, which is changing this library", self.writer.holder())
-            while not self.writer.try_acquire(self.what):
-                time.sleep(LOCK_POLL_S)
+        try:
+            if not self.writer.try_acquire(self.what):
+                log.warning("Waiting for %s, which is changing this library", self.writer.holder())
+                while not self.writer.try_acquire(self.what):
+                    time.sleep(LOCK_POLL_S)
+        except BaseException:
+            self.turn.release()
+            raise
         self.mine = True
 
     def __exit__(self, *exc: object) -> None:
         if self.mine:
             self.writer.release()
+        self.turn.release()
 
 
 def _device(embedder: Embedder) -> Device:

@@ -232,3 +232,39 @@ def test_cli_index_says_whom_it_waits_for_and_finishes_after(tiny_models: Path, 
     status = run_cbir("status", "--json", library=lib, models=tiny_models)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["indexed"] == {"tiny8": len(photos)}
+
+
+def test_removing_a_folder_waits_for_learning_in_another_thread(tiny_models: Path, tmp_path: Path) -> None:
+    """Learning reads the photos it learns from: a folder removed under its feet made it fail
+    ("KeyError: 1" in the window). Removal now waits for the running write to end."""
+    photos = tmp_path / "photos"
+    shaded_folder(photos, (40, 180, 60), 4, seed=5)
+    with open_library(tmp_path / "lib") as library:
+        library.index([photos])
+        learning, removed = threading.Event(), threading.Event()
+        go_on = threading.Event()
+
+        def learn() -> None:
+            with library._writing("learning"):
+                learning.set()
+                go_on.wait(10)
+
+        def remove() -> None:
+            library.remove_folder(photos)
+            removed.set()
+
+        learner = threading.Thread(target=learn)
+        learner.start()
+        assert learning.wait(5)
+        remover = threading.Thread(target=remove)
+        remover.start()
+        assert not removed.wait(0.5)  # waits its turn
+        assert library.status().photos == 4
+        go_on.set()
+        learner.join(5)
+        assert removed.wait(5) and library.status().photos == 0
+        remover.join(5)
+        # Both let go: another process could take the lock now.
+        other = WriterLock(tmp_path / "lib")
+        assert other.try_acquire("indexing")
+        other.release()
