@@ -75,3 +75,5 @@ def test_the_first_hour_with_real_events(tmp_path: Path) -> None:
                      "misspelt-suggestions", "suggestion-clicked", "tags-edited", "remove-question",
                      "folder-removed", "decisions-back"]
     assert all((SCREENSHOTS / step["screenshot"]).stat().st_size > 10_000 for step in record["steps"])
+    log = (home / ".local" / "state" / "cbir-desktop" / "log" / "cbir-desktop.log").read_text()
+    assert "training failed" not in log and "Traceback" not in log, log[-3000:]

@@ -151,12 +151,16 @@ def _apt_packages(text: str, start: str) -> set[str]:
     return {word for word in command[1].replace("\\\n", " ").split() if not word.startswith(("-", ">"))}
 
 
-def test_readme_apt_command_installs_what_ci_installs_for_the_window() -> None:
-    """The README's one apt command covers .ci/run's window libraries and the compiler, and so
-    (with their dependencies) every package the check may name."""
+def test_ci_installs_the_readme_packages_and_only_test_tools_besides() -> None:
+    """.ci/run installs the README's own apt command (read from README.md) before anything
+    else, and nothing the window needs besides: its other apt command is test tools only."""
     repo = Path(__file__).resolve().parents[2]
     readme = _apt_packages((repo / "README.md").read_text(), "sudo apt install")
-    ci = _apt_packages((repo / ".ci" / "run").read_text(), "apt-get install -y -qq --no-install-recommends")
-    test_tools = {"fonts-dejavu-core", "xvfb", "xauth", "xdotool", "libimage-exiftool-perl", "strace"}
-    assert ci - test_tools <= readme
-    assert {"build-essential", "libxcb-icccm4", "libxcb-keysyms1"} <= readme
+    ci_text = (repo / ".ci" / "run").read_text()
+    assert "'/^sudo apt install /{on=1}" in ci_text and "README.md" in ci_text
+    ci = _apt_packages(ci_text, "apt-get install -y -qq --no-install-recommends \\\n")
+    assert ci == {"xvfb", "xauth", "xdotool", "libimage-exiftool-perl", "strace"}
+    assert {"build-essential", "python3-venv", "libxcb-icccm4", "libxcb-keysyms1", "fonts-dejavu-core"} <= readme
+    # Every package the start-up check may name is in the README's command or comes with it.
+    assert set(XCB_LIBRARIES.values()) - readme <= {"libxcb1", "libx11-6", "libxcb-render0", "libxcb-shm0",
+                                                    "libxcb-sync1", "libxcb-util1", "libfreetype6"}
