@@ -1,7 +1,8 @@
 """`--self-test`: prove an installed or bundled app works, with no network and no GUI.
 
 Loads the shipped models, indexes a tiny folder of generated photos, runs an image
-search and a word search, and checks the answers.
+search and a word search, and checks the answers; checks that the app icon and the
+desktop entry came along (a bundle or a wheel that dropped `resources/` fails here).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from .engine.api import open_library
+from .ui.desktop import ICON_SIZES, icon_files, resource_problems, resources_dir
 
 
 def _photo(path: Path, colour: tuple[int, int, int], shape: str) -> None:
@@ -26,9 +28,29 @@ def _photo(path: Path, colour: tuple[int, int, int], shape: str) -> None:
     image.save(path, quality=92)
 
 
+def _resources_ok(log: Callable[[str], object]) -> bool:
+    """The icon PNGs decode at their sizes and the desktop entry names them."""
+    root = resources_dir()
+    problems = resource_problems(root)
+    for side, path in icon_files(root).items():
+        try:
+            with Image.open(path) as image:
+                if image.size != (side, side):
+                    problems.append(f"{path.name} is {image.size[0]}x{image.size[1]}, not {side}x{side}")
+        except OSError as exc:
+            problems.append(f"{path.name} does not open: {exc}")
+    if problems:
+        log(f"FAIL: resources in {root}: {'; '.join(problems)}")
+        return False
+    log(f"resources: {len(ICON_SIZES)} icon sizes and the desktop entry in {root}")
+    return True
+
+
 def run_self_test(log: Callable[[str], object] = print) -> int:
     """Return 0 when every step works; log each step with its time."""
     start = time.perf_counter()
+    if not _resources_ok(log):
+        return 1
     with tempfile.TemporaryDirectory(prefix="cbir-selftest-") as tmp:
         photos = Path(tmp) / "photos"
         photos.mkdir()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from ..engine.api import Library
+    from .main_window import MainWindow
 
 APP = "cbir-desktop"
 LOG_NAME = "cbir-desktop.log"
@@ -97,11 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--library", help="library folder (default: $CBIR_LIBRARY or the user data folder)")
     parser.add_argument("--self-test", action="store_true",
                         help="load the models, index a tiny folder, search it, and exit 0 on success")
+    parser.add_argument("--install-desktop-entry", action="store_true",
+                        help="add cbir-desktop to this user's application menu (Linux: ~/.local/share) and exit")
+    # What the desktop entry's Exec=...%F passes for "Open with": handled as a drop on the window.
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="a folder to add to the library, or a photo to search by")
     args = parser.parse_args(argv)
     if args.self_test:
         from ..selftest import run_self_test
 
         return run_self_test()
+    if args.install_desktop_entry:
+        return _install_desktop_entry()
 
     # Before Qt: a missing X11 library would make it abort with a misleading line.
     problem = xcb_problem()
@@ -113,23 +121,68 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from .appearance import Appearance, requested_mode
+    from .desktop import APP_ID, window_icon
     from .main_window import MainWindow
     from .settings import library_folder
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName(APP)
+    app.setApplicationName(APP)  # also the X11 window class, which the desktop entry's StartupWMClass names
+    QApplication.setDesktopFileName(APP_ID)  # Wayland's app id: the desktop entry, hence its icon, for this window
+    QApplication.setWindowIcon(window_icon())
     settings_file = Path(user_config_dir(APP, appauthor=False)) / "settings.ini"
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    Appearance(app, requested_mode(settings))  # before any window or dialog; the app owns it
     library_dir = args.library or os.environ.get("CBIR_LIBRARY") or library_folder(settings)
     library = _open_or_repair(library_dir)
     if library is None:
         return 1
     window = MainWindow(library, settings, Path(user_cache_dir(APP, appauthor=False)) / "thumbnails")
     window.show()
+    _open_paths(window, args.paths)
     _quit_on_interrupt(app)
     code = app.exec()
     window.shutdown()
     return code
+
+
+def _install_desktop_entry() -> int:
+    """`--install-desktop-entry`: the menu entry and icons for this user, by copying files (no Qt)."""
+    from .desktop import install_desktop_entry
+
+    if sys.platform in ("win32", "darwin"):
+        print("--install-desktop-entry is for Linux desktops; on this system, pin the app from where it runs.",
+              file=sys.stderr)
+        return 1
+    try:
+        written = install_desktop_entry()
+    except OSError as exc:
+        print(f"cbir-desktop: could not install the desktop entry: {exc}", file=sys.stderr)
+        return 1
+    print(f"installed {written[0]} and {len(written) - 1} icons under {written[1].parents[2]}")
+    print(f"it starts: {_exec_of(written[0])}")
+    return 0
+
+
+def _exec_of(entry: Path) -> str:
+    lines = entry.read_text(encoding="utf-8").splitlines()
+    return next((line.removeprefix("Exec=") for line in lines if line.startswith("Exec=")), "?")
+
+
+def _open_paths(window: MainWindow, paths: list[str]) -> None:
+    """Paths given on the command line (the desktop's "Open with"): a folder is added, a file searched by.
+
+    As a drop on the window does; only the first file is searched, a search shows one query.
+    """
+    searched = False
+    for path in paths:
+        if os.path.isdir(path):
+            window.add_folder(os.path.abspath(path))
+        elif os.path.isfile(path) and not searched:
+            window.search_image(os.path.abspath(path))
+            searched = True
+        elif not os.path.exists(path):
+            log.warning("%s from the command line does not exist; ignored", path)
 
 
 def _open_or_repair(library_dir: str | Path) -> Library | None:

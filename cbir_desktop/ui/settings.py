@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 
-__all__ = ["LIBRARY", "RESULTS", "THUMBNAIL_SIZE", "IntSetting", "library_folder"]
+__all__ = ["APPEARANCE", "LIBRARY", "RESULTS", "THUMBNAIL_SIZE", "IntSetting", "library_folder"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ RESULTS = IntSetting("results", 60, 10, 1000)  # photos per search
 # Grid side in pixels. The engine's thumbnails are 512 px, sharp up to 320 px on a HiDPI screen.
 THUMBNAIL_SIZE = IntSetting("thumbnail_size", 160, 64, 320)
 LIBRARY = "library"  # the library folder used from the next start (empty: the default folder)
+APPEARANCE = "appearance"  # system (default), light or dark; $CBIR_APPEARANCE overrides it (ui/appearance.py)
 
 
 def library_folder(settings: QSettings) -> str | None:
