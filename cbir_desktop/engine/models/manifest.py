@@ -113,9 +113,11 @@ def models_dir() -> Path:
     if bundle and (Path(bundle) / "models" / "manifest.json").is_file():
         return Path(bundle) / "models"
     try:
-        packaged = Path(str(resources.files("cbir_desktop._models")))
-        if (packaged / "manifest.json").is_file():
-            return packaged
+        # A namespace package (no __init__.py): files() is a MultiplexedPath whose str() is
+        # no path, so a non-editable install never found its models; a file joined to it is.
+        packaged = resources.files("cbir_desktop._models").joinpath("manifest.json")
+        if packaged.is_file():
+            return Path(str(packaged)).parent
     except ModuleNotFoundError:
         pass
     return Path(__file__).resolve().parents[3] / "models"
