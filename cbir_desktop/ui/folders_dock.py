@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -23,11 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.types import Failure
+from .eliding import FitWidthDelegate
+from .file_dialogs import choose_folder
 
 __all__ = ["FoldersDock"]
 
 FolderRole = Qt.ItemDataRole.UserRole + 20  # the folder an entry stands for ("" for all photos)
 ALL_PHOTOS = "All photos"
+REASON_WIDTH = 90  # the Skipped files panel's Reason column, at first; the path gets the rest
 
 
 class FoldersDock(QDockWidget):
@@ -42,7 +45,11 @@ class FoldersDock(QDockWidget):
         self.setObjectName("folders")
         panel = QWidget()
         layout = QVBoxLayout(panel)
+        # Long paths are elided in the middle (the folder's or file's own name stays in view, the
+        # full path is in the tooltip), so the panel keeps the width it was given.
         self.folder_list = QListWidget()
+        self.folder_list.setItemDelegate(FitWidthDelegate(self.folder_list))
+        self.folder_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.folder_list.setToolTip("Click a folder to see its photos")
         self.folder_list.currentItemChanged.connect(self._on_folder_list_current_item_changed)
         layout.addWidget(self.folder_list)
@@ -57,6 +64,13 @@ class FoldersDock(QDockWidget):
         layout.addWidget(QLabel("Skipped files"))
         self.skipped = QTreeWidget()
         self.skipped.setHeaderLabels(["File", "Reason"])
+        self.skipped.setRootIsDecorated(False)
+        self.skipped.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.skipped.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the path takes what the reason leaves
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, REASON_WIDTH)
         layout.addWidget(self.skipped)
         self.setWidget(panel)
         self.read_only = ""
@@ -111,10 +125,12 @@ class FoldersDock(QDockWidget):
     def show_skipped(self, failures: Iterable[Failure]) -> None:
         self.skipped.clear()
         for failure in failures:
-            QTreeWidgetItem(self.skipped, [failure.path, failure.reason])
+            item = QTreeWidgetItem(self.skipped, [failure.path, failure.reason])
+            for column in (0, 1):
+                item.setToolTip(column, f"{failure.path}\n{failure.reason}")
 
     def ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        folder = choose_folder(self, "Add a folder of photos")
         if folder:
             self.add_requested.emit(folder)
 

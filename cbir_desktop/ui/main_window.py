@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QDragEnterEvent,
@@ -75,6 +75,7 @@ SIMILAR_WORDS = 8  # chips under the search bar
 COMPLETIONS = 12
 PREVIEW_SIDE = 1600  # the preview decodes at most this size (fast even for 50-MP photos)
 BROWSE_PAGE = 200  # photos per page of the library view: a few screens, read in milliseconds
+PANEL_WIDTH = 240  # the Folders and Tags panels' starting width, in pixels
 
 
 @dataclass
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self.search_bar.word_clicked.connect(self.search_text)
         self.search_bar.completions_wanted.connect(self._on_search_bar_completions_wanted)
         self.search_bar.cleared.connect(self._on_search_bar_cleared)
+        self.search_bar.paste_requested.connect(self._on_search_bar_paste_requested)
         layout.addWidget(self.search_bar)
         self.notice = SearchNotice()  # above the grid: a respelt word, a cut-off with "Show more"
         self.notice.word_clicked.connect(self.search_text)
@@ -158,7 +160,11 @@ class MainWindow(QMainWindow):
         self.folders_dock.remove_requested.connect(self.remove_folder)
         self.folders_dock.folder_chosen.connect(self.show_library)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.folders_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._build_tags_dock())
+        self.tags_dock = self._build_tags_dock()
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tags_dock)
+        # Panels start at a set width and keep the one the person drags them to: their contents
+        # (long paths, tag names) elide instead of widening them.
+        self.resizeDocks([self.folders_dock, self.tags_dock], [PANEL_WIDTH, PANEL_WIDTH], Qt.Orientation.Horizontal)
         self._build_status_bar()
 
     def _build_results(self) -> QStackedWidget:
@@ -743,16 +749,20 @@ class MainWindow(QMainWindow):
         # -- thumbnails -----------------------------------------------------------------
     def _load_thumbnails(self, hits: list[SearchHit]) -> None:
         """Thumbnails of `hits` in a worker; a newer search stops the older one's."""
-        self._thumbnails.request([h.path for h in hits if not self.results.has_thumbnail(h.path)])
+        px = round(self.delegate.side * self.view.devicePixelRatioF())  # device pixels: sharp on HiDPI
+        self._thumbnails.request([h.path for h in hits if not self.results.has_thumbnail(h.path, px)], px)
 
-    def _on_thumbnail_ready(self, item: tuple[str, QImage]) -> None:
-        path, image = item
-        self.results.set_thumbnail(path, QPixmap.fromImage(image))  # QPixmap: GUI thread only
+    def _on_thumbnail_ready(self, item: tuple[str, QImage, int]) -> None:
+        path, image, px = item
+        pixmap = QPixmap.fromImage(image)  # QPixmap: GUI thread only
+        pixmap.setDevicePixelRatio(self.view.devicePixelRatioF())
+        self.results.set_thumbnail(path, pixmap, px)
 
     @Slot(int)
     def _on_size_slider_changed(self, side: int) -> None:
         THUMBNAIL_SIZE.write(self.settings, side)
         self.view.set_side(side)
+        self._load_thumbnails(self.results.hits())  # bigger cells want sharper thumbnails
 
     # -- actions on results ---------------------------------------------------------------
     @Slot()
@@ -882,10 +892,15 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop, clipboard -----------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.source() is not None:  # results dragged out of the grid, not yet out of the window
+            return
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        if event.source() is not None:  # dropped back on the window: not a query
+            event.ignore()
+            return
         mime = event.mimeData()
         for url in mime.urls():
             path = url.toLocalFile()
@@ -903,20 +918,29 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def paste(self) -> None:
-        """Paste an image (searched by example) or a path / word into the search."""
+        """Paste an image, an image file or its path (searched by example), or words into the search."""
         mime = QApplication.clipboard().mimeData()
+        if not self._search_pasted(mime) and mime.hasText():
+            self.search_bar.field.setText(mime.text().strip())
+            self.search_bar.field.setFocus()
+
+    @Slot()
+    def _on_search_bar_paste_requested(self) -> None:
+        """The paste key in the search field: an image searches as `paste` does; text pastes at the cursor."""
+        if not self._search_pasted(QApplication.clipboard().mimeData()):
+            self.search_bar.field.paste()
+
+    def _search_pasted(self, mime: QMimeData) -> bool:
+        """Search by the clipboard's image, image file or image path; False when it holds none of them."""
         if mime.hasImage():
             self._search_clipboard_image(mime.imageData())
-        elif mime.hasUrls() and mime.urls()[0].isLocalFile():
-            self.search_image(mime.urls()[0].toLocalFile())
-        elif mime.hasText():
-            text = mime.text().strip()
-            path = _as_local_path(text)
-            if path and os.path.isfile(path) and is_photo_name(path):
-                self.search_image(path)
-            else:
-                self.search_bar.field.setText(text)
-                self.search_bar.field.setFocus()
+            return True
+        local = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+        path = local[0] if local else _as_local_path(mime.text().strip()) if mime.hasText() else None
+        if path and os.path.isfile(path) and is_photo_name(path):
+            self.search_image(path)
+            return True
+        return False
 
     def _search_clipboard_image(self, image: Any) -> None:
         target = self.thumbnail_cache / "pasted.png"

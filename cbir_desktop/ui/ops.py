@@ -321,9 +321,10 @@ def search(library: Library, query: str, k: int, by_image: bool) -> SearchAnswer
     return SearchAnswer(query, by_image, k, hits)
 
 
-def thumbnail_images(library: Library, cache: Path,
-                     paths: list[str]) -> Generator[tuple[str, QImage], None, None]:
-    """(path, QImage) per photo; a QImage is safe off the GUI thread, a QPixmap is not.
+def thumbnail_images(library: Library, cache: Path, paths: list[str],
+                     px: int = 0) -> Generator[tuple[str, QImage, int], None, None]:
+    """(path, QImage, px) per photo, the image at most `px` device pixels wide and high (0: as
+    cached), so the GUI thread only wraps it; a QImage is safe off the GUI thread, a QPixmap is not.
     A cached thumbnail that no longer reads (a damaged cache file) is made again once."""
     for path in paths:
         try:
@@ -332,8 +333,11 @@ def thumbnail_images(library: Library, cache: Path,
                 image = QImage(str(library.thumbnail(cache, path, remake=True)))
         except Exception:  # noqa: BLE001 - a missing thumbnail is just a grey box
             continue
-        if not image.isNull():
-            yield path, image
+        if image.isNull():
+            continue
+        if px and max(image.width(), image.height()) > px:
+            image = image.scaled(px, px, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        yield path, image, px
 
 
 def load_image(path: str, max_side: int) -> QImage:

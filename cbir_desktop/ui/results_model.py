@@ -41,6 +41,7 @@ class ResultsModel(QAbstractListModel):
         super().__init__()
         self._hits: list[SearchHit] = []
         self._pixmaps: dict[str, QPixmap] = {}
+        self._pixmap_px: dict[str, int] = {}  # the side each thumbnail was made for, in device pixels
         self.scored = True  # search hits show their score; browsed photos their date
         self._more = False
 
@@ -128,15 +129,19 @@ class ResultsModel(QAbstractListModel):
     def hit(self, row: int) -> SearchHit:
         return self._hits[row]
 
-    def set_thumbnail(self, path: str, pixmap: QPixmap) -> None:
+    def set_thumbnail(self, path: str, pixmap: QPixmap, px: int = 0) -> None:
+        """`path`'s thumbnail, made for cells `px` device pixels wide (0: any size)."""
         self._pixmaps[path] = pixmap
+        self._pixmap_px[path] = px
         for row, hit in enumerate(self._hits):
             if hit.path == path:
                 index = self.index(row)
                 self.dataChanged.emit(index, index, [ThumbnailRole])
 
-    def has_thumbnail(self, path: str) -> bool:
-        return path in self._pixmaps
+    def has_thumbnail(self, path: str, px: int = 0) -> bool:
+        """Whether `path` has a thumbnail made for cells of at least `px` device pixels (a
+        smaller one is still shown, scaled up, until a sharper one arrives)."""
+        return path in self._pixmaps and (self._pixmap_px[path] == 0 or self._pixmap_px[path] >= px)
 
     def remove_under(self, folder: str) -> None:
         """Drop every hit below `folder` (its photos left the library); the others stay put."""

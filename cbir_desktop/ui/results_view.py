@@ -12,8 +12,8 @@ import sys
 from typing import Protocol
 
 from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent
-from PySide6.QtWidgets import QApplication, QListView, QMenu, QWidget
+from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtWidgets import QApplication, QListView, QMenu, QStyle, QWidget
 
 from ..engine.types import SearchHit
 from .results_model import HitRole, ResultsModel
@@ -49,6 +49,7 @@ class ResultsView(QListView):
         self.setUniformItemSizes(True)
         self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.setDragEnabled(True)
+        self.setDragDropMode(QListView.DragDropMode.DragOnly)  # photos drag out as files; nothing drops in
         self.setModel(model)
         self.results = model
         self.delegate = ThumbnailDelegate(self, side)
@@ -60,7 +61,35 @@ class ResultsView(QListView):
         """Thumbnail side in pixels."""
         self.delegate.side = side
         self.setIconSize(QSize(side, side))
+        self._spread_columns()
         self.doItemsLayout()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._spread_columns()  # a new width: as many columns as now fit
+        super().resizeEvent(event)
+
+    def _spread_columns(self) -> None:
+        """As many columns as fit, with the width left over shared between them: without a grid
+        the cells pack to the left and leave an empty column's worth of space at the right."""
+        cell = self.delegate.cell_size(self.font())
+        width = self._layout_width()
+        columns = max(1, width // cell.width())
+        grid = QSize(max(cell.width(), width // columns), cell.height())
+        if grid != self.gridSize():
+            self.setGridSize(grid)
+
+    def _layout_width(self) -> int:
+        """The width Qt lays the cells out in. It keeps room for a vertical scroll bar shown as
+        needed, shown or not (QListViewPrivate::prepareItemsLayout): computing the columns from the
+        viewport instead makes them flip as the scroll bar comes and goes. A row wraps once its
+        cells would reach the last pixel, hence the 1."""
+        width = self.maximumViewportSize().width() - 1
+        style = self.style()
+        if self.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded:
+            width -= style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self.verticalScrollBar())
+            if style.styleHint(QStyle.StyleHint.SH_ScrollView_FrameOnlyAroundContents, None, self):
+                width -= 2 * style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, None, self)
+        return width
 
     def selected_hit(self) -> SearchHit | None:
         index = self.currentIndex()

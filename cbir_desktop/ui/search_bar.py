@@ -8,13 +8,28 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCompleter, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["SearchBar"]
+from .file_dialogs import choose_photo
+from .flow_layout import FlowLayout
+
+__all__ = ["QueryField", "SearchBar"]
 
 COMPLETION_DEBOUNCE_MS = 250  # ask for completions once typing pauses
 CHIP_STYLE = "QPushButton { border: 1px solid palette(mid); border-radius: 10px; padding: 2px 10px; }"
-OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.gif *.bmp *.tif *.tiff *.webp *.heic)"
+
+
+class QueryField(QLineEdit):
+    """The query's line edit; the paste key asks first, since an image on the clipboard is a query too."""
+
+    paste_requested = Signal()  # the paste key: whoever holds the clipboard's meaning answers
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.paste_requested.emit()  # plain text comes back through paste()
+        else:
+            super().keyPressEvent(event)
 
 
 class SearchBar(QWidget):
@@ -24,6 +39,7 @@ class SearchBar(QWidget):
     photo_chosen = Signal(str)  # a file picked with "Search by photo…"
     word_clicked = Signal(str)  # a chip
     completions_wanted = Signal(str)  # typing paused on this prefix
+    paste_requested = Signal()  # the paste key in the field: an image searches, text pastes (`field.paste()`)
     cleared = Signal()  # the person emptied the field (its clear button, or deleting the text)
 
     def __init__(self) -> None:
@@ -31,7 +47,8 @@ class SearchBar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        self.field = QLineEdit()
+        self.field = QueryField()
+        self.field.paste_requested.connect(self.paste_requested)
         self.field.setPlaceholderText("Type a word and press Enter, or drop a photo here")
         self.field.setClearButtonEnabled(True)
         self.field.returnPressed.connect(self._on_field_return_pressed)
@@ -44,10 +61,10 @@ class SearchBar(QWidget):
         self.open_button.clicked.connect(self._on_open_button_clicked)
         row.addWidget(self.open_button)
         layout.addLayout(row)
-        chips = QWidget()
-        self.chips_layout = QHBoxLayout(chips)
-        self.chips_layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(chips)
+        self.chips = QWidget()  # chips wrap onto more lines in a narrow window, never squashed
+        self.chips_layout = FlowLayout(self.chips)
+        self.chips.hide()
+        layout.addWidget(self.chips)
         self._searched_text = ""
         self._completion_timer = QTimer(self, singleShot=True, interval=COMPLETION_DEBOUNCE_MS)
         self._completion_timer.timeout.connect(self._on_completion_timer_timeout)
@@ -63,10 +80,9 @@ class SearchBar(QWidget):
         self.completer.popup().hide()
 
     def show_chips(self, words: list[str]) -> None:
-        while self.chips_layout.count():
-            item = self.chips_layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        while (item := self.chips_layout.takeAt(0)) is not None:
+            if (widget := item.widget()) is not None:
+                widget.deleteLater()
         for word in words:
             chip = QPushButton(word)
             chip.setFlat(True)
@@ -74,10 +90,11 @@ class SearchBar(QWidget):
             chip.setStyleSheet(CHIP_STYLE)
             chip.clicked.connect(lambda _checked=False, word=word: self.word_clicked.emit(word))
             self.chips_layout.addWidget(chip)
-        self.chips_layout.addStretch(1)
+        self.chips.setVisible(bool(words))  # no empty line under the field
 
     def chip_words(self) -> list[str]:
-        widgets = (self.chips_layout.itemAt(i).widget() for i in range(self.chips_layout.count()))
+        items = (self.chips_layout.itemAt(i) for i in range(self.chips_layout.count()))
+        widgets = (item.widget() for item in items if item is not None)
         return [widget.text() for widget in widgets if isinstance(widget, QPushButton)]
 
     def show_completions(self, prefix: str, words: list[str]) -> None:
@@ -108,6 +125,4 @@ class SearchBar(QWidget):
             self.completions_wanted.emit(prefix)
 
     def _on_open_button_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Search by photo", "", OPEN_FILTER)
-        if path:
-            self.photo_chosen.emit(path)
+        choose_photo(self, self.photo_chosen.emit)

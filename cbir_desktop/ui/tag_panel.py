@@ -14,11 +14,13 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from ..engine.types import TagScore
+from .eliding import ElidedLabel, FitWidthDelegate
 
 TagRole = Qt.ItemDataRole.UserRole + 10
 SOURCE_NAMES = {"yours": "yours", "learned": "your words", "model": "model"}
@@ -36,10 +38,16 @@ class TagPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
-        self.heading = QLabel("Select a photo to see its tags.")
-        self.heading.setWordWrap(True)
+        # Long file names and tag names are elided: the panel keeps the width it was given.
+        self.heading = ElidedLabel()  # the photo's name, or how many are selected
         layout.addWidget(self.heading)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # wraps, never widens
+        layout.addWidget(self.note)
         self.tag_list = QListWidget()
+        self.tag_list.setItemDelegate(FitWidthDelegate(self.tag_list))
+        self.tag_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps the score and source at the end
         self.tag_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tag_list.itemDoubleClicked.connect(lambda item: self.confirm_requested.emit([item.data(TagRole)]))
         layout.addWidget(self.tag_list, 1)
@@ -79,13 +87,16 @@ class TagPanel(QWidget):
             widget.setEnabled(enabled and not self.read_only)
         self.write_button.setEnabled(enabled)
         if not paths:
-            self.heading.setText("Select a photo to see its tags.")
+            self.heading.set_full_text("")
+            self.note.setText("Select a photo to see its tags.")
             self.tag_list.clear()
         elif len(paths) == 1:
-            self.heading.setText(os.path.basename(paths[0]))
+            self.heading.set_full_text(os.path.basename(paths[0]), tooltip=paths[0])
         else:
-            self.heading.setText(f"{len(paths)} photos selected: the buttons act on all of them; "
-                                 "tags shown are the first one's.")
+            self.heading.set_full_text(f"{len(paths)} photos selected", tooltip=paths[0])
+            self.note.setText("The buttons act on all of them; tags shown are the first one's.")
+        self.heading.setVisible(bool(paths))
+        self.note.setVisible(len(paths) != 1)
 
     def set_tags(self, tags: list[TagScore]) -> None:
         self.tag_list.clear()
@@ -96,6 +107,7 @@ class TagPanel(QWidget):
             score = "" if tag.source == "yours" else f"  {tag.score:.2f}"
             item = QListWidgetItem(f"{mark}{tag.tag}{score}  ({SOURCE_NAMES.get(tag.source, tag.source)})")
             item.setData(TagRole, tag.tag)
+            item.setToolTip(item.text())  # in full, when the panel is too narrow for it
             self.tag_list.addItem(item)
 
     def shown_tags(self) -> list[str]:

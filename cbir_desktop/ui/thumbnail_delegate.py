@@ -1,14 +1,21 @@
-"""Paints one result: thumbnail, score (or date) and tags. Only paints and sizes."""
+"""Paints one result: thumbnail, score (or date) and tags. Only paints and sizes.
+
+Colours come from the palette (a dark theme just works), and thumbnails are drawn in
+device pixels, so they stay sharp on a HiDPI screen.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from .results_model import CaptionRole, HitRole, ThumbnailRole
 
 TEXT_LINES = 2
+MARGIN = 6  # round the thumbnail, in pixels
+SELECTED_ALPHA = 96  # of 255: the highlight over a selected cell
+PLACEHOLDER_ALPHA = 80  # of 255: the grey square a thumbnail will fill
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -19,8 +26,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.side = side
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        line = QFontMetrics(option.font).height()
-        return QSize(self.side + 12, self.side + 12 + TEXT_LINES * line)
+        return self.cell_size(option.font)
+
+    def cell_size(self, font: QFont) -> QSize:
+        """One result's cell: the thumbnail square, a margin round it, and the text lines."""
+        line = QFontMetrics(font).height()
+        return QSize(self.side + 2 * MARGIN, self.side + 2 * MARGIN + TEXT_LINES * line)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -31,19 +42,21 @@ class ThumbnailDelegate(QStyledItemDelegate):
         rect = option.rect
         palette = option.palette
         if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(rect, palette.color(QPalette.ColorRole.Highlight).lighter(160))
-        box = QRect(rect.x() + 6, rect.y() + 6, self.side, self.side)
+            # The highlight, see-through over the base: text and link colours stay readable on it
+            # in light and dark palettes alike.
+            highlight = palette.color(QPalette.ColorRole.Highlight)
+            highlight.setAlpha(SELECTED_ALPHA)
+            painter.fillRect(rect, highlight)
+        box = QRect(rect.x() + MARGIN, rect.y() + MARGIN, self.side, self.side)
         pixmap = index.data(ThumbnailRole)
         if pixmap is not None and not pixmap.isNull():
-            scaled = pixmap.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
-            x = box.x() + (box.width() - scaled.width()) // 2
-            y = box.y() + (box.height() - scaled.height()) // 2
-            painter.drawPixmap(x, y, scaled)
+            self._draw_thumbnail(painter, box, pixmap)
         else:
-            painter.fillRect(box, QColor(128, 128, 128, 40))  # placeholder while loading
+            placeholder = palette.color(QPalette.ColorRole.Mid)
+            placeholder.setAlpha(PLACEHOLDER_ALPHA)
+            painter.fillRect(box, placeholder)  # while loading
         line = QFontMetrics(option.font).height()
-        text_rect = QRect(rect.x() + 6, box.bottom() + 4, self.side, line)
+        text_rect = QRect(rect.x() + MARGIN, box.bottom() + 4, self.side, line)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, index.data(CaptionRole) or "")
         painter.setPen(palette.color(QPalette.ColorRole.Link))
@@ -51,12 +64,27 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawText(tag_rect, Qt.AlignmentFlag.AlignLeft, tag)
         painter.restore()
 
+    @staticmethod
+    def _draw_thumbnail(painter: QPainter, box: QRect, pixmap: QPixmap) -> None:
+        """`pixmap` fitted and centred in `box`, one image pixel per device pixel. The window makes
+        thumbnails at that size already; only a changed size or screen scales here."""
+        ratio = painter.device().devicePixelRatioF()
+        fitted = pixmap.size().scaled(box.size() * ratio, Qt.AspectRatioMode.KeepAspectRatio)
+        if fitted != pixmap.size() or pixmap.devicePixelRatio() != ratio:
+            pixmap = pixmap.scaled(fitted, Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+            pixmap.setDevicePixelRatio(ratio)
+        # Centred on whole device pixels: a fractional position would resample it again.
+        x = box.x() + round((box.width() * ratio - pixmap.width()) / 2) / ratio
+        y = box.y() + round((box.height() * ratio - pixmap.height()) / 2) / ratio
+        painter.drawPixmap(QPointF(x, y), pixmap)
+
     def tag_rects(self, rect: QRect, tags: tuple[str, ...], font: QFont) -> list[tuple[str, QRect]]:
         """Where each tag is drawn (clickable), left to right on the line under the score."""
         metrics = QFontMetrics(font)
         line = metrics.height()
-        x, y = rect.x() + 6, rect.y() + 6 + self.side + 4 + line
-        right = rect.x() + 6 + self.side
+        x, y = rect.x() + MARGIN, rect.y() + MARGIN + self.side + 4 + line
+        right = rect.x() + MARGIN + self.side
         placed = []
         for tag in tags:
             width = metrics.horizontalAdvance(tag)

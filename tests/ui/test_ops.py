@@ -169,9 +169,9 @@ def test_a_damaged_cached_thumbnail_is_made_again(tiny_models, tmp_path) -> None
     photo = solid(tmp_path / "photos" / "red.jpg", "red")
     cache = tmp_path / "thumbs"
     with open_library(tmp_path / "lib") as library:
-        [(_, first)] = list(thumbnail_images(library, cache, [str(photo)]))
+        [(_, first, _)] = list(thumbnail_images(library, cache, [str(photo)]))
         cached = library.thumbnail(cache, str(photo))
         cached.write_bytes(bytes(cached.stat().st_size))  # zeroed, same size
-        [(_, again)] = list(thumbnail_images(library, cache, [str(photo)]))
+        [(_, again, _)] = list(thumbnail_images(library, cache, [str(photo)]))
         assert not again.isNull() and again.size() == first.size()
         assert cached.read_bytes()[:2] == b"\xff\xd8"  # a JPEG again
