@@ -45,7 +45,7 @@ from .search.text import rank_by_text, require_words, similar_words
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
 from .storage.repair import RepairReport, repair_catalogue
-from .storage.writer_lock import WriterLock
+from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
     Device,
     IndexProgress,
@@ -152,7 +152,7 @@ class Library:
         self._writer = WriterLock(self.root)
         # One writer thread at a time in this process too (the file lock is the process's):
         # re-entrant, so learning inside an indexing run goes along.
-        self._write_turn = threading.RLock()
+        self._write_turn = WriteTurn()
         stored = self.catalogue.get_setting(MODEL_SETTING)
         if model_id is None and stored is not None and stored not in self.manifest.models:
             log.warning("The library's model %s is not available (removed, or its import list is damaged); "

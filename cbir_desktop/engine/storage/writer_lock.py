@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -89,3 +90,34 @@ else:
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class WriteTurn:
+    """One writing thread at a time within this process, re-entrant for the thread holding it.
+
+    The file lock is the process's, so threads need their own turn. Unlike an RLock, any
+    thread may let go of it: an abandoned indexing generator is closed wherever the
+    garbage collector finalises it, and its `finally` must still release its turn.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self, timeout: float = -1) -> bool:
+        """Take the turn (waiting up to `timeout` s; -1: for ever); True once held."""
+        me = threading.get_ident()
+        if self._owner == me:
+            self._depth += 1
+            return True
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._owner, self._depth = me, 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
