@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .engine.api import Library, default_library_dir, list_models, open_library, repair_library
+from .engine.api import (
+    RELEVANT_FROM,
+    Library,
+    default_library_dir,
+    list_models,
+    open_library,
+    relevance_band,
+    repair_library,
+)
 from .engine.errors import EngineError, display_path, sentences
 from .engine.types import IndexProgress, IndexReport, SearchHit, TagScore, WordHit
 from .version import version_text
@@ -59,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="search by image file or by word/phrase")
     p.add_argument("-k", type=_count, default=10, help="results per query (default 10)")
-    p.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per query per line, with all k results and their relevance")
+    p.add_argument("--all", action="store_true",
+                   help="print all k results, also those below the relevance cut-off")
     p.add_argument("--image", action=_QueryAction, dest="queries", metavar="FILE",
                    help="find photos like this image file (repeatable)")
     p.add_argument("--text", action=_QueryAction, dest="queries", metavar="TEXT",
@@ -233,15 +244,30 @@ def cmd_search(args: argparse.Namespace) -> int:
         kind, value = query
         label = display_path(os.path.abspath(value)) if kind == "image" else value
         print(f"{label}: {error}" if error else f"{label}:")
-        for hit in hits:
-            tags = f"  [{', '.join(hit.tags)}]" if hit.tags else ""
-            print(f"  {hit.score:.3f}  {display_path(hit.path)}{tags}")
+        _print_hits(hits, args.all)
 
     with _open(args) as library:
         return _answer_each(  # in command-line order
             args.queries, run, args.json, as_json,
-            lambda h: {**_json_path(h.path), "score": h.score, "tags": list(h.tags)}, print_text,
+            lambda h: {**_json_path(h.path), "score": h.score, "relevance": h.relevance,
+                       "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags)}, print_text,
         )
+
+
+def _print_hits(hits: Sequence[SearchHit], everything: bool) -> None:
+    """Hits with their score and relevance (percent and band); those below the relevance
+    cut-off only when `everything`, else counted on a last line."""
+    shown = [hit for hit in hits if everything or hit.relevance >= RELEVANT_FROM]
+    for hit in shown:
+        tags = f"  [{', '.join(hit.tags)}]" if hit.tags else ""
+        percent = int(hit.relevance * 100 + 1e-6)  # rounded down: a hit below the cut-off never shows its figure
+        print(f"  {hit.score:.3f}  {percent:>3d}% {relevance_band(hit.relevance):<8}  "
+              f"{display_path(hit.path)}{tags}")
+    below = len(hits) - len(shown)
+    if below and not shown:
+        print(f"  nothing relevant: the {below} best matches are below the relevance cut-off (--all shows them)")
+    elif below:
+        print(f"  {below} more below the relevance cut-off: --all shows them")
 
 
 def cmd_words(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ from .photos.decode import is_image_name
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
+from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
 from .search.results import hits_for, photo_tags
 from .search.text import rank_by_text, require_words, similar_words
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
@@ -64,7 +65,7 @@ from .words.space import WordSpace
 from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
-           "RepairReport"]
+           "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band"]
 
 log = logging.getLogger(__name__)
 
@@ -319,15 +320,18 @@ class Library:
 
     # -- search -------------------------------------------------------------------------
     def search_image(self, path: PathLike, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
-        """Photos that look like the image file at `path` (in the library or not)."""
+        """Photos that look like the image file at `path` (in the library or not), best first,
+        each with its calibrated `relevance` (the query photo itself: 1.0)."""
         embedder = self.embedder(model_id)
         with self._sentences():
             query = embed_file(self.catalogue, embedder, os.fspath(path))
             index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-            return self._hits(embedder, rank_by_image(self.catalogue, index, query, k))
+            scored = rank_by_image(self.catalogue, index, query, k)
+            return self._hits(embedder, scored, scored_relevance(IMAGE, scored, query.photo_id))
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
-        """Photos matching a word or phrase (zero-shot, blended with what the library learned)."""
+        """Photos matching a word or phrase (zero-shot, blended with what the library learned),
+        best first, each with its calibrated `relevance`."""
         with self._sentences():
             return self._search_text(text, k, self.embedder(model_id))
 
@@ -340,7 +344,8 @@ class Library:
         learned = self.learner.state(embedder, space)
         zero = self.vector_index(embedder.id, space.kind, space.words.dim)
         mine = self.vector_index(embedder.id, learned.kind, space.words.dim) if learned else None
-        return self._hits(embedder, rank_by_text(self.catalogue, embedder.id, space, text, k, zero, learned, mine))
+        ranking = rank_by_text(self.catalogue, embedder.id, space, text, k, zero, learned, mine)
+        return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored))
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)
@@ -359,13 +364,15 @@ class Library:
             return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids])
 
     def photo_hits(self, ids_scores: Sequence[tuple[int, float]], model_id: str | None = None) -> list[SearchHit]:
-        """Hits (with their current tags) for photos already shown: refreshes tags after edits."""
+        """Hits (with their current tags) for photos already shown: refreshes tags after edits
+        (their relevance is 1.0: keep the shown hits' own)."""
         return self._hits(self.embedder(model_id), ids_scores)
 
-    def _hits(self, embedder: Embedder, scored: Sequence[tuple[int, float]]) -> list[SearchHit]:
+    def _hits(self, embedder: Embedder, scored: Sequence[tuple[int, float]],
+              relevance: Sequence[float] | None = None) -> list[SearchHit]:
         ids = [pid for pid, _ in scored]
         tags = photo_tags(self.catalogue, embedder.id, ids, self.learner.tags(embedder, ids))
-        return hits_for(self.catalogue, scored, tags)
+        return hits_for(self.catalogue, scored, tags, relevance)
 
     # -- tags ------------------------------------------------------------------------------
     def tags(self, path: PathLike, k: int = 5, model_id: str | None = None) -> list[TagScore]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -13,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from cbir_desktop.engine.api import RELEVANT_FROM, STRONG_FROM
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO.parent / "shared" / "datasets" / "caltech101" / "101_ObjectCategories"
@@ -65,6 +68,7 @@ def test_search_by_image_finds_the_same_class(indexed) -> None:
         args += ["--image", query]
     lines = cbir(*args, library=library).stdout.splitlines()
     assert len(lines) == len(CLASSES)
+    found = []
     for name, query, line in zip(CLASSES, queries, lines, strict=True):
         record = json.loads(line)
         assert record["query"] == {"image": query}
@@ -74,6 +78,13 @@ def test_search_by_image_finds_the_same_class(indexed) -> None:
         same = sum(Path(r["path"]).parent.name == name for r in results)
         assert same >= 4, (name, results)
         assert all(Path(r["path"]).is_absolute() and isinstance(r["tags"], list) for r in results)
+        # Every one of the k hits has its relevance; those past the cut-off are the query's subject.
+        relevance = [r["relevance"] for r in results]
+        assert relevance == sorted(relevance, reverse=True) and all(0 <= r <= 1 for r in relevance)
+        assert all(r["relevant"] == (r["relevance"] >= RELEVANT_FROM) for r in results)
+        assert all(Path(r["path"]).parent.name == name for r in results if r["relevant"]), (name, results)
+        found.append(results[0]["relevant"])
+    assert sum(found) >= 3, lines  # most subjects: the umbrellas and planes are the least alike of the five
 
 
 def test_search_by_word_and_unknown_word(indexed) -> None:
@@ -82,10 +93,32 @@ def test_search_by_word_and_unknown_word(indexed) -> None:
                "--text", "xqzvw", library=library).stdout.splitlines()
     strawberry, plane, unknown = (json.loads(line) for line in out)
     assert {Path(r["path"]).parent.name for r in strawberry["results"]} == {"strawberry"}
+    assert all(r["relevant"] and r["relevance"] >= STRONG_FROM for r in strawberry["results"])  # its own term
     assert "strawberry" in strawberry["results"][0]["tags"]
     assert {Path(r["path"]).parent.name for r in plane["results"]} == {"airplanes"}
     assert unknown == {"query": {"text": "xqzvw"}, "results": [], "error": unknown["error"]}
     assert "No known word" in unknown["error"]
+
+
+HIT = re.compile(r"^  (\d\.\d{3})  +(\d+)% (strong|possible|weak) +(/\S+)(  \[.*\])?$")
+
+
+def test_search_prints_results_down_to_the_relevance_cut_off(indexed) -> None:
+    library, _, _ = indexed
+    out = cbir("search", "-k", "10", "--text", "strawberry", "--text", "piano", library=library).stdout.splitlines()
+    assert out[0] == "strawberry:" and out[-2] == "piano:"
+    hits = [HIT.match(line) for line in out[1:-3]]
+    assert all(hits), out
+    assert len(hits) == 6 and {Path(h[4]).parent.name for h in hits} == {"strawberry"}
+    assert {h[3] for h in hits} <= {"strong", "possible"} and all(int(h[2]) >= 100 * RELEVANT_FROM for h in hits)
+    assert out[-3] == "  4 more below the relevance cut-off: --all shows them"
+    # Nothing in the library shows a piano: one line says so, and that is not an error.
+    assert out[-1] == "  nothing relevant: the 10 best matches are below the relevance cut-off (--all shows them)"
+    everything = cbir("search", "-k", "10", "--all", "--text", "strawberry", library=library).stdout.splitlines()
+    hits = [HIT.match(line) for line in everything[1:]]
+    assert len(everything) == 11 and all(hits), everything
+    assert [h[3] for h in hits[6:]] == ["weak"] * 4
+    assert all(Path(h[4]).parent.name != "strawberry" for h in hits[6:])
 
 
 def test_words_tags_status_and_models(indexed) -> None:

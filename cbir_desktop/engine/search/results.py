@@ -33,18 +33,21 @@ def merge_tags(model: Sequence[TagScore], learned: Sequence[TagScore], user: dic
 
 
 def hits_for(
-    catalogue: Catalogue, scored: Sequence[tuple[int, float]], tags: dict[int, list[TagScore]]
+    catalogue: Catalogue, scored: Sequence[tuple[int, float]], tags: dict[int, list[TagScore]],
+    relevance: Sequence[float] | None = None,
 ) -> list[SearchHit]:
-    """Attach paths and sizes (one query) and each photo's shown `tags` to (photo_id, score) pairs."""
+    """Attach paths and sizes (one query), each photo's shown `tags` and its `relevance`
+    (one per pair; default 1.0: nothing was asked) to (photo_id, score) pairs."""
     rows = catalogue.photos_by_ids([photo_id for photo_id, _ in scored])
     hits = []
-    for photo_id, score in scored:
+    for i, (photo_id, score) in enumerate(scored):
         row = rows.get(photo_id)
         if row is None:
             continue
         shown = shown_tags(tags.get(photo_id, []))
         hits.append(SearchHit(row.path, round(float(score), 6), shown, row.id, row.size,
-                              row.mtime_ns / 1e9, row.width, row.height))
+                              row.mtime_ns / 1e9, row.width, row.height,
+                              relevance[i] if relevance is not None else 1.0))
     return hits
 
 

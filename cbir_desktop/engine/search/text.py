@@ -8,6 +8,8 @@ that term's classifier. Read-only: what was learned comes in as a `LearnedState`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -21,6 +23,7 @@ from ..vectors.index import VectorIndex
 from ..words.space import WordSpace
 from ..words.spelling import respell
 from ..words.vectors import WordVectors
+from .relevance import BLEND, OWN_TERM, ZERO_SHOT
 
 Vector = npt.NDArray[np.float32]
 
@@ -70,29 +73,41 @@ def blend(zero_shot: Vector, learned: Vector,
     return (1.0 - weight) * zero_shot + weight * learned
 
 
+@dataclass(frozen=True)
+class TextRanking:
+    """A text query's (photo_id, score) pairs best first, and which scoring answered it:
+    `ZERO_SHOT`, `BLEND` or `OWN_TERM` (their scores differ in scale, so relevance is
+    calibrated for each; see relevance.py)."""
+
+    kind: str
+    scored: list[tuple[int, float]]
+
+
 def rank_by_text(catalogue: Catalogue, model_id: str, space: WordSpace, text: str, k: int,
                  zero: VectorIndex, learned: LearnedState | None = None,
-                 learned_index: VectorIndex | None = None) -> list[tuple[int, float]]:
-    """(photo_id, score) best first for a word or phrase; `UnknownWord` when nothing knows it."""
+                 learned_index: VectorIndex | None = None) -> TextRanking:
+    """(photo_id, score) best first for a word or phrase, and which scoring answered it;
+    `UnknownWord` when nothing knows the word."""
     term = learned.terms.position.get(term_key(text, space.words.__contains__)) if learned else None
     query = _query_vector(space.words, text, own_term=term is not None)
     weight = learned_weight(query, learned.label_vectors) if learned and query is not None else 0.0
     if learned is None or learned_index is None or (query is not None and weight == 0.0 and term is None):
         assert query is not None  # no learned state: `_query_vector` raised for an unknown word
-        return zero.search(catalogue, query, k)
+        return TextRanking(ZERO_SHOT, zero.search(catalogue, query, k))
+    kind = OWN_TERM if term is not None else BLEND
     centre = learned.terms.prototypes[term] if term is not None else None
     ids = _candidates(catalogue, zero, learned_index, query, centre, max(k * 5, 200))
     zero_vectors = catalogue.vectors_of(ids, model_id, zero.kind)
     mine = catalogue.vectors_of(ids, model_id, learned.kind)
     ids = [pid for pid in ids if pid in zero_vectors and pid in mine]
     if not ids:
-        return []
+        return TextRanking(kind, [])
     term_scores = (learned.terms.scores(learned_inputs(catalogue, model_id, ids), term)
                    if term is not None else None)
     scores = text_scores(np.stack([zero_vectors[pid] for pid in ids]), np.stack([mine[pid] for pid in ids]),
                          query, weight, centre, term_scores)
     order = np.argsort(-scores, kind="stable")[:k]
-    return [(ids[i], float(scores[i])) for i in order]
+    return TextRanking(kind, [(ids[i], float(scores[i])) for i in order])
 
 
 def _candidates(catalogue: Catalogue, zero: VectorIndex, learned_index: VectorIndex, query: Vector | None,
