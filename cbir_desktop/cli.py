@@ -22,7 +22,7 @@ from .engine.api import (
     relevance_band,
     repair_library,
 )
-from .engine.errors import EngineError, display_path, sentences
+from .engine.errors import EngineError, UnknownWord, display_path, sentences
 from .engine.types import IndexProgress, IndexReport, SearchHit, TagScore, WordHit
 from .version import version_text
 
@@ -228,21 +228,31 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("cbir: give at least one --image FILE or --text TEXT", file=sys.stderr)
         return 1
 
+    respelt: dict[str, str] = {}  # a clearly misspelt word -> the spelling searched instead
+
     def run(query: tuple[str, str]) -> list[SearchHit]:
         kind, value = query
         if kind == "image":
             return library.search_image(value, args.k)
-        return library.search_text(value, args.k)
+        try:
+            return library.search_text(value, args.k)
+        except UnknownWord as exc:
+            if not exc.best:
+                raise
+            respelt[value] = exc.best
+            return library.search_text(exc.best, args.k)
 
     def as_json(query: tuple[str, str]) -> dict[str, str]:
         kind, value = query
         if kind == "image":
             return {"image": _json_path(os.path.abspath(value))["path"]}
-        return {"text": value}
+        return {"text": value, **({"respelt": respelt[value]} if value in respelt else {})}
 
     def print_text(query: tuple[str, str], hits: Sequence[SearchHit], error: str | None) -> None:
         kind, value = query
         label = display_path(os.path.abspath(value)) if kind == "image" else value
+        if value in respelt and kind == "text":
+            label = f"{value} (no such word; showing {respelt[value]})"
         print(f"{label}: {error}" if error else f"{label}:")
         _print_hits(hits, args.all)
 

@@ -7,6 +7,7 @@ import json
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -181,3 +182,15 @@ def run_cbir(*args: object, library: Path, models: Path, env: dict[str, str] | N
     command = [sys.executable, "-m", "cbir_desktop.cli", *map(str, args)]
     return subprocess.run([*(wrap or []), *command], env=full_env, capture_output=True, text=True,
                           errors="surrogateescape", timeout=timeout, cwd=REPO)
+
+
+def search_everything(window: Any, qtbot: Any, text: str) -> list[Any]:
+    """Search `text` and show every hit, past the relevance cut-off as "Show more" does: the
+    tiny test models' scores mean nothing to the calibration, so the cut-off is not tested here."""
+    with qtbot.waitSignal(window.search_finished, timeout=10000) as searched:
+        window.search_text(text)
+    if window._held_back:
+        with qtbot.waitSignal(window.search_finished, timeout=10000) as searched:
+            window.show_more()
+    hits: list[Any] = searched.args[0]
+    return hits

@@ -42,17 +42,6 @@ class TagEdit:
         return any(c.before != c.after for c in self.changes)
 
 
-# A hit at or above this relevance answers the query; the shells show those first and
-# the rest only when asked ("Show more", `cbir search --all`).
-RELEVANT_FROM = 0.5
-STRONG_FROM = 0.8  # a near-certain answer
-
-
-def relevance_band(relevance: float) -> str:
-    """The word shown for a relevance: strong, likely (at or above the cut-off) or weak."""
-    return "strong" if relevance >= STRONG_FROM else "likely" if relevance >= RELEVANT_FROM else "weak"
-
-
 @dataclass(frozen=True)
 class SearchHit:
     """One search result; higher `score` (cosine similarity) is more similar."""

@@ -38,10 +38,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.api import Library, is_photo_name
+from ..engine.api import RELEVANT_FROM, Library, is_photo_name
 from ..engine.errors import UnknownWord
 from ..engine.types import (
-    RELEVANT_FROM,
     Device,
     IndexProgress,
     IndexReport,
@@ -646,6 +645,7 @@ class MainWindow(QMainWindow):
             self._show_all = True
             if self._answer is not None:
                 self._say_what_was_found(self._answer, self.results.hits())
+            self.search_finished.emit(self.results.hits())
         elif self._answer is not None:
             self._run_search(self._answer.query, self._answer.by_image, k=self._answer.k * 2)
 

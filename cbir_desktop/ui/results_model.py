@@ -19,7 +19,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QPixmap
 
-from ..engine.types import SearchHit, relevance_band
+from ..engine.api import relevance_band
+from ..engine.types import SearchHit
 
 HitRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2

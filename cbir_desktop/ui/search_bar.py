@@ -11,13 +11,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from .chips import ChipRow
 from .file_dialogs import choose_photo
-from .flow_layout import FlowLayout
 
 __all__ = ["QueryField", "SearchBar"]
 
 COMPLETION_DEBOUNCE_MS = 250  # ask for completions once typing pauses
-CHIP_STYLE = "QPushButton { border: 1px solid palette(mid); border-radius: 10px; padding: 2px 10px; }"
 
 
 class QueryField(QLineEdit):
@@ -61,9 +60,7 @@ class SearchBar(QWidget):
         self.open_button.clicked.connect(self._on_open_button_clicked)
         row.addWidget(self.open_button)
         layout.addLayout(row)
-        self.chips = QWidget()  # chips wrap onto more lines in a narrow window, never squashed
-        self.chips_layout = FlowLayout(self.chips)
-        self.chips.hide()
+        self.chips = ChipRow(self.word_clicked.emit)  # wraps onto more lines in a narrow window
         layout.addWidget(self.chips)
         self._searched_text = ""
         self._completion_timer = QTimer(self, singleShot=True, interval=COMPLETION_DEBOUNCE_MS)
@@ -80,22 +77,10 @@ class SearchBar(QWidget):
         self.completer.popup().hide()
 
     def show_chips(self, words: list[str]) -> None:
-        while (item := self.chips_layout.takeAt(0)) is not None:
-            if (widget := item.widget()) is not None:
-                widget.deleteLater()
-        for word in words:
-            chip = QPushButton(word)
-            chip.setFlat(True)
-            chip.setCursor(Qt.CursorShape.PointingHandCursor)
-            chip.setStyleSheet(CHIP_STYLE)
-            chip.clicked.connect(lambda _checked=False, word=word: self.word_clicked.emit(word))
-            self.chips_layout.addWidget(chip)
-        self.chips.setVisible(bool(words))  # no empty line under the field
+        self.chips.set_words(words)
 
     def chip_words(self) -> list[str]:
-        items = (self.chips_layout.itemAt(i) for i in range(self.chips_layout.count()))
-        widgets = (item.widget() for item in items if item is not None)
-        return [widget.text() for widget in widgets if isinstance(widget, QPushButton)]
+        return self.chips.words()
 
     def show_completions(self, prefix: str, words: list[str]) -> None:
         """Offer `words` for `prefix`, unless the text moved on or was already searched."""

@@ -12,9 +12,9 @@ from html import escape
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["SearchNotice", "quoted"]
+from .chips import ChipRow
 
-CHIP_STYLE = "QPushButton { border: 1px solid palette(mid); border-radius: 10px; padding: 2px 10px; }"
+__all__ = ["SearchNotice", "quoted"]
 
 
 def quoted(text: str) -> str:
@@ -42,12 +42,11 @@ class SearchNotice(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         if centred:
             row.addStretch(1)
-        self.chips_row = QHBoxLayout()
-        self.chips_row.setContentsMargins(0, 0, 0, 0)
-        row.addLayout(self.chips_row)
+        self.chips = ChipRow(self.word_clicked.emit)  # wraps onto more lines in a narrow window
+        row.addWidget(self.chips)
         self.action = QPushButton()
         self.action.clicked.connect(self.action_clicked)
-        row.addWidget(self.action)
+        row.addWidget(self.action, 0, Qt.AlignmentFlag.AlignTop)
         row.addStretch(1)
         layout.addLayout(row)
         self.clear()
@@ -55,30 +54,16 @@ class SearchNotice(QWidget):
     def show_message(self, html: str, words: Sequence[str] = (), action: str = "") -> None:
         """Say `html`; offer `words` as chips and `action` as a button (none when empty)."""
         self.label.setText(html)
-        self._set_chips(list(words))
+        self.chips.set_words(list(words))
         self.action.setText(action)
         self.action.setVisible(bool(action))
         self.setVisible(True)
 
     def clear(self) -> None:
         self.label.setText("")
-        self._set_chips([])
+        self.chips.set_words([])
         self.action.hide()
         self.setVisible(False)
 
     def chip_words(self) -> list[str]:
-        chips = (self.chips_row.itemAt(i).widget() for i in range(self.chips_row.count()))
-        return [chip.text() for chip in chips if isinstance(chip, QPushButton)]
-
-    def _set_chips(self, words: list[str]) -> None:
-        while self.chips_row.count():
-            item = self.chips_row.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        for word in words:
-            chip = QPushButton(word)
-            chip.setFlat(True)
-            chip.setCursor(Qt.CursorShape.PointingHandCursor)
-            chip.setStyleSheet(CHIP_STYLE)
-            chip.clicked.connect(lambda _checked=False, word=word: self.word_clicked.emit(word))
-            self.chips_row.addWidget(chip)
+        return self.chips.words()

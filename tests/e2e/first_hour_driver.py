@@ -146,8 +146,7 @@ class FirstHour:
         yield self.sleep(0.3)
         self.shot("misspelt-suggestions", "'airplan' has two close spellings: both offered as chips",
                   chips=chips, message=w.message.label.text())
-        chip = next(c for c in (w.message.chips_row.itemAt(i).widget() for i in range(w.message.chips_row.count()))
-                    if c.text() == "airplane")
+        chip = next(c for c in w.message.chips.chips() if c.text() == "airplane")
         searched = len(self.events["searched"])
         self.click(chip)
         yield "the suggestion's search", lambda: (len(self.events["searched"]) > searched

@@ -98,6 +98,11 @@ def test_search_by_word_and_unknown_word(indexed) -> None:
     assert {Path(r["path"]).parent.name for r in plane["results"]} == {"airplanes"}
     assert unknown == {"query": {"text": "xqzvw"}, "results": [], "error": unknown["error"]}
     assert "No known word" in unknown["error"]
+    # A clear misspelling is searched as its spelling, and says so; an unclear one is not.
+    out = cbir("search", "-k", "3", "--text", "strawbery", "--text", "airplan", library=library).stdout
+    assert "strawbery (no such word; showing strawberry):" in out
+    assert "airplan: No known word in 'airplan'. Did you mean: airplane, airplay" in out
+    assert out.count("/strawberry/") == 3
 
 
 HIT = re.compile(r"^  (\d\.\d{3})  +(\d+)% (strong|possible|weak) +(/\S+)(  \[.*\])?$")

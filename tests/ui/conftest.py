@@ -114,3 +114,4 @@ def hold_indexing(make_window, monkeypatch: pytest.MonkeyPatch):
     yield hold
     for gate in gates:
         gate.open()
+

@@ -55,7 +55,7 @@ def test_similar_word_chip_searches_when_clicked(make_window, photos, qtbot) -> 
     with qtbot.waitSignal(window.search_finished, timeout=10000):
         window.search_text("red")
     qtbot.waitUntil(lambda: len(window.search_bar.chip_words()) > 0, timeout=10000)
-    chip = window.search_bar.chips_layout.itemAt(0).widget()
+    chip = window.search_bar.chips.chips()[0]
     word = chip.text()
     with qtbot.waitSignal(window.search_finished, timeout=10000):
         qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)

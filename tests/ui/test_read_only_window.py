@@ -31,7 +31,8 @@ tmp = Path(tempfile.mkdtemp())
 window = MainWindow(library, QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), tmp / "thumbs")
 window.show()
 seen = {}
-window.search_finished.connect(lambda *_: seen.setdefault("hits", window.results.rowCount()))
+window.search_finished.connect(  # shown, or held back below the relevance cut-off
+    lambda *_: seen.setdefault("hits", window.results.rowCount() + len(window._held_back)))
 
 def report():
     note = window.statusBar().findChild(QLabel, "read_only_note")

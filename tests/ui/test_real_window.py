@@ -97,7 +97,7 @@ def test_typing_a_query_in_a_real_window_shows_results(tmp_path: Path) -> None:
         assert colours is not None and len(colours) > 500
         tag_list = (940, 70, 1185, 400)  # the Tags panel's list: empty until a photo is selected
         assert _dark_pixels(image.crop(tag_list)) == 0
-        subprocess.run(["xdotool", "mousemove", "--window", window, "375", "570", "click", "1"],
+        subprocess.run(["xdotool", "mousemove", "--window", window, "370", "220", "click", "1"],
                        env=env, check=True, timeout=10)
         time.sleep(1.5)
         shot = SCREENSHOTS / "window-tags.png"

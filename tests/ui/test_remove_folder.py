@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import solid
+from helpers import search_everything, solid
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -101,8 +101,7 @@ def test_removing_a_folder_drops_its_photos_from_the_search_results(make_window,
     solid(other / "purple.png", "purple")
     window = make_window([photos, other])
     window.show()
-    with qtbot.waitSignal(window.search_finished, timeout=10000):
-        window.search_text("blue")
+    search_everything(window, qtbot, "blue")
     assert {p.parent for p in _paths(window)} >= {photos, other}
     window.remove_folder(str(photos))
     qtbot.waitUntil(lambda: _question() is not None, timeout=10000)

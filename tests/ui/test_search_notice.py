@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from cbir_desktop.ui.results_model import CaptionRole
+
 
 def _no_dialog_open() -> bool:
     return not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog | QMessageBox) and w.isVisible()]
@@ -16,13 +18,13 @@ def test_a_clearly_misspelt_word_searches_its_spelling_and_says_so(make_window, 
     window.show()
     qtbot.keyClicks(window.search_bar.field, "sunflwer")
     with qtbot.waitSignal(window.search_finished, timeout=10000,
-                          check_params_cb=lambda hits: len(hits) > 0):
+                          check_params_cb=lambda _hits: window.search_bar.text() == "sunflower"):
         qtbot.keyClick(window.search_bar.field, Qt.Key.Key_Return)
-    assert window.search_bar.text() == "sunflower"
-    assert window.stack.currentWidget() is window.view
-    assert window.notice.isVisible()
-    assert "sunflwer" in window.notice.label.text() and "sunflower" in window.notice.label.text()
-    assert "sunflowers" in window.notice.chip_words()  # the other spelling, one click away
+    # Said above the grid, or on the message page when no tiny-model hit passes the cut-off.
+    said = window.notice if window.stack.currentWidget() is window.view else window.message
+    assert said.isVisible()
+    assert "sunflwer" in said.label.text() and "sunflower" in said.label.text()
+    assert "sunflowers" in said.chip_words()  # the other spelling, one click away
     assert _no_dialog_open()
 
 
@@ -36,13 +38,11 @@ def test_an_unclear_misspelling_offers_clickable_spellings(make_window, photos, 
     words = window.message.chip_words()
     assert words[:2] == ["airplane", "airplay"]
     assert window.results.rowCount() == 0 and _no_dialog_open()
-    chip = window.message.chips_row.itemAt(0).widget()
-    with qtbot.waitSignal(window.search_finished, timeout=10000,
-                          check_params_cb=lambda hits: len(hits) > 0):
+    chip = window.message.chips.chips()[0]
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
         qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
     assert window.search_bar.text() == "airplane"
-    assert window.stack.currentWidget() is window.view
-    assert not window.message.isVisible()
+    assert "airplan”" not in window.message.label.text()  # the question is answered
 
 
 def test_a_word_with_nothing_to_match_says_so(make_window, photos, qtbot) -> None:
@@ -61,3 +61,23 @@ def test_a_word_with_nothing_to_match_says_so(make_window, photos, qtbot) -> Non
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view and window.results.rowCount() == 5,
                     timeout=10000)
     assert not window.message.isVisible()
+
+
+def test_results_end_at_the_relevance_cut_off_and_show_more_goes_past_it(make_window, photos, qtbot) -> None:
+    window = make_window([photos])
+    window.show()
+    with qtbot.waitSignal(window.search_finished, timeout=10000) as searched:
+        window.search_image(str(photos / "red.jpg"))
+    shown = [hit.path for hit in searched.args[0]]
+    assert shown[0] == str(photos / "red.jpg") and len(shown) < 5  # the unlike colours wait
+    assert all(hit.relevance >= 0.4 for hit in window.results.hits())
+    assert window.notice.isVisible() and window.notice.action.isVisible()
+    held = 5 - len(shown)
+    assert window.notice.action.text() == f"Show {held} weaker match{'es' if held != 1 else ''}"
+    assert window.results.index(0).data(CaptionRole) == "100% strong"  # the same scale for every query
+    with qtbot.waitSignal(window.search_finished, timeout=10000) as more:
+        qtbot.mouseClick(window.notice.action, Qt.MouseButton.LeftButton)
+    assert len(more.args[0]) == 5 and window.results.rowCount() == 5
+    assert [hit.path for hit in window.results.hits()][:len(shown)] == shown  # appended below
+    assert window.results.hit(4).relevance < 0.4 and "weak" in window.results.index(4).data(CaptionRole)
+    assert not window.notice.action.isVisible()  # all 5 are shown: nothing more to ask for

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from helpers import require_tool, shaded_folder
+from helpers import require_tool, search_everything, shaded_folder
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 # Camera folders say nothing about what the photos show: only the user's tags can.
@@ -42,9 +42,8 @@ def test_confirming_tags_in_the_window_changes_later_searches(make_window, tmp_p
     _camera_library(root)
     window = make_window([root])
     window.show()
-    with qtbot.waitSignal(window.search_finished, timeout=10000) as before:
-        window.search_text("tram")  # no labels yet: the zero-shot projection answers (green)
-    assert _folders(before.args[0][:12]) == ["101CANON"] * 12
+    before = search_everything(window, qtbot, "tram")  # no labels yet: the zero-shot projection answers (green)
+    assert _folders(before[:12]) == ["101CANON"] * 12
     assert len(window.results.hits()) == 24
 
     _select_folder(window, "100CANON")  # the red photos are the trams
@@ -57,9 +56,8 @@ def test_confirming_tags_in_the_window_changes_later_searches(make_window, tmp_p
     assert trained.args[0].active and trained.args[0].words == ["heron", "tram"]
     assert window.library.user_tags(root / "DCIM" / "100CANON" / "IMG_0000.jpg") == {"tram": True}
 
-    with qtbot.waitSignal(window.search_finished, timeout=10000) as after:
-        window.search_text("tram")
-    assert _folders(after.args[0][:12]) == ["100CANON"] * 12
+    after = search_everything(window, qtbot, "tram")
+    assert _folders(after[:12]) == ["100CANON"] * 12
     assert "tram" in window.results.hit(0).tags  # the confirmed tag is drawn under the photo
 
     # The panel lists the confirmed tag first, marked as the user's.
@@ -74,8 +72,7 @@ def test_rejecting_a_tag_and_writing_xmp_sidecars(make_window, tmp_path, qtbot) 
     _camera_library(root)
     window = make_window([root])
     window.show()
-    with qtbot.waitSignal(window.search_finished, timeout=10000):
-        window.search_text("red")
+    search_everything(window, qtbot, "red")
     _select_folder(window, "101CANON")
     with qtbot.waitSignal(window.training_finished, timeout=30000) as trained:
         _add_tag(window, qtbot, "tram")
