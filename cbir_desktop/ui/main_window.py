@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QImage,
     QKeySequence,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -69,6 +70,7 @@ log = logging.getLogger(__name__)
 RESCAN_EVERY_MS = 10 * 60 * 1000  # watchers miss events on big trees: rescan now and then
 DEBOUNCE_MS = 1500  # gather a burst of file events into one rescan
 TRAIN_DEBOUNCE_MS = 1000  # relearn text search this long after the last tag edit
+MIN_CENTRE_WIDTH = 320  # below this, the side panels narrow to make room
 PANEL_TAGS = 12  # tags listed in the Tags panel
 SIMILAR_WORDS = 8  # chips under the search bar
 COMPLETIONS = 12
@@ -231,7 +233,7 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(button)
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setRange(THUMBNAIL_SIZE.minimum, THUMBNAIL_SIZE.maximum)
-        self.size_slider.setValue(self.delegate.side)
+        self.size_slider.setValue(self.view.side)
         self.size_slider.setMaximumWidth(140)
         self.size_slider.valueChanged.connect(self._on_size_slider_changed)
         bar.addPermanentWidget(self.size_slider)
@@ -749,7 +751,7 @@ class MainWindow(QMainWindow):
         # -- thumbnails -----------------------------------------------------------------
     def _load_thumbnails(self, hits: list[SearchHit]) -> None:
         """Thumbnails of `hits` in a worker; a newer search stops the older one's."""
-        px = round(self.delegate.side * self.view.devicePixelRatioF())  # device pixels: sharp on HiDPI
+        px = round(self.view.side * self.view.devicePixelRatioF())  # device pixels: sharp on HiDPI
         self._thumbnails.request([h.path for h in hits if not self.results.has_thumbnail(h.path, px)], px)
 
     def _on_thumbnail_ready(self, item: tuple[str, QImage, int]) -> None:
@@ -961,7 +963,7 @@ class MainWindow(QMainWindow):
     def _show_settings(self, models: list[ModelInfo]) -> None:
         dialog = SettingsDialog(self, [(m.id, m.name) for m in models], self._model_target or self._model_id,
                                 self.device_label.toolTip() or "not known yet (the model is loading)",
-                                RESULTS.read(self.settings), self.delegate.side,
+                                RESULTS.read(self.settings), self.view.side,
                                 str(self.library.root))
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -990,6 +992,20 @@ class MainWindow(QMainWindow):
                              str(self.library.root), str(log_folder()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()  # window-modal, and the event loop keeps running
+
+    # -- a narrow window ------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Side panels keep their width, unless the window gets too narrow for the centre
+        (640 px wide): then they give way, down to their minimum, so the grid stays usable."""
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_panels)  # once the layout has given the panels their widths
+
+    def _fit_panels(self) -> None:
+        docks = [d for d in (self.folders_dock, self.tags_dock) if d.isVisible() and not d.isFloating()]
+        room = self.width() - MIN_CENTRE_WIDTH
+        if docks and sum(d.width() for d in docks) > room:
+            widths = [max(d.minimumSizeHint().width(), room // len(docks)) for d in docks]
+            self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
     # -- closing --------------------------------------------------------------------------
     def shutdown(self) -> None:

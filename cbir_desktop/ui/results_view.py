@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QApplication, QListView, QMenu, QStyle, QWidget
 
 from ..engine.types import SearchHit
 from .results_model import HitRole, ResultsModel
-from .thumbnail_delegate import ThumbnailDelegate
+from .thumbnail_delegate import MARGIN, ThumbnailDelegate
+
+MIN_FITTED_SIDE = 64  # the smallest thumbnail a narrow grid draws
 
 __all__ = ["ResultsHost", "ResultsView", "context_menu", "open_photo", "reveal"]
 
@@ -52,6 +54,7 @@ class ResultsView(QListView):
         self.setDragDropMode(QListView.DragDropMode.DragOnly)  # photos drag out as files; nothing drops in
         self.setModel(model)
         self.results = model
+        self.side = side  # the thumbnail size asked for; drawn smaller when the grid is narrower
         self.delegate = ThumbnailDelegate(self, side)
         self.setItemDelegate(self.delegate)
         self.doubleClicked.connect(lambda _index: self.preview_requested.emit())
@@ -59,8 +62,7 @@ class ResultsView(QListView):
 
     def set_side(self, side: int) -> None:
         """Thumbnail side in pixels."""
-        self.delegate.side = side
-        self.setIconSize(QSize(side, side))
+        self.side = side
         self._spread_columns()
         self.doItemsLayout()
 
@@ -71,8 +73,14 @@ class ResultsView(QListView):
     def _spread_columns(self) -> None:
         """As many columns as fit, with the width left over shared between them: without a grid
         the cells pack to the left and leave an empty column's worth of space at the right."""
-        cell = self.delegate.cell_size(self.font())
         width = self._layout_width()
+        # A grid narrower than one cell (a small window) draws the thumbnails smaller to fit
+        # rather than scrolling sideways.
+        fitted = max(MIN_FITTED_SIDE, min(self.side, width - 2 * MARGIN))
+        if fitted != self.delegate.side:
+            self.delegate.side = fitted
+            self.setIconSize(QSize(fitted, fitted))
+        cell = self.delegate.cell_size(self.font())
         columns = max(1, width // cell.width())
         grid = QSize(max(cell.width(), width // columns), cell.height())
         if grid != self.gridSize():

@@ -65,7 +65,7 @@ class TagPanel(QWidget):
         self.add_field.setPlaceholderText("Add a tag and press Enter")
         self.add_field.returnPressed.connect(self._on_add_field_return_pressed)
         layout.addWidget(self.add_field)
-        self.write_button = QPushButton("Write tags to XMP sidecars")
+        self.write_button = QPushButton("Write XMP sidecars")
         self.write_button.setToolTip("Confirmed tags go to .xmp files beside the photos; photos are not modified")
         self.write_button.clicked.connect(self.write_xmp_requested.emit)
         layout.addWidget(self.write_button)

@@ -179,3 +179,16 @@ def test_thumbnails_are_loaded_at_side_times_the_pixel_ratio(make_window, tmp_pa
     window.size_slider.setValue(120)  # smaller: the ones there are enough
     assert index.data(ThumbnailRole).size() == QSize(300, 225)
     assert Path(window.results.hit(0).path).name == "red.jpg"
+
+
+def test_a_grid_narrower_than_one_cell_draws_smaller_thumbnails_instead_of_scrolling_sideways(qtbot) -> None:
+    view = _grid(10, 240, qtbot)
+    view.resize(180, 500)  # the centre of a 640x480 window
+    view.show()
+    qtbot.waitExposed(view)
+    view.doItemsLayout()
+    assert view.delegate.side < 240 and view.side == 240  # drawn smaller; the setting is kept
+    assert view.delegate.cell_size(view.font()).width() <= view.viewport().width()
+    assert not view.horizontalScrollBar().isVisible()
+    view.resize(900, 500)  # room again: the size asked for
+    qtbot.waitUntil(lambda: view.delegate.side == 240, timeout=5000)
