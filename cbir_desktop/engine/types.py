@@ -163,3 +163,33 @@ class TrainingReport:
     @property
     def active(self) -> bool:
         return not self.off_reason
+
+
+@dataclass(frozen=True)
+class PhotoMetadata:
+    """What a photo's own metadata says (EXIF, HEIF, RAW, XMP), read at indexing time.
+
+    Unknown or unusable values are None, with the reason in `notes` ("impossible date
+    0000:00:00", "GPS 0,0"): bad metadata never stops indexing.
+    """
+
+    taken_local: str | None = None  # capture time as the camera's clock said it, ISO 8601 ("2019-07-14T18:03:21")
+    taken_offset: str | None = None  # its UTC offset when recorded ("+01:00"), else None
+    taken_utc: float | None = None  # seconds since the epoch: local time less the offset (or as local, without one)
+    taken_source: str = "file"  # where the time came from: "exif", "xmp", "heif", "raw" or "file" (modification time)
+    make: str | None = None  # camera maker, tidied ("Fujifilm", "Canon")
+    model: str | None = None  # camera model without the maker repeated ("X100V", "EOS 40D")
+    lens: str | None = None
+    focal_mm: float | None = None
+    aperture: float | None = None  # f-number
+    exposure_s: float | None = None  # seconds
+    iso: int | None = None
+    width: int | None = None  # pixels, upright (after orientation)
+    height: int | None = None
+    lat: float | None = None  # degrees, WGS84
+    lon: float | None = None
+    city: str | None = None  # from the bundled offline gazetteer, for photos with GPS
+    region: str | None = None
+    country: str | None = None
+    country_code: str | None = None  # ISO 3166-1 alpha-2
+    notes: tuple[str, ...] = ()
