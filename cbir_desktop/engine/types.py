@@ -193,3 +193,27 @@ class PhotoMetadata:
     country: str | None = None
     country_code: str | None = None  # ISO 3166-1 alpha-2
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is narrowed to, besides its content; empty fields narrow nothing.
+
+    Dates compare with the photo's local capture time as ISO text ("2019-06-01T00:00:00"),
+    the way the camera's clock read: "June 2019" means June where the photo was taken.
+    Several values of one field are alternatives (place Lisbon or Porto); fields combine.
+    """
+
+    since: str | None = None  # taken at or after this local time
+    before: str | None = None  # taken before this local time
+    places: tuple[str, ...] = ()  # a city, region, country or country code
+    cameras: tuple[str, ...] = ()  # part of the maker and model ("fuji", "x100v")
+    lenses: tuple[str, ...] = ()  # part of the lens name
+    folders: tuple[str, ...] = ()  # an absolute folder (and below), or a folder name anywhere in the path
+    types: tuple[str, ...] = ()  # file kinds: "raw", "heic", "jpeg", "png", "tiff", "webp", "gif", "bmp", "avif"
+    has_gps: bool | None = None
+    tags: tuple[str, ...] = ()  # a tag the photo shows (the user's, or a suggestion)
+
+    @property
+    def empty(self) -> bool:
+        return self == Filters()
