@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ MIN_SEARCH_K = 5000
 # Below this many vectors, exact search is as fast as Annoy and always right. The
 # crash-safety tests lower it (CBIR_ANNOY_MIN_ITEMS) so a tiny library has Annoy files.
 EXACT_BELOW = int(os.environ.get("CBIR_ANNOY_MIN_ITEMS", "3000"))
+# A filtered search compares every photo of the filter when there are at most this many
+# (exact, and quick to read); more go through the index, fetching OVER_FETCH times what
+# the filter's share of the library suggests, and twice that again until k are found.
+EXACT_WITHIN = 2_000
+OVER_FETCH = 2.0
 
 
 @dataclass
@@ -106,34 +112,70 @@ class VectorIndex:
     # -- searching --------------------------------------------------------------
     def search(
         self, catalogue: Catalogue, query: npt.NDArray[np.float32], k: int,
-        search_k: int | None = None,
+        search_k: int | None = None, within: Collection[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """Return up to k (photo_id, cosine) pairs, best first."""
+        """Return up to k (photo_id, cosine) pairs, best first; only photos `within` when given
+        (a filter's photos): exactly when they are few, else from the index with enough
+        over-fetch that a narrow filter never returns fewer results than exist."""
         if query.shape[0] != self.dim:
             raise ValueError(f"query has {query.shape[0]} dims, index {self.model_id} has {self.dim}")
         query = query / max(float(np.linalg.norm(query)), 1e-12)
+        if within is not None and len(within) <= EXACT_WITHIN:
+            return self._exact_within(catalogue, query, k, within)
         with self._lock:
             self._ensure_loaded(catalogue)
             annoy, built_seq = self._annoy, self._built_seq
             remainder = self._load_remainder(catalogue, built_seq)
+        allowed = None if within is None else (within if isinstance(within, (set, frozenset)) else set(within))
         scored: dict[int, float] = {}
         if annoy is not None:
+            total = annoy.get_n_items()
             want = k + 16
-            ids, distances = annoy.get_nns_by_vector(
-                query.tolist(), want, search_k=search_k or max(MIN_SEARCH_K, want * N_TREES),
-                include_distances=True,
-            )
-            current = catalogue.seqs_of(self.model_id, self.kind, ids)
-            for photo_id, distance in zip(ids, distances, strict=True):
-                seq = current.get(photo_id)
-                if seq is not None and seq <= built_seq:  # still the vector we indexed
-                    scored[photo_id] = 1.0 - distance * distance / 2.0
+            if allowed is not None:  # the filter keeps about len/total of what the index returns
+                want = min(total, int(want * OVER_FETCH * total / max(len(allowed), 1)))
+            while True:
+                found = self._from_annoy(catalogue, annoy, built_seq, query, want, search_k, allowed)
+                if allowed is None or len(found) >= k or want >= total:
+                    break
+                want = min(total, want * 2)
+            scored.update(found)
         if remainder.ids.size:
-            sims = remainder.matrix @ query
-            top = np.argsort(-sims)[:k]
-            for i in top:
-                scored[int(remainder.ids[i])] = float(sims[i])
+            keep = np.ones(len(remainder.ids), bool) if allowed is None else np.fromiter(
+                (int(pid) in allowed for pid in remainder.ids), bool, len(remainder.ids))
+            sims = np.where(keep, remainder.matrix @ query, -np.inf)
+            for i in np.argsort(-sims)[:k]:
+                if keep[i]:
+                    scored[int(remainder.ids[i])] = float(sims[i])
         return sorted(scored.items(), key=lambda item: -item[1])[:k]
+
+    def _from_annoy(self, catalogue: Catalogue, annoy: AnnoyIndex, built_seq: int, query: npt.NDArray[np.float32],
+                    want: int, search_k: int | None, allowed: Collection[int] | None) -> dict[int, float]:
+        """The index's `want` nearest, less those whose vector changed since it was built (and
+        those not `allowed`)."""
+        ids, distances = annoy.get_nns_by_vector(
+            query.tolist(), want, search_k=search_k or max(MIN_SEARCH_K, want * N_TREES), include_distances=True,
+        )
+        if allowed is not None:
+            kept = [(pid, d) for pid, d in zip(ids, distances, strict=True) if pid in allowed]
+            ids, distances = [pid for pid, _ in kept], [d for _, d in kept]
+        current = catalogue.seqs_of(self.model_id, self.kind, ids)
+        scored: dict[int, float] = {}
+        for photo_id, distance in zip(ids, distances, strict=True):
+            seq = current.get(photo_id)
+            if seq is not None and seq <= built_seq:  # still the vector we indexed
+                scored[photo_id] = 1.0 - distance * distance / 2.0
+        return scored
+
+    def _exact_within(self, catalogue: Catalogue, query: npt.NDArray[np.float32], k: int,
+                      within: Collection[int]) -> list[tuple[int, float]]:
+        """Every one of a few photos compared with the query: exact, and fast when they are few."""
+        vectors = catalogue.vectors_of(list(within), self.model_id, self.kind)
+        ids = [pid for pid, vector in vectors.items() if vector.shape[0] == self.dim]
+        if not ids:
+            return []
+        sims = np.stack([vectors[pid] for pid in ids]) @ query
+        order = np.argsort(-sims, kind="stable")[:k]
+        return [(ids[i], float(sims[i])) for i in order]
 
     # -- internals ----------------------------------------------------------------
     def _ensure_loaded(self, catalogue: Catalogue) -> None:
