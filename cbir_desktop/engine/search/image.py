@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,10 +67,11 @@ def fuse_scores(
 
 
 def rank_by_image(
-    catalogue: Catalogue, index: VectorIndex, query: QueryVectors, k: int
+    catalogue: Catalogue, index: VectorIndex, query: QueryVectors, k: int, within: Collection[int] | None = None,
 ) -> list[tuple[int, float]]:
-    """(photo_id, score) nearest by model features, near-duplicates boosted; scores capped at 1."""
-    candidates = index.search(catalogue, query.features, max(k, RERANK_CANDIDATES))
+    """(photo_id, score) nearest by model features, near-duplicates boosted; scores capped at 1;
+    only photos `within` when given (a filter's)."""
+    candidates = index.search(catalogue, query.features, max(k, RERANK_CANDIDATES), within=within)
     if query.colour is not None and candidates:
         colours = catalogue.colours_of([photo_id for photo_id, _ in candidates])
         sims = np.array([score for _, score in candidates], np.float32)

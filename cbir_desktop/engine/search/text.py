@@ -8,6 +8,7 @@ that term's classifier. Read-only: what was learned comes in as a `LearnedState`
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,18 +86,18 @@ class TextRanking:
 
 def rank_by_text(catalogue: Catalogue, model_id: str, space: WordSpace, text: str, k: int,
                  zero: VectorIndex, learned: LearnedState | None = None,
-                 learned_index: VectorIndex | None = None) -> TextRanking:
+                 learned_index: VectorIndex | None = None, within: Collection[int] | None = None) -> TextRanking:
     """(photo_id, score) best first for a word or phrase, and which scoring answered it;
-    `UnknownWord` when nothing knows the word."""
+    only photos `within` when given (a filter's); `UnknownWord` when nothing knows the word."""
     term = learned.terms.position.get(term_key(text, space.words.__contains__)) if learned else None
     query = _query_vector(space.words, text, own_term=term is not None)
     weight = learned_weight(query, learned.label_vectors) if learned and query is not None else 0.0
     if learned is None or learned_index is None or (query is not None and weight == 0.0 and term is None):
         assert query is not None  # no learned state: `_query_vector` raised for an unknown word
-        return TextRanking(ZERO_SHOT, zero.search(catalogue, query, k))
+        return TextRanking(ZERO_SHOT, zero.search(catalogue, query, k, within=within))
     kind = OWN_TERM if term is not None else BLEND
     centre = learned.terms.prototypes[term] if term is not None else None
-    ids = _candidates(catalogue, zero, learned_index, query, centre, max(k * 5, 200))
+    ids = _candidates(catalogue, zero, learned_index, query, centre, max(k * 5, 200), within)
     zero_vectors = catalogue.vectors_of(ids, model_id, zero.kind)
     mine = catalogue.vectors_of(ids, model_id, learned.kind)
     ids = [pid for pid in ids if pid in zero_vectors and pid in mine]
@@ -111,14 +112,14 @@ def rank_by_text(catalogue: Catalogue, model_id: str, space: WordSpace, text: st
 
 
 def _candidates(catalogue: Catalogue, zero: VectorIndex, learned_index: VectorIndex, query: Vector | None,
-                centre: Vector | None, wanted: int) -> list[int]:
+                centre: Vector | None, wanted: int, within: Collection[int] | None = None) -> list[int]:
     """Photos near the query in both spaces, and near the term's centre: the ones re-ranked."""
     found: set[int] = set()
     if query is not None:
-        found |= {pid for pid, _ in zero.search(catalogue, query, wanted)}
-        found |= {pid for pid, _ in learned_index.search(catalogue, query, wanted)}
+        found |= {pid for pid, _ in zero.search(catalogue, query, wanted, within=within)}
+        found |= {pid for pid, _ in learned_index.search(catalogue, query, wanted, within=within)}
     if centre is not None:
-        found |= {pid for pid, _ in learned_index.search(catalogue, centre, wanted)}
+        found |= {pid for pid, _ in learned_index.search(catalogue, centre, wanted, within=within)}
     return sorted(found)
 
 
