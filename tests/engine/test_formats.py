@@ -174,7 +174,7 @@ def test_broken_files_have_a_one_line_reason(tmp_path: Path) -> None:
 
 def test_tiled_heic_cut_short_is_truncated_not_decoded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """libheif opens and decodes some cut-short HEICs with no error (a real iPhone photo cut to
-    10% decodes 60% black: tests/e2e/test_formats.py); the file's own box lengths tell."""
+    10% decodes 60% black: tests/e2e/test_real_formats.py); the file's own box lengths tell."""
     import pillow_heif
 
     pillow_heif.register_heif_opener()
