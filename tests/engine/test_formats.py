@@ -237,7 +237,8 @@ def _names(hits: list) -> list[str]:
 
 def test_missing_decoders_make_heic_and_raw_skipped_not_ignored(tiny_models: Path, tmp_path: Path) -> None:
     """Without pillow-heif and rawpy (their import blocked, as if not installed), HEIC and RAW
-    files are still found and listed as skipped with what to install."""
+    files are still found and listed as skipped with what to install; once installed, the
+    next scan indexes them although the files did not change."""
     root = tmp_path / "photos"
     solid(root / "red.jpg", "red")
     write_heic(root / "blue.heic", Image.new("RGB", (64, 48), COLOURS["blue"]))
@@ -259,4 +260,8 @@ def test_missing_decoders_make_heic_and_raw_skipped_not_ignored(tiny_models: Pat
         "blue.heic | format not supported: HEIC/HEIF needs the pillow-heif package, which is not installed",
         "green.dng | format not supported: camera RAW files need the rawpy package, which is not installed",
     ]
+    with open_library(tmp_path / "lib") as library:  # this process has both
+        report = library.index([root])
+        assert (report.added, report.unchanged, report.failed) == (2, 1, [])
+        assert _names(library.search_image(root / "green.dng", k=1)) == ["green.dng"]
 

@@ -67,6 +67,26 @@ def missing_decoder(name: str) -> str | None:
     return None
 
 
+def worth_retrying(name: str, reason: str) -> bool:
+    """True when the failure recorded for an unchanged file may no longer hold: the decoder it
+    lacked has been installed since, or rawpy brought another LibRaw (newer cameras)."""
+    if not reason.startswith(f"{NOT_SUPPORTED}:") or missing_decoder(name) is not None:
+        return False
+    return not (extension(name) in RAW_EXTENSIONS and reason.startswith(unknown_raw_reason()))
+
+
+def unknown_raw_reason() -> str:
+    """What a RAW file LibRaw does not know is skipped with; it names LibRaw's version."""
+    return f"{NOT_SUPPORTED}: LibRaw {libraw_version()} does not recognise this RAW file"
+
+
+@functools.cache
+def libraw_version() -> str:
+    import rawpy
+
+    return ".".join(str(part) for part in rawpy.libraw_version)
+
+
 @functools.cache
 def heif_available() -> bool:
     """Register pillow-heif's Pillow plugin once; False when it is not installed.

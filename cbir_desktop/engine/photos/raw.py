@@ -17,7 +17,7 @@ from PIL import Image
 
 from ..errors import ImageTooLarge, ImageUnreadable
 from .extents import ends_early
-from .formats import NOT_SUPPORTED, TRUNCATED, UNRECOGNISED, sniffed_problem
+from .formats import TRUNCATED, UNRECOGNISED, sniffed_problem, unknown_raw_reason
 
 # LibRaw's `flip` (dcraw's convention) to the EXIF Orientation it came from.
 _FLIP_TO_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
@@ -55,8 +55,7 @@ def decode_raw(path: str, data: bytes, min_side: int, pixel_limit: int) -> tuple
         if problem != UNRECOGNISED:
             pass
         elif isinstance(exc, rawpy.LibRawFileUnsupportedError):
-            version = ".".join(str(part) for part in rawpy.libraw_version)
-            problem = f"{NOT_SUPPORTED}: LibRaw {version} does not recognise this RAW file"
+            problem = unknown_raw_reason()
         else:
             problem = f"the RAW file is damaged ({_message(exc)})"
         raise ImageUnreadable(path, problem) from exc
