@@ -1,8 +1,9 @@
 """`--self-test`: prove an installed or bundled app works, with no network and no GUI.
 
-Loads the shipped models, indexes a tiny folder of generated photos, runs an image
-search and a word search, and checks the answers; checks that the app icon and the
-desktop entry came along (a bundle or a wheel that dropped `resources/` fails here).
+Loads the shipped models, indexes a tiny folder of generated photos (a HEIC and a camera
+RAW among them, so a bundle that dropped pillow-heif's libheif or rawpy's LibRaw fails),
+runs an image search and a word search, and checks the answers; checks that the app icon
+and the desktop entry came along (a bundle or a wheel that dropped `resources/` fails here).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from .engine.api import open_library
+from .engine.api import open_library, photo_pixels
+from .engine.errors import ImageUnreadable
+from .sample_photos import write_dng, write_heic
 from .ui.desktop import ICON_SIZES, icon_files, resource_problems, resources_dir
 
 
@@ -26,6 +29,36 @@ def _photo(path: Path, colour: tuple[int, int, int], shape: str) -> None:
     else:
         draw.rectangle((60, 60, 260, 180), fill=colour)
     image.save(path, quality=92)
+
+
+def _formats_ok(photos: Path, log: Callable[[str], object]) -> list[Path]:
+    """Write a HEIC and a DNG (stored turned: EXIF orientation 6) into `photos` and check that
+    both decode upright at their size; the written files, or [] after logging the failure."""
+    picture = Image.new("RGB", (320, 240), (235, 235, 235))
+    ImageDraw.Draw(picture).polygon([(160, 30), (290, 210), (30, 210)], fill=(120, 40, 160))
+    try:
+        heic = write_heic(photos / "photo_heic.heic", picture)
+        dng = write_dng(photos / "photo_raw.dng", picture.transpose(Image.Transpose.ROTATE_90), orientation=6)
+    except Exception as exc:  # noqa: BLE001 - any failure to write them is the answer
+        log(f"FAIL: cannot write a HEIC and a DNG: {type(exc).__name__}: {exc}")
+        return []
+    for path in (heic, dng):
+        try:
+            pixels = photo_pixels(path)
+        except ImageUnreadable as exc:
+            log(f"FAIL: {exc}")
+            return []
+        base, above = (int(v) for v in pixels[200, 60]), (int(v) for v in pixels[40, 60])
+        if pixels.shape != (240, 320, 3) or not _purple(*base) or _purple(*above):
+            log(f"FAIL: {path.name} decoded as {pixels.shape[1]}x{pixels.shape[0]}, not 320x240 with its "
+                "triangle pointing up")
+            return []
+    log("formats: a HEIC (pillow-heif) and a turned DNG (rawpy/LibRaw) decode upright")
+    return [heic, dng]
+
+
+def _purple(red: int, green: int, blue: int) -> bool:
+    return blue > green + 60 and red > green + 30
 
 
 def _resources_ok(log: Callable[[str], object]) -> bool:
@@ -58,17 +91,22 @@ def run_self_test(log: Callable[[str], object] = print) -> int:
                   ((220, 200, 40), "box")]
         for i, (colour, shape) in enumerate(shapes):
             _photo(photos / f"photo{i}.jpg", colour, shape)
+        others = _formats_ok(photos, log)
+        if not others:
+            return 1
+        expected = len(shapes) + len(others)
         with open_library(Path(tmp) / "library") as library:
             report = library.index([photos])
             log(f"indexed {report.added} photos with {library.model_id} "
                 f"on {library.embedder().runner.provider}")
-            if report.added != len(shapes) or report.failed:
-                log(f"FAIL: expected {len(shapes)} photos indexed, got {report}")
+            if report.added != expected or report.failed:
+                log(f"FAIL: expected {expected} photos indexed, got {report}")
                 return 1
-            hits = library.search_image(photos / "photo0.jpg", k=2)
-            if not hits or Path(hits[0].path).name != "photo0.jpg":
-                log(f"FAIL: image search did not find the photo itself first: {hits}")
-                return 1
+            for query in (photos / "photo0.jpg", *others):
+                hits = library.search_image(query, k=2)
+                if not hits or Path(hits[0].path).name != query.name:
+                    log(f"FAIL: image search did not find {query.name} itself first: {hits}")
+                    return 1
             log(f"image search: {len(hits)} hits, best {Path(hits[0].path).name} ({hits[0].score:.2f})")
             words = library.search_text("ball", k=2)
             similar = library.similar_words("beach", 3)

@@ -194,3 +194,47 @@ def search_everything(window: Any, qtbot: Any, text: str) -> list[Any]:
             window.show_more()
     hits: list[Any] = searched.args[0]
     return hits
+
+
+# -- photos stored turned, as cameras store them ---------------------------------------------
+# EXIF orientation -> the transpose that shows a stored image upright (Pillow's exif_transpose),
+# and the one that stores an upright image so that orientation shows it upright again.
+SHOW = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90}
+STORE = {**SHOW, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
+
+
+def corner_picture(size: tuple[int, int] = (240, 160)) -> Image.Image:
+    """An upright picture whose four corners differ (red, green / blue, yellow) on grey, so any
+    wrong turn or mirror shows; big blocks survive lossy codecs and Bayer mosaics."""
+    width, height = size
+    image = Image.new("RGB", size, COLOURS["grey"])
+    w, h = width // 3, height // 3
+    for colour, (x, y) in {"red": (0, 0), "green": (width - w, 0), "blue": (0, height - h),
+                           "yellow": (width - w, height - h)}.items():
+        image.paste(COLOURS[colour], (x, y, x + w, y + h))
+    return image
+
+
+def stored_turned(image: Image.Image, orientation: int) -> Image.Image:
+    """The pixels a camera stores, with EXIF `orientation`, for `image` to show upright."""
+    return image if orientation == 1 else image.transpose(STORE[orientation])
+
+
+def corner_colours(image: Image.Image) -> tuple[str, str, str, str]:
+    """Nearest named colour at each corner: top-left, top-right, bottom-left, bottom-right."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    points = [(width // 8, height // 8), (width - 1 - width // 8, height // 8),
+              (width // 8, height - 1 - height // 8), (width - 1 - width // 8, height - 1 - height // 8)]
+
+    def nearest(pixel: tuple[int, ...]) -> str:
+        names = ["red", "green", "blue", "yellow", "grey"]
+        return min(names, key=lambda n: sum((a - b) ** 2 for a, b in zip(COLOURS[n], pixel[:3], strict=True)))
+
+    tl, tr, bl, br = (nearest(rgb.getpixel(p)) for p in points)
+    return tl, tr, bl, br
+
+
+UPRIGHT_CORNERS = ("red", "green", "blue", "yellow")

@@ -19,6 +19,9 @@ from collections.abc import Generator, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from .errors import (
     CatalogueDamaged,
     EngineError,
@@ -36,7 +39,9 @@ from .models.embedder import Embedder
 from .models.importer import import_model
 from .models.manifest import Manifest, load_manifest
 from .paths import folder_hierarchy
-from .photos.decode import is_image_name
+from .photos.decode import display_image
+from .photos.formats import PHOTO_EXTENSIONS
+from .photos.formats import is_photo_name as _is_photo_name
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
@@ -65,6 +70,7 @@ from .words.space import WordSpace
 from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
+           "PHOTO_EXTENSIONS", "photo_pixels",
            "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band"]
 
 log = logging.getLogger(__name__)
@@ -130,8 +136,16 @@ def _library_path(root: PathLike | None) -> Path:
 
 
 def is_photo_name(path: str) -> bool:
-    """True when `path` has the name of a photo format the library indexes."""
-    return is_image_name(path)
+    """True when `path` has the name of a photo format (`PHOTO_EXTENSIONS`): the library indexes
+    it, or lists it as skipped with the reason (a format whose decoder is not installed)."""
+    return _is_photo_name(path)
+
+
+def photo_pixels(path: PathLike, max_side: int = 0) -> npt.NDArray[np.uint8]:
+    """The photo at `path` as the window shows it: upright RGB pixels (height, width, 3), at most
+    `max_side` wide and high (0: full size), decoded as the index and the thumbnails are, so
+    HEIC and RAW files show too. Blocking: call from a worker. Raises `ImageUnreadable`."""
+    return np.asarray(display_image(os.fspath(path), max_side), dtype=np.uint8)
 
 
 def list_models(library: PathLike | None = None, devices: bool = False) -> list[ModelInfo]:

@@ -11,12 +11,17 @@ import os
 from collections.abc import Callable
 
 from PySide6.QtCore import QDir, QSize, QStandardPaths, Qt, Slot
-from PySide6.QtGui import QImageReader, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QLineEdit, QSizePolicy, QWidget
+
+from ..engine.api import PHOTO_EXTENSIONS
+from ..engine.errors import ImageUnreadable
+from .images import photo_image
 
 __all__ = ["PHOTO_FILTER", "PhotoDialog", "choose_folder", "choose_photo", "pictures_folder"]
 
-PHOTO_FILTER = "Images (*.jpg *.jpeg *.png *.gif *.bmp *.tif *.tiff *.webp *.heic);;All files (*)"
+# The engine's one list of photo extensions (what a scan indexes), so the two cannot drift apart.
+PHOTO_FILTER = f"Images ({' '.join('*' + ext for ext in PHOTO_EXTENSIONS)});;All files (*)"
 PREVIEW_SIDE = 200  # logical pixels: big enough to recognise a photo, small enough to decode at once
 
 
@@ -77,11 +82,9 @@ class PhotoDialog(QFileDialog):
 
 
 def _small_image(path: str, side: int) -> QPixmap | None:
-    """`path` decoded at most `side` pixels wide and high (JPEGs decode scaled: fast), or None."""
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)  # EXIF orientation, as the grid shows it
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > side:
-        reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    return None if image.isNull() else QPixmap.fromImage(image)
+    """`path` decoded at most `side` pixels wide and high (JPEGs and RAW previews decode scaled:
+    fast), upright as the grid shows it; None when it does not decode."""
+    try:
+        return QPixmap.fromImage(photo_image(path, side))
+    except ImageUnreadable:
+        return None

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtGui import QImage
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
 from ..engine.api import Library
-from ..engine.errors import ImageUnreadable
 from ..engine.types import Failure, IndexProgress, IndexReport, SearchHit
+from .images import photo_image
 
 __all__ = [
     "FolderRemoval",
@@ -341,14 +341,6 @@ def thumbnail_images(library: Library, cache: Path, paths: list[str],
 
 
 def load_image(path: str, max_side: int) -> QImage:
-    """Read a photo as a QImage, scaled while decoding when `max_side` is set."""
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)  # EXIF orientation
-    if max_side:
-        size = reader.size()
-        if size.isValid() and max(size.width(), size.height()) > max_side:
-            reader.setScaledSize(size.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        raise ImageUnreadable(path, reader.errorString() or "cannot be read")
-    return image
+    """Read a photo as a QImage (any format the library indexes, upright), at most `max_side`
+    pixels wide and high when it is set."""
+    return photo_image(path, max_side)

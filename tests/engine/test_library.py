@@ -94,7 +94,7 @@ def test_broken_files_are_recorded_and_the_rest_indexed(tiny_models: Path, tmp_p
         assert reasons.pop("locked.jpg") in ("permission denied", "Input/output error")
         assert reasons == {
             "empty.jpg": "the file is empty",
-            "notes.jpg": "not an image file Pillow can read",
+            "notes.jpg": "not an image file (it holds text)",
             "loop.jpg": "symbolic link loop",
             "back": "symbolic link loop (links back to a parent folder)",
             "bomb.png": "900 MP is over the 200 MP limit",

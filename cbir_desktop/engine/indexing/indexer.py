@@ -30,6 +30,7 @@ from ..photos.decode import (
     decode_photo,
     read_file_bytes,
 )
+from ..photos.formats import worth_retrying
 from ..photos.preprocess import to_model_input
 from ..photos.sidecars import sidecar_keywords
 from ..storage.catalogue import Catalogue, PhotoRow, PhotoVectors
@@ -144,7 +145,8 @@ def _sort_scanned(scanned: dict[str, ScannedFile], known: dict[str, PhotoRow],
         row = known.get(path)
         if row is None:
             before = failed_before.get(path)
-            if before and before[0] == item.size and before[1] == item.mtime_ns:
+            if (before and before[0] == item.size and before[1] == item.mtime_ns
+                    and not worth_retrying(path, before[2])):
                 plan.report.failed.append(Failure(path, before[2]))  # unchanged, still broken
             else:
                 candidates.append(item)

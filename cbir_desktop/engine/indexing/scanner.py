@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..files import TEMP_SUFFIX, remove_orphan
-from ..photos.decode import is_image_name
+from ..photos.formats import is_photo_name
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _walk_dir(  # noqa: C901 - each branch is one kind of directory entry (link,
                 elif key not in seen:  # a folder reachable twice is walked once
                     seen.add(key)
                     subfolders.append((entry.path, key))
-            elif is_image_name(entry.name):
+            elif is_photo_name(entry.name):
                 if entry.is_symlink() and not entry.is_file():
                     os.stat(entry.path)  # raises with the reason (loop, dangling)
                 if entry.is_file():

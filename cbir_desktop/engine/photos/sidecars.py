@@ -21,7 +21,7 @@ from lxml import etree
 
 from ..errors import SidecarUnreadable
 from ..files import write_atomic
-from .decode import is_image_name
+from .formats import is_photo_name
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def _list_photos(folder: str) -> Mapping[str, frozenset[str]]:
     """Photo names in `folder`, by case-folded stem."""
     stems: dict[str, set[str]] = {}
     for name in os.listdir(folder):
-        if is_image_name(name):
+        if is_photo_name(name):
             stems.setdefault(Path(name).stem.casefold(), set()).add(name)
     return {stem: frozenset(names) for stem, names in stems.items()}
 
