@@ -26,6 +26,7 @@ from .errors import (
     LibraryBusy,
     LibraryNotFound,
     LibraryReadOnly,
+    NotInLibrary,
     sentences,
 )
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
@@ -37,6 +38,7 @@ from .models.importer import import_model
 from .models.manifest import Manifest, load_manifest
 from .paths import folder_hierarchy
 from .photos.decode import is_image_name
+from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
@@ -53,6 +55,7 @@ from .types import (
     IndexReport,
     LibraryStatus,
     ModelInfo,
+    PhotoMetadata,
     SearchHit,
     TagChange,
     TagEdit,
@@ -65,7 +68,7 @@ from .words.space import WordSpace
 from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
-           "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band"]
+           "read_photo_metadata", "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band"]
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +135,15 @@ def _library_path(root: PathLike | None) -> Path:
 def is_photo_name(path: str) -> bool:
     """True when `path` has the name of a photo format the library indexes."""
     return is_image_name(path)
+
+
+def read_photo_metadata(path: PathLike) -> PhotoMetadata:
+    """What an image file's own metadata says, read from the file now (blocking; any file,
+    in a library or not). Raises `EngineError` only when the file cannot be opened at all."""
+    full = os.path.abspath(os.fspath(path))
+    with sentences(full):
+        os.stat(full)  # a missing file is a sentence, not metadata full of notes
+    return read_metadata(full)
 
 
 def list_models(library: PathLike | None = None, devices: bool = False) -> list[ModelInfo]:
@@ -439,8 +451,20 @@ class Library:
     def _library_photo(self, path: PathLike) -> int:
         row = self.catalogue.photo_by_path(os.path.abspath(os.fspath(path)))
         if row is None:
-            raise EngineError(f"{os.fspath(path)} is not in the library; index its folder first.")
+            raise NotInLibrary(f"{os.fspath(path)} is not in the library; index its folder first.")
         return row.id
+
+    # -- photo metadata ---------------------------------------------------------------------
+    def metadata(self, path: PathLike) -> PhotoMetadata:
+        """What a library photo's own metadata says (capture time, camera, exposure, size, GPS,
+        place), as stored at indexing time. A photo indexed before metadata was read, whose
+        folder has not been indexed since, is read from the file now (searching never writes).
+        Raises `NotInLibrary` for a file the library has not indexed (`read_photo_metadata`
+        reads any file)."""
+        photo_id = self._library_photo(path)
+        with self._sentences():
+            stored = self.catalogue.metadata_of(photo_id)
+        return stored if stored is not None else read_photo_metadata(path)
 
     # -- status, models, files -------------------------------------------------------------
     def status(self, check: bool = True) -> LibraryStatus:
