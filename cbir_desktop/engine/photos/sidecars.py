@@ -4,7 +4,9 @@ Keywords go to `dc:subject` and folder hierarchies to `lr:hierarchicalSubject` (
 the fields Lightroom, darktable, digiKam and exiftool read. An existing sidecar is edited, not
 rebuilt: lxml keeps its comments, other tools' fields and their namespace prefixes, and the bytes
 around the root element (the xpacket wrapper, an XML declaration) are copied as they were. A
-sidecar that is not XMP is refused and left alone, never replaced.
+sidecar that is not XMP is refused and left alone, never replaced. Photo metadata (a capture
+date, a GPS position set in another program) is read from sidecars and embedded packets here too
+(`read_properties`, `sidecar_properties`), never written.
 """
 
 from __future__ import annotations
