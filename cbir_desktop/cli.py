@@ -19,11 +19,12 @@ from .engine.api import (
     default_library_dir,
     list_models,
     open_library,
+    read_photo_metadata,
     relevance_band,
     repair_library,
 )
-from .engine.errors import EngineError, UnknownWord, display_path, sentences
-from .engine.types import IndexProgress, IndexReport, SearchHit, TagScore, WordHit
+from .engine.errors import EngineError, LibraryNotFound, NotInLibrary, UnknownWord, display_path, sentences
+from .engine.types import IndexProgress, IndexReport, PhotoMetadata, SearchHit, TagScore, WordHit
 from .version import version_text
 
 
@@ -94,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write confirmed tags to .xmp sidecars beside the photos (photos untouched)")
     p.add_argument("--model", help="model id")
 
+    p = sub.add_parser("info", help="what photos' own metadata says: date, camera, exposure, place")
+    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
     p = sub.add_parser("status", help="what the library holds, and whether it is sound")
     p.add_argument("--json", action="store_true")
 
@@ -155,6 +160,75 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_info(args: argparse.Namespace) -> int:
+    """Each file's metadata as the library stored it (a file not in the library: read now)."""
+    try:
+        library: Library | None = _open(args)
+    except LibraryNotFound:
+        library = None
+    failed = 0
+    try:
+        for path in args.files:
+            full = os.path.abspath(path)
+            try:
+                metadata, stored = _metadata(library, full)
+            except EngineError as exc:
+                failed += 1
+                if args.json:
+                    print(json.dumps({**_json_path(full), "error": str(exc)}))
+                else:
+                    print(f"{display_path(full)}: {exc}")
+                continue
+            if args.json:
+                fields = {k: v for k, v in metadata.__dict__.items() if k != "notes"}
+                print(json.dumps({**_json_path(full), "in_library": stored, **fields, "notes": list(metadata.notes)}))
+            else:
+                _print_metadata(full, metadata, stored)
+    finally:
+        if library is not None:
+            library.close()
+    return 1 if failed == len(args.files) else 0
+
+
+def _metadata(library: Library | None, path: str) -> tuple[PhotoMetadata, bool]:
+    if library is not None:
+        try:
+            return library.metadata(path), True
+        except NotInLibrary:
+            pass
+    return read_photo_metadata(path), False
+
+
+def _print_metadata(path: str, m: PhotoMetadata, stored: bool) -> None:
+    print(display_path(path) + ("" if stored else "  (not in the library: read from the file)"))
+    source = {"exif": "EXIF", "heif": "HEIF", "raw": "RAW", "xmp": "XMP", "file": "the file's date"}
+    rows = [
+        ("taken", f"{(m.taken_local or '').replace('T', ' ')} {m.taken_offset or ''}".strip()
+         + f"  ({source.get(m.taken_source, m.taken_source)})" if m.taken_local else ""),
+        ("camera", " ".join(v for v in (m.make, m.model) if v)),
+        ("lens", m.lens or ""),
+        ("exposure", ", ".join(v for v in (_shutter(m.exposure_s), f"f/{m.aperture:.3g}" if m.aperture else "",
+                                            f"ISO {m.iso}" if m.iso else "",
+                                            f"{m.focal_mm:.3g} mm" if m.focal_mm else "") if v)),
+        ("size", f"{m.width} x {m.height}" if m.width and m.height else ""),
+        ("place", ", ".join(v for v in (m.city, m.region, m.country) if v)
+         + (f" ({m.country_code})" if m.country_code else "")),
+        ("GPS", f"{m.lat:.6f}, {m.lon:.6f}" if m.lat is not None and m.lon is not None else ""),
+        ("type", m.file_type or ""),
+    ]
+    for label, value in rows:
+        if value:
+            print(f"  {label:<9} {value}")
+    for note in m.notes:
+        print(f"  {'note':<9} {note}")
+
+
+def _shutter(seconds: float | None) -> str:
+    if not seconds:
+        return ""
+    return f"1/{round(1 / seconds)} s" if seconds < 0.5 else f"{seconds:.3g} s"
+
+
 def cmd_repair(args: argparse.Namespace) -> int:
     report = repair_library(args.library)
     if report.damaged:
@@ -182,6 +256,8 @@ def _learn(library: Library, out: TextIO | None = None) -> None:
 
 
 def _print_report(report: IndexReport) -> None:
+    if report.metadata_read:
+        print(f"read the metadata of {report.metadata_read} photos indexed before (no model run)")
     rate = report.indexed / report.seconds if report.seconds > 0 else 0.0
     print(
         f"added {report.added}, updated {report.updated}, moved {report.moved}, "
@@ -377,7 +453,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "search": cmd_search, "words": cmd_words, "tags": cmd_tags,
-    "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
+    "info": cmd_info, "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
 }
 
 
@@ -393,13 +469,14 @@ class _ProgressPrinter:
 
     def update(self, progress: IndexProgress) -> None:
         now = time.monotonic()
-        final = progress.phase != "indexing" or progress.done == progress.total
+        counted = progress.phase in ("indexing", "reading metadata")
+        final = not counted or progress.done == progress.total
         if not final and now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
-        if progress.phase == "indexing":
+        if counted:
             eta = f", ETA {_duration(progress.eta_s)}" if progress.eta_s is not None else ""
-            text = (f"indexing {progress.done}/{progress.total} "
+            text = (f"{progress.phase} {progress.done}/{progress.total} "
                     f"({progress.rate:.1f} photos/s{eta})")
         elif progress.phase == "done":
             return

@@ -3,7 +3,8 @@
 Loads the shipped models, indexes a tiny folder of generated photos (a HEIC and a camera
 RAW among them, so a bundle that dropped pillow-heif's libheif or rawpy's LibRaw fails),
 runs an image search and a word search, and checks the answers; checks that the app icon
-and the desktop entry came along (a bundle or a wheel that dropped `resources/` fails here).
+and the desktop entry came along (a bundle or a wheel that dropped `resources/` fails here),
+and that a photo's metadata is read and placed (a bundle without the gazetteer fails).
 """
 
 from __future__ import annotations
@@ -21,14 +22,23 @@ from .sample_photos import write_dng, write_heic
 from .ui.desktop import ICON_SIZES, icon_files, resource_problems, resources_dir
 
 
-def _photo(path: Path, colour: tuple[int, int, int], shape: str) -> None:
+def _photo(path: Path, colour: tuple[int, int, int], shape: str, exif: Image.Exif | None = None) -> None:
     image = Image.new("RGB", (320, 240), (235, 235, 235))
     draw = ImageDraw.Draw(image)
     if shape == "circle":
         draw.ellipse((80, 40, 240, 200), fill=colour)
     else:
         draw.rectangle((60, 60, 260, 180), fill=colour)
-    image.save(path, quality=92)
+    image.save(path, quality=92, exif=exif if exif is not None else Image.Exif())
+
+
+def _eiffel_tower() -> Image.Exif:
+    """EXIF of a photo taken at the Eiffel Tower on 14 July 2019 at 18:03:21."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "FUJIFILM", "X100V"
+    exif[0x8769] = {0x9003: "2019:07:14 18:03:21", 0x9011: "+02:00"}
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
+    return exif
 
 
 def _formats_ok(photos: Path, log: Callable[[str], object]) -> list[Path]:
@@ -90,7 +100,7 @@ def run_self_test(log: Callable[[str], object] = print) -> int:
         shapes = [((200, 30, 30), "circle"), ((30, 160, 40), "box"), ((30, 60, 200), "circle"),
                   ((220, 200, 40), "box")]
         for i, (colour, shape) in enumerate(shapes):
-            _photo(photos / f"photo{i}.jpg", colour, shape)
+            _photo(photos / f"photo{i}.jpg", colour, shape, _eiffel_tower() if i == 0 else None)
         others = _formats_ok(photos, log)
         if not others:
             return 1
@@ -114,5 +124,11 @@ def run_self_test(log: Callable[[str], object] = print) -> int:
                 log("FAIL: word search or similar words returned nothing")
                 return 1
             log(f"word search: {len(words)} hits; words like 'beach': {', '.join(w.word for w in similar)}")
+            meta = library.metadata(photos / "photo0.jpg")
+            if (meta.make, meta.taken_local, meta.city, meta.country_code) != (
+                    "Fujifilm", "2019-07-14T18:03:21", "Paris", "FR"):
+                log(f"FAIL: photo metadata or its place name (the gazetteer) is wrong: {meta}")
+                return 1
+            log(f"metadata: {meta.make} {meta.model}, {meta.taken_local}, {meta.city}, {meta.country}")
     log(f"self-test passed in {time.perf_counter() - start:.1f} s")
     return 0

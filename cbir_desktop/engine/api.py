@@ -29,6 +29,7 @@ from .errors import (
     LibraryBusy,
     LibraryNotFound,
     LibraryReadOnly,
+    NotInLibrary,
     sentences,
 )
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
@@ -42,6 +43,7 @@ from .paths import folder_hierarchy
 from .photos.decode import display_image
 from .photos.formats import PHOTO_EXTENSIONS
 from .photos.formats import is_photo_name as _is_photo_name
+from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
@@ -58,6 +60,7 @@ from .types import (
     IndexReport,
     LibraryStatus,
     ModelInfo,
+    PhotoMetadata,
     SearchHit,
     TagChange,
     TagEdit,
@@ -70,7 +73,7 @@ from .words.space import WordSpace
 from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
-           "PHOTO_EXTENSIONS", "photo_pixels",
+           "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata",
            "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band"]
 
 log = logging.getLogger(__name__)
@@ -146,6 +149,15 @@ def photo_pixels(path: PathLike, max_side: int = 0) -> npt.NDArray[np.uint8]:
     `max_side` wide and high (0: full size), decoded as the index and the thumbnails are, so
     HEIC and RAW files show too. Blocking: call from a worker. Raises `ImageUnreadable`."""
     return np.asarray(display_image(os.fspath(path), max_side), dtype=np.uint8)
+
+
+def read_photo_metadata(path: PathLike) -> PhotoMetadata:
+    """What an image file's own metadata says, read from the file now (blocking; any file,
+    in a library or not). Raises `EngineError` only when the file cannot be opened at all."""
+    full = os.path.abspath(os.fspath(path))
+    with sentences(full):
+        os.stat(full)  # a missing file is a sentence, not metadata full of notes
+    return read_metadata(full)
 
 
 def list_models(library: PathLike | None = None, devices: bool = False) -> list[ModelInfo]:
@@ -453,8 +465,20 @@ class Library:
     def _library_photo(self, path: PathLike) -> int:
         row = self.catalogue.photo_by_path(os.path.abspath(os.fspath(path)))
         if row is None:
-            raise EngineError(f"{os.fspath(path)} is not in the library; index its folder first.")
+            raise NotInLibrary(f"{os.fspath(path)} is not in the library; index its folder first.")
         return row.id
+
+    # -- photo metadata ---------------------------------------------------------------------
+    def metadata(self, path: PathLike) -> PhotoMetadata:
+        """What a library photo's own metadata says (capture time, camera, exposure, size, GPS,
+        place), as stored at indexing time. A photo indexed before metadata was read, whose
+        folder has not been indexed since, is read from the file now (searching never writes).
+        Raises `NotInLibrary` for a file the library has not indexed (`read_photo_metadata`
+        reads any file)."""
+        photo_id = self._library_photo(path)
+        with self._sentences():
+            stored = self.catalogue.metadata_of(photo_id)
+        return stored if stored is not None else read_photo_metadata(path)
 
     # -- status, models, files -------------------------------------------------------------
     def status(self, check: bool = True) -> LibraryStatus:

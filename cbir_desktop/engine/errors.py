@@ -69,6 +69,10 @@ class FolderNotFound(EngineError):
     """A folder to index does not exist or is not a folder."""
 
 
+class NotInLibrary(EngineError):
+    """A file was named that the library has not indexed (its folder is not added, or not yet indexed)."""
+
+
 class UnknownWord(EngineError):
     """A text query has no word the vocabulary knows."""
 

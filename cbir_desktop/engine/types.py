@@ -101,6 +101,7 @@ class IndexReport:
     cancelled: bool = False
     seconds: float = 0.0
     healed: list[str] = field(default_factory=list)  # derived state rebuilt before indexing
+    metadata_read: int = 0  # photos indexed before whose metadata this run read (no model run)
 
     @property
     def indexed(self) -> int:
@@ -192,6 +193,7 @@ class PhotoMetadata:
     region: str | None = None
     country: str | None = None
     country_code: str | None = None  # ISO 3166-1 alpha-2
+    file_type: str | None = None  # "JPEG", "HEIF", "AVIF", "PNG", "TIFF", "WEBP", "RAW"...: for a type filter
     notes: tuple[str, ...] = ()
 
 

@@ -318,10 +318,11 @@ def library_files(library: Path) -> list[str]:
 
 
 def downgrade_to_v2(catalogue: Path) -> None:
-    """Undo schema steps 4 and 3 (they add `tag_decisions` and `derived`): the catalogue as
-    version 2 wrote it."""
+    """Undo schema steps 5, 4 and 3 (they add `metadata`, `tag_decisions` and `derived`): the
+    catalogue as version 2 wrote it."""
     db = sqlite3.connect(catalogue)
     try:
+        db.execute("DROP TABLE IF EXISTS metadata")
         db.execute("DROP TABLE IF EXISTS tag_decisions")
         db.execute("DROP TABLE IF EXISTS derived")
         db.execute("PRAGMA user_version = 2")

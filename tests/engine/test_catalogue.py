@@ -15,7 +15,7 @@ from cbir_desktop.engine.storage.catalogue import (
     Catalogue,
     PhotoVectors,
 )
-from cbir_desktop.engine.types import TagScore
+from cbir_desktop.engine.types import PhotoMetadata, TagScore
 
 
 def test_new_catalogue_is_wal_with_current_schema(tmp_path: Path) -> None:
@@ -83,13 +83,13 @@ def test_a_version_1_library_is_migrated_and_keeps_its_photos(tmp_path: Path) ->
     cat = Catalogue(path)
     with cat.transaction():
         cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 1, 1)
-    cat.db.executescript("DROP TABLE user_tags; DROP TABLE derived; DROP TABLE tag_decisions; "
+    cat.db.executescript("DROP TABLE user_tags; DROP TABLE derived; DROP TABLE tag_decisions; DROP TABLE metadata; "
                          "PRAGMA user_version = 1;")  # as v1 wrote it
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
     assert seen == [1]  # the backup hook ran before anything changed
-    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     with cat.transaction():
         cat.set_user_tag(cat.photo_by_path("/p/1.jpg").id, "heron", True)
     assert cat.count_photos() == 1 and cat.integrity_ok()
@@ -112,11 +112,11 @@ def test_a_version_3_library_keeps_its_tags_by_content_after_migrating(tmp_path:
         _user_tags_at(cat, copy, {"heron": (False, 20.0), "bird": (True, 5.0)})  # the later word wins
         _user_tags_at(cat, other, {"tram": (True, 1.0)})
         _user_tags_at(cat, unhashed, {"lost": (True, 1.0)})
-    cat.db.executescript("DROP TABLE tag_decisions; PRAGMA user_version = 3;")  # as v3 wrote it
+    cat.db.executescript("DROP TABLE tag_decisions; DROP TABLE metadata; PRAGMA user_version = 3;")  # as v3 wrote it
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [3] and cat.version == SCHEMA_VERSION == 4
+    assert seen == [3] and cat.version == SCHEMA_VERSION == 5
     assert cat.decisions_of(b"same") == {"heron": False, "blue": False, "bird": True}
     assert cat.decisions_of(b"other") == {"tram": True}
     assert cat.db.execute("SELECT COUNT(*) FROM tag_decisions").fetchone()[0] == 4
@@ -141,3 +141,48 @@ def test_a_photo_whose_content_changed_takes_its_tags_to_the_new_content(tmp_pat
     with cat.transaction():
         back = cat.upsert_photo("/p/1.jpg", 2, 2, b"edited", 1, 1)
     assert cat.user_tags_of([back])[back] == {"blue": False, "heron": True, "lisbon": True}
+
+
+def test_a_version_4_library_gains_an_empty_metadata_table_after_its_backup(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    cat = Catalogue(path)
+    with cat.transaction():
+        pid = cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 4, 3)
+    cat.db.executescript("DROP TABLE metadata; PRAGMA user_version = 4;")  # as v4 wrote it
+    cat.close()
+    seen = []
+    cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
+    assert seen == [4] and cat.version == SCHEMA_VERSION == 5
+    assert cat.metadata_of(pid) is None
+    assert [row.id for row in cat.photos_needing_metadata("/p", 1)] == [pid]
+    indexes = {r[0] for r in cat.db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'metadata' "
+                                            "AND type = 'index'")}
+    assert {"metadata_taken", "metadata_day", "metadata_camera", "metadata_lens", "metadata_place",
+            "metadata_type"} <= indexes
+    assert cat.integrity_ok()
+
+
+def test_metadata_round_trips_goes_with_its_photo_and_is_read_again_for_a_newer_reader(tmp_path: Path) -> None:
+    cat = Catalogue(tmp_path / "c.sqlite")
+    full = PhotoMetadata(
+        taken_local="2019-07-14T18:03:21", taken_offset="+01:00", taken_utc=1563123801.5, taken_source="exif",
+        make="Fujifilm", model="X100V", lens="23mm F2", focal_mm=23.0, aperture=2.0, exposure_s=0.004, iso=160,
+        width=6240, height=4160, lat=43.4674, lon=11.8851, city="Arezzo", region="Tuscany", country="Italy",
+        country_code="IT", file_type="JPEG", notes=("ISO 0 is out of range", "GPS 0,0 (a receiver without a fix)"))
+    with cat.transaction():
+        one = cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 6240, 4160)
+        two = cat.upsert_photo("/p/2.jpg", 1, 1, b"2", 1, 1)
+        cat.store_metadata(one, full, reader=2)
+        cat.store_metadata(two, PhotoMetadata(), reader=1)
+    assert cat.metadata_of(one) == full
+    assert cat.metadata_of(two) == PhotoMetadata()
+    assert [row.id for row in cat.photos_needing_metadata("/p", 2)] == [two]  # an older reader's row
+    assert cat.photos_needing_metadata("/q", 2) == []
+    # The filters to come are plain SQL on an index.
+    plan = " ".join(str(r) for r in cat.db.execute(
+        "EXPLAIN QUERY PLAN SELECT photo_id FROM metadata WHERE country_code = ? AND city = ?", ("IT", "Arezzo")))
+    assert "metadata_place" in plan
+    with cat.transaction():
+        cat.delete_photos([one])
+    assert cat.metadata_of(one) is None
+    assert cat.db.execute("SELECT COUNT(*) FROM metadata").fetchone()[0] == 1

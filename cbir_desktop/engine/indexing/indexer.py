@@ -4,6 +4,10 @@ Decoding runs on a bounded, order-keeping look-ahead of threads (Pillow releases
 the GIL) while the model runs on the caller's thread, so the CPU is shared by both
 stages. Every batch is committed in one transaction: an interruption loses at most
 the batch in flight, and the next run picks up what is left.
+
+A photo's own metadata (engine/photos/metadata.py) is read by the same decode threads from
+the bytes already read. Photos indexed before metadata was read (or by an older reader) get
+theirs in a pass of their own, from the head of each file and without the image model.
 """
 
 from __future__ import annotations
@@ -31,16 +35,18 @@ from ..photos.decode import (
     read_file_bytes,
 )
 from ..photos.formats import worth_retrying
+from ..photos.metadata import READER_VERSION, read_metadata
 from ..photos.preprocess import to_model_input
 from ..photos.sidecars import sidecar_keywords
 from ..storage.catalogue import Catalogue, PhotoRow, PhotoVectors
-from ..types import Failure, IndexProgress, IndexReport
+from ..types import Failure, IndexProgress, IndexReport, PhotoMetadata
 from ..vectors.index import VectorIndex
 from .scanner import ScannedFile, ScanProblem, walk
 
 log = logging.getLogger(__name__)
 
 TAGS_PER_PHOTO = 10
+METADATA_BATCH = 200  # photos whose metadata one transaction stores, in the pass without the model
 
 
 @dataclass
@@ -61,6 +67,7 @@ class _Decoded:
     height: int = 0
     colour: npt.NDArray[np.float32] | None = None
     keywords: tuple[str, ...] = ()
+    metadata: PhotoMetadata | None = None
     failure: str = ""
 
 
@@ -70,18 +77,71 @@ def index_folders(
     embedder: Embedder,
     cancel: threading.Event,
     batch_size: int | None = None,
+    metadata: bool = True,
 ) -> Generator[IndexProgress, None, IndexReport]:
     """Scan, reconcile and embed `folders` in a catalogue connection of its own (a worker
-    thread's), yielding progress; returns what changed."""
+    thread's), yielding progress; returns what changed. `metadata=False` reads no photo
+    metadata (the benchmark's baseline)."""
     catalogue = handles.open_catalogue()
     try:
         yield IndexProgress("scanning", 0, 0)
         plan = plan_index(catalogue, folders, embedder.id, cancel)
         if plan.report.cancelled:
             return plan.report
-        return (yield from run_index(catalogue, plan, embedder, handles.indexes_for(embedder), cancel, batch_size))
+        if metadata and not (yield from read_missing_metadata(catalogue, folders, plan, cancel)):
+            return plan.report
+        return (yield from run_index(catalogue, plan, embedder, handles.indexes_for(embedder), cancel, batch_size,
+                                     metadata=metadata))
     finally:
         catalogue.close()
+
+
+def read_missing_metadata(
+    catalogue: Catalogue,
+    folders: Sequence[str],
+    plan: IndexPlan,
+    cancel: threading.Event,
+    threads: int | None = None,
+) -> Generator[IndexProgress, None, bool]:
+    """Read and store the metadata of photos already indexed that have none (a library from
+    before metadata) or an older reader's, skipping those about to be embedded (they get it
+    then); counts them in `plan.report.metadata_read`. No image model runs: each file's head is
+    read on `threads` threads, `METADATA_BATCH` photos a transaction, so a cancel or a crash
+    loses one batch. Returns False when cancelled (`plan.report.cancelled` is set)."""
+    embedding = {item.path for item in plan.todo}
+    todo = [row for folder in folders for row in catalogue.photos_needing_metadata(os.path.abspath(folder),
+                                                                                   READER_VERSION)
+            if row.path not in embedding]
+    if not todo:
+        return True
+    start = time.monotonic()
+    yield IndexProgress("reading metadata", 0, len(todo))
+
+    def read(row: PhotoRow) -> PhotoMetadata:
+        size = (row.width, row.height) if row.width > 0 and row.height > 0 else None
+        return read_metadata(row.path, mtime_ns=row.mtime_ns, size=size)
+
+    with ThreadPoolExecutor(threads or _decode_threads(), thread_name_prefix="metadata") as pool:
+        for first in range(0, len(todo), METADATA_BATCH):
+            rows = todo[first : first + METADATA_BATCH]
+            found = list(pool.map(read, rows))
+            with catalogue.transaction("metadata"):
+                for row, metadata in zip(rows, found, strict=True):
+                    catalogue.store_metadata(row.id, metadata, READER_VERSION)
+            done = first + len(rows)
+            plan.report.metadata_read = done
+            elapsed = time.monotonic() - start
+            rate = done / elapsed if elapsed > 0 else 0.0
+            eta = (len(todo) - done) / rate if rate > 0 else None
+            yield IndexProgress("reading metadata", done, len(todo), rate, eta, rows[-1].path)
+            if cancel.is_set():
+                plan.report.cancelled = True
+                return False
+    return True
+
+
+def _decode_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def plan_index(
@@ -207,23 +267,28 @@ def run_index(  # noqa: C901 - one pipeline loop (look-ahead, batch, cancel, OOM
     batch_size: int | None = None,
     decode_threads: int | None = None,
     pixel_limit: int = DEFAULT_PIXEL_LIMIT,
+    metadata: bool = True,
 ) -> Generator[IndexProgress, None, IndexReport]:
-    """Embed `plan.todo`, committing per batch; yields progress, returns the report."""
+    """Embed `plan.todo` (and read their metadata, unless `metadata` is False), committing per
+    batch; yields progress, returns the report."""
     report = plan.report
     total = len(plan.todo)
     batch_size = batch_size or embedder.batch_size
     size, policy = embedder.spec.input_size, embedder.spec.resize
-    decode_threads = decode_threads or max(1, min(4, os.cpu_count() or 1))
+    decode_threads = decode_threads or _decode_threads()
     start = time.monotonic()
     done = 0
 
     def decode(item: ScannedFile) -> _Decoded:
         try:
-            photo = decode_photo(item.path, min_side=size, pixel_limit=pixel_limit)
+            data = read_file_bytes(item.path)  # once, for the decoder and the metadata reader
+            photo = decode_photo(item.path, min_side=size, pixel_limit=pixel_limit, data=data)
             tensor = to_model_input(photo.image, size, policy)
             colour = colour_signature(photo.image)
             keywords = photo.keywords + tuple(sidecar_keywords(item.path))
-            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height, colour, keywords)
+            found = (read_metadata(item.path, data, item.mtime_ns, (photo.width, photo.height))
+                     if metadata else None)
+            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height, colour, keywords, found)
         except ImageUnreadable as exc:
             return _Decoded(item, None, failure=exc.reason)
         except MemoryError:
@@ -308,6 +373,8 @@ def _store_batch(  # noqa: C901 - one transaction: each branch is one outcome of
                 decoded.height, decoded.colour,
             )
             catalogue.store_vectors(photo_id, embedder.id, PhotoVectors(features, words, tags))
+            if decoded.metadata is not None:
+                catalogue.store_metadata(photo_id, decoded.metadata, READER_VERSION)
             if decoded.keywords:
                 catalogue.add_file_keywords(photo_id, decoded.keywords)
             if item.path in plan.new_paths:

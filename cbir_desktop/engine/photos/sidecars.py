@@ -4,7 +4,9 @@ Keywords go to `dc:subject` and folder hierarchies to `lr:hierarchicalSubject` (
 the fields Lightroom, darktable, digiKam and exiftool read. An existing sidecar is edited, not
 rebuilt: lxml keeps its comments, other tools' fields and their namespace prefixes, and the bytes
 around the root element (the xpacket wrapper, an XML declaration) are copied as they were. A
-sidecar that is not XMP is refused and left alone, never replaced.
+sidecar that is not XMP is refused and left alone, never replaced. Photo metadata (a capture
+date, a GPS position set in another program) is read from sidecars and embedded packets here too
+(`read_properties`, `sidecar_properties`), never written.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "dc": "http://purl.org/dc/elements/1.1/",
     "lr": "http://ns.adobe.com/lightroom/1.0/",
+}
+# Namespaces of the properties photo metadata is read from (`read_properties`).
+PROPERTY_NS = {
+    "exif": "http://ns.adobe.com/exif/1.0/",
+    "exifEX": "http://cipa.jp/exif/1.0/",
+    "aux": "http://ns.adobe.com/exif/1.0/aux/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "tiff": "http://ns.adobe.com/tiff/1.0/",
 }
 
 
@@ -80,6 +91,41 @@ def read_keywords(xmp: bytes | str | None) -> list[str]:
     return _keywords(root)
 
 
+def read_properties(xmp: bytes | str | None, names: Iterable[str]) -> dict[str, str]:
+    """Simple properties of an XMP packet by prefixed name ("photoshop:DateCreated"; prefixes as in
+    `PROPERTY_NS`), written as attributes or elements, the first item of a list for a list; names
+    not there are left out, and an unreadable packet gives {}."""
+    if not xmp:
+        return {}
+    try:
+        root = etree.fromstring(xmp.encode("utf-8") if isinstance(xmp, str) else xmp, _parser())
+    except etree.XMLSyntaxError:
+        return {}
+    return _properties(root, names)
+
+
+def sidecar_properties(photo: str | os.PathLike[str], names: Iterable[str]) -> dict[str, str]:
+    """`read_properties` of the photo's sidecars (those `sidecar_keywords` reads), the first sidecar
+    holding a property giving it; a damaged sidecar gives nothing and a logged warning."""
+    found: dict[str, str] = {}
+    for path in _sidecars_to_read(Path(photo)):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("Metadata in %s skipped: %s", path, exc)
+            continue
+        try:
+            root = _parse_xmp(path, data).getroot()
+        except SidecarUnreadable as exc:
+            log.warning("Metadata skipped: %s", exc)
+            continue
+        for name, value in _properties(root, names).items():
+            found.setdefault(name, value)
+    return found
+
+
 def sidecar_path(photo: str | os.PathLike[str]) -> Path:
     """Where the photo's sidecar is written: `IMG_1.xmp` beside `IMG_1.jpg`, the name most tools use.
 
@@ -97,13 +143,8 @@ def sidecar_keywords(photo: str | os.PathLike[str]) -> list[str]:
     """Keywords in the photo's sidecars: `IMG_1.jpg.xmp`, and `IMG_1.xmp` unless another photo
     shares the stem (it may then be that photo's). For indexing: a damaged or unreadable sidecar
     gives no keywords and a logged warning, never an error."""
-    photo = Path(photo)
-    paths = [_full_name(photo)]
-    short = photo.with_suffix(".xmp")
-    if short.is_file() and not _shares_stem(photo):
-        paths.insert(0, short)
     words: list[str] = []
-    for path in paths:
+    for path in _sidecars_to_read(Path(photo)):
         words.extend(word for word in _file_keywords(path) if word not in words)
     return words
 
@@ -139,6 +180,15 @@ def write_keywords(photo: str | os.PathLike[str], keywords: Iterable[str], hiera
 
 
 # -- which files --------------------------------------------------------------------------------
+def _sidecars_to_read(photo: Path) -> list[Path]:
+    """`IMG_1.xmp` (unless another photo shares the stem: it may be that one's), then `IMG_1.jpg.xmp`."""
+    paths = [_full_name(photo)]
+    short = photo.with_suffix(".xmp")
+    if short.is_file() and not _shares_stem(photo):
+        paths.insert(0, short)
+    return paths
+
+
 def _full_name(photo: Path) -> Path:
     return photo.with_name(photo.name + ".xmp")
 
@@ -220,6 +270,26 @@ def _keywords(root: etree._Element) -> list[str]:
             if word and word not in words:
                 words.append(word)
     return words
+
+
+def _properties(root: etree._Element, names: Iterable[str]) -> dict[str, str]:
+    wanted = {}
+    for name in names:
+        prefix, _, local = name.partition(":")
+        if prefix in PROPERTY_NS:
+            wanted[f"{{{PROPERTY_NS[prefix]}}}{local}"] = name
+    found: dict[str, str] = {}
+    for description in root.iter(_DESCRIPTION):
+        for tag, value in description.attrib.items():
+            if tag in wanted and value.strip():
+                found.setdefault(wanted[tag], value.strip())
+        for child in description:
+            if child.tag in wanted:
+                item = next(child.iter(_LI), child)  # rdf:Seq/Alt/Bag: the first item
+                text = (item.text or "").strip()
+                if text:
+                    found.setdefault(wanted[child.tag], text)
+    return found
 
 
 def _key(text: str | None) -> str:

@@ -21,9 +21,9 @@ import numpy.typing as npt
 
 from .. import faults
 from ..errors import CatalogueDamaged, CatalogueTooNew
-from ..types import Failure, TagScore
+from ..types import Failure, PhotoMetadata, TagScore
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -126,7 +126,55 @@ WHERE excluded.changed_at > tag_decisions.changed_at
 # again over a catalogue whose version number was set back. It keeps rowids (no WITHOUT
 # ROWID): salvage copies tables by rowid range.
 
-MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4))
+
+_SCHEMA_V5 = """
+CREATE TABLE IF NOT EXISTS metadata (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    reader INTEGER NOT NULL,
+    taken_local TEXT,
+    taken_offset TEXT,
+    taken_utc REAL,
+    taken_source TEXT NOT NULL,
+    make TEXT,
+    model TEXT,
+    lens TEXT,
+    focal_mm REAL,
+    aperture REAL,
+    exposure_s REAL,
+    iso INTEGER,
+    width INTEGER,
+    height INTEGER,
+    lat REAL,
+    lon REAL,
+    city TEXT,
+    region TEXT,
+    country TEXT,
+    country_code TEXT,
+    file_type TEXT,
+    notes TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS metadata_taken ON metadata(taken_utc);
+CREATE INDEX IF NOT EXISTS metadata_day ON metadata(taken_local);
+CREATE INDEX IF NOT EXISTS metadata_camera ON metadata(make, model);
+CREATE INDEX IF NOT EXISTS metadata_lens ON metadata(lens);
+CREATE INDEX IF NOT EXISTS metadata_place ON metadata(country_code, region, city);
+CREATE INDEX IF NOT EXISTS metadata_type ON metadata(file_type)
+"""
+# `metadata` holds what each photo's own metadata says (types.PhotoMetadata), one row per photo,
+# one column per field, so that the coming filters are plain SQL on an index: a date range on
+# `taken_utc` (a timeline's order) or on `taken_local` (a day as the camera's clock said it:
+# `taken_local >= '2019-07-14' AND taken_local < '2019-07-15'`), a camera on (make, model), a
+# lens, a place on (country_code, region, city), a type on file_type. `reader` is the version
+# of the reader that wrote the row: photos without a row, or with an older reader's, get one
+# on the next indexing run without running the image model. `notes` are one per line. A new
+# library and an old one migrated in place (after the usual backup) both start with none.
+
+MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4), (5, _SCHEMA_V5))
+METADATA_FIELDS = (
+    "taken_local", "taken_offset", "taken_utc", "taken_source", "make", "model", "lens", "focal_mm",
+    "aperture", "exposure_s", "iso", "width", "height", "lat", "lon", "city", "region", "country",
+    "country_code", "file_type",
+)
 
 
 def encode_path(path: str) -> bytes:
@@ -660,6 +708,39 @@ class Catalogue:
         rows = self.db.execute("SELECT tag, confirmed FROM tag_decisions WHERE content_hash = ? ORDER BY tag",
                                (content_hash,))
         return {str(tag): bool(confirmed) for tag, confirmed in rows}
+
+    # -- photo metadata -------------------------------------------------------------------
+    def store_metadata(self, photo_id: int, metadata: PhotoMetadata, reader: int) -> None:
+        """Replace a photo's metadata row; `reader` is the version of the reader that read it."""
+        values = [getattr(metadata, name) for name in METADATA_FIELDS]
+        self.db.execute(
+            f"INSERT OR REPLACE INTO metadata(photo_id, reader, {', '.join(METADATA_FIELDS)}, notes) "
+            f"VALUES (?, ?, {', '.join('?' * len(METADATA_FIELDS))}, ?)",
+            (photo_id, reader, *values, "\n".join(metadata.notes)),
+        )
+
+    def metadata_of(self, photo_id: int) -> PhotoMetadata | None:
+        """A photo's stored metadata, or None when it has none yet."""
+        try:
+            row = self.db.execute(f"SELECT {', '.join(METADATA_FIELDS)}, notes FROM metadata WHERE photo_id = ?",
+                                  (photo_id,)).fetchone()
+        except sqlite3.OperationalError:  # a catalogue opened read-only before its migration
+            return None
+        if row is None:
+            return None
+        fields = dict(zip(METADATA_FIELDS, row[:-1], strict=True))
+        return PhotoMetadata(**fields, notes=tuple(note for note in row[-1].split("\n") if note))
+
+    def photos_needing_metadata(self, folder: str, reader: int) -> list[PhotoRow]:
+        """Photos below `folder` with no metadata row, or one an older reader wrote."""
+        low, high = prefix_range(folder)
+        rows = self.db.execute(
+            "SELECT p.id, p.path, p.size, p.mtime_ns, p.content_hash, p.width, p.height FROM photos p "
+            "LEFT JOIN metadata m ON m.photo_id = p.id "
+            "WHERE p.path >= ? AND p.path < ? AND (m.photo_id IS NULL OR m.reader < ?) ORDER BY p.path",
+            (low, high, reader),
+        )
+        return [PhotoRow(r[0], decode_path(r[1]), *r[2:]) for r in rows]
 
     # -- failures ---------------------------------------------------------------------
     def record_failure(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
