@@ -19,6 +19,7 @@ from .engine.api import (
     default_library_dir,
     list_models,
     open_library,
+    parse_query,
     read_photo_metadata,
     relevance_band,
     repair_library,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", action=_QueryAction, dest="queries", metavar="TEXT",
                    help="find photos of this word or phrase (repeatable)")
     p.add_argument("--model", help="model id")
+    _add_filter_options(p)
 
     p = sub.add_parser("words", help="words similar to a word")
     p.add_argument("-k", type=_count, default=10)
@@ -300,44 +302,109 @@ def _answer_each(
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    if not args.queries:
-        print("cbir: give at least one --image FILE or --text TEXT", file=sys.stderr)
+    option_terms = _filter_option_terms(args)
+    queries = args.queries or ([("filters", "")] if option_terms else [])
+    if not queries:
+        print("cbir: give at least one --image FILE or --text TEXT, or filters (--place, --year...)",
+              file=sys.stderr)
         return 1
 
     respelt: dict[str, str] = {}  # a clearly misspelt word -> the spelling searched instead
 
     def run(query: tuple[str, str]) -> list[SearchHit]:
         kind, value = query
+        typed = parse_query(" ".join([value if kind != "image" else "", *option_terms]))
         if kind == "image":
-            return library.search_image(value, args.k)
+            return library.search_image(value, args.k, filters=typed.filters)
+        if not typed.text:  # filters alone: the photos they allow, newest taken first
+            return library.filtered(typed.filters, 0, args.k)
         try:
-            return library.search_text(value, args.k)
+            return library.search_text(typed.text, args.k, filters=typed.filters)
         except UnknownWord as exc:
             if not exc.best:
                 raise
             respelt[value] = exc.best
-            return library.search_text(exc.best, args.k)
+            return library.search_text(exc.best, args.k, filters=typed.filters)
 
-    def as_json(query: tuple[str, str]) -> dict[str, str]:
+    def as_json(query: tuple[str, str]) -> dict[str, Any]:
         kind, value = query
+        filters = {"filters": option_terms} if option_terms else {}
         if kind == "image":
-            return {"image": _json_path(os.path.abspath(value))["path"]}
-        return {"text": value, **({"respelt": respelt[value]} if value in respelt else {})}
+            return {"image": _json_path(os.path.abspath(value))["path"], **filters}
+        return {"text": value, **({"respelt": respelt[value]} if value in respelt else {}), **filters}
 
     def print_text(query: tuple[str, str], hits: Sequence[SearchHit], error: str | None) -> None:
         kind, value = query
         label = display_path(os.path.abspath(value)) if kind == "image" else value
         if value in respelt and kind == "text":
             label = f"{value} (no such word; showing {respelt[value]})"
+        label = " ".join(part for part in (label, *option_terms) if part)
         print(f"{label}: {error}" if error else f"{label}:")
-        _print_hits(hits, args.all)
+        if not error:
+            _print_answer(hits, args.all, filtered=bool(option_terms) or _has_filter(value, kind),
+                          listing=kind == "filters" or (kind == "text" and not _content(value)))
 
     with _open(args) as library:
         return _answer_each(  # in command-line order
-            args.queries, run, args.json, as_json,
+            queries, run, args.json, as_json,
             lambda h: {**_json_path(h.path), "score": h.score, "relevance": h.relevance,
                        "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags)}, print_text,
         )
+
+
+def _print_answer(hits: Sequence[SearchHit], everything: bool, filtered: bool, listing: bool) -> None:
+    """A search's hits; filters alone list photos by date; a filter that leaves nothing says so."""
+    if not hits and filtered:
+        print("  no photo matches these filters")
+    elif listing:
+        for hit in hits:
+            print(f"  {display_path(hit.path)}")
+    else:
+        _print_hits(hits, everything)
+
+
+def _content(value: str) -> str:
+    try:
+        return parse_query(value).text
+    except EngineError:
+        return value
+
+
+def _has_filter(value: str, kind: str) -> bool:
+    try:
+        return kind == "text" and not parse_query(value).filters.empty
+    except EngineError:
+        return False
+
+
+FILTER_OPTIONS = (("from", "DATE", "taken on or after (a year, month or day: 2019, 2019-06, 2019-06-15)"),
+                  ("to", "DATE", "taken on or before"), ("year", "YEAR", "taken in that year"),
+                  ("month", "YYYY-MM", "taken in that month"), ("date", "DAY", "taken that day"),
+                  ("place", "PLACE", "town, region, country or country code (repeatable: any of them)"),
+                  ("camera", "NAME", "part of the camera's maker and model (repeatable)"),
+                  ("lens", "NAME", "part of the lens name (repeatable)"),
+                  ("folder", "FOLDER", "a folder (and below), or a folder name anywhere in the path (repeatable)"),
+                  ("type", "TYPE", "raw, heic, jpeg, png, tiff, webp, gif, bmp, avif (repeatable)"),
+                  ("tag", "TAG", "a tag the photo shows (repeatable)"))
+
+
+def _add_filter_options(p: argparse.ArgumentParser) -> None:
+    """The filters, as options; the same as `key:value` terms in --text."""
+    group = p.add_argument_group("filters (also as key:value terms in --text: \"beach place:lisbon year:2019\")")
+    for key, metavar, help_ in FILTER_OPTIONS:
+        group.add_argument(f"--{key}", action="append", default=[], metavar=metavar, help=help_, dest=f"f_{key}")
+    gps = group.add_mutually_exclusive_group()
+    gps.add_argument("--gps", action="store_const", const="yes", dest="f_gps", help="only photos with a position")
+    gps.add_argument("--no-gps", action="store_const", const="no", dest="f_gps", help="only photos without")
+
+
+def _filter_option_terms(args: argparse.Namespace) -> list[str]:
+    """The filter options as `key:value` terms (one parser for both ways of writing them)."""
+    terms = [f'{key}:"{value}"' if any(c.isspace() for c in value) else f"{key}:{value}"
+             for key, _, _ in FILTER_OPTIONS for value in getattr(args, f"f_{key}", [])]
+    if getattr(args, "f_gps", None):
+        terms.append(f"gps:{args.f_gps}")
+    return terms
 
 
 def _print_hits(hits: Sequence[SearchHit], everything: bool) -> None:

@@ -47,6 +47,7 @@ from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
+from .search.query import filter_terms, parse_query
 from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
 from .search.results import hits_for, photo_tags
 from .search.text import rank_by_text, require_words, similar_words
@@ -56,6 +57,7 @@ from .storage.repair import RepairReport, repair_catalogue
 from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
     Device,
+    Filters,
     IndexProgress,
     IndexReport,
     LibraryStatus,
@@ -74,7 +76,7 @@ from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
            "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata",
-           "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band"]
+           "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms"]
 
 log = logging.getLogger(__name__)
 
@@ -345,23 +347,47 @@ class Library:
             return report
 
     # -- search -------------------------------------------------------------------------
-    def search_image(self, path: PathLike, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
+    def search_image(self, path: PathLike, k: int = 20, model_id: str | None = None,
+                     filters: Filters | None = None) -> list[SearchHit]:
         """Photos that look like the image file at `path` (in the library or not), best first,
-        each with its calibrated `relevance` (the query photo itself: 1.0)."""
+        each with its calibrated `relevance` (the query photo itself: 1.0); only those
+        `filters` allow, when given."""
         embedder = self.embedder(model_id)
         with self._sentences():
+            within = self._within(filters)
+            if within is not None and not within:
+                return []
             query = embed_file(self.catalogue, embedder, os.fspath(path))
             index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-            scored = rank_by_image(self.catalogue, index, query, k)
+            scored = rank_by_image(self.catalogue, index, query, k, within)
             return self._hits(embedder, scored, scored_relevance(IMAGE, scored, query.photo_id))
 
-    def search_text(self, text: str, k: int = 20, model_id: str | None = None) -> list[SearchHit]:
+    def search_text(self, text: str, k: int = 20, model_id: str | None = None,
+                    filters: Filters | None = None) -> list[SearchHit]:
         """Photos matching a word or phrase (zero-shot, blended with what the library learned),
-        best first, each with its calibrated `relevance`."""
+        best first, each with its calibrated `relevance`; only those `filters` allow, when given."""
         with self._sentences():
-            return self._search_text(text, k, self.embedder(model_id))
+            within = self._within(filters)
+            if within is not None and not within:
+                return []
+            return self._search_text(text, k, self.embedder(model_id), within)
 
-    def _search_text(self, text: str, k: int, embedder: Embedder) -> list[SearchHit]:
+    def filtered(self, filters: Filters, offset: int = 0, limit: int = 200,
+                 model_id: str | None = None) -> list[SearchHit]:
+        """The photos `filters` allow, newest taken first: `limit` of them from `offset` (a
+        search with filters and no content lists these)."""
+        with self._sentences():
+            ids = self.catalogue.filtered_photos(filters, offset, limit)
+            return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids])
+
+    def _within(self, filters: Filters | None) -> set[int] | None:
+        """The photos `filters` allow (None: no filter, all of them)."""
+        if filters is None or filters.empty:
+            return None
+        return set(self.catalogue.filtered_photos(filters))
+
+    def _search_text(self, text: str, k: int, embedder: Embedder,
+                     within: set[int] | None = None) -> list[SearchHit]:
         require_words(embedder)
         space = self.word_space()
         if not space.shipped and not self.catalogue.count_vectors(embedder.id, space.kind):
@@ -370,7 +396,7 @@ class Library:
         learned = self.learner.state(embedder, space)
         zero = self.vector_index(embedder.id, space.kind, space.words.dim)
         mine = self.vector_index(embedder.id, learned.kind, space.words.dim) if learned else None
-        ranking = rank_by_text(self.catalogue, embedder.id, space, text, k, zero, learned, mine)
+        ranking = rank_by_text(self.catalogue, embedder.id, space, text, k, zero, learned, mine, within)
         return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored))
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:

@@ -21,7 +21,8 @@ import numpy.typing as npt
 
 from .. import faults
 from ..errors import CatalogueDamaged, CatalogueTooNew
-from ..types import Failure, PhotoMetadata, TagScore
+from ..types import Failure, Filters, PhotoMetadata, TagScore
+from .filtering import where_clause
 
 SCHEMA_VERSION = 5
 FEATURES = "features"  # kind of vector: the image model's pooled features
@@ -407,6 +408,17 @@ class Catalogue:
             low, high = prefix_range(folder)
             rows = self.db.execute("SELECT id FROM photos WHERE path >= ? AND path < ? "
                                    "ORDER BY mtime_ns DESC, id DESC LIMIT ? OFFSET ?", (low, high, limit, offset))
+        return [int(r[0]) for r in rows]
+
+    def filtered_photos(self, filters: Filters, offset: int = 0, limit: int | None = None) -> list[int]:
+        """Ids of the photos `filters` allow, newest taken first (the file's time where the photo
+        has no capture time); `limit` of them from `offset`, or all."""
+        where, params = where_clause(filters)
+        page = " LIMIT ? OFFSET ?" if limit is not None else ""
+        rows = self.db.execute(
+            f"SELECT p.id FROM photos p LEFT JOIN metadata m ON m.photo_id = p.id WHERE {where} "
+            f"ORDER BY coalesce(m.taken_utc, p.mtime_ns / 1e9) DESC, p.id DESC{page}",
+            (*params, *((limit, offset) if limit is not None else ())))
         return [int(r[0]) for r in rows]
 
     def photo_by_path(self, path: str) -> PhotoRow | None:
