@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.api import RELEVANT_FROM, Library, is_photo_name
-from ..engine.errors import UnknownWord
+from ..engine.api import RELEVANT_FROM, Library, filter_terms, is_photo_name, parse_query
+from ..engine.errors import EngineError, UnknownWord
 from ..engine.types import (
     Device,
     IndexProgress,
@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         self.search_bar.completions_wanted.connect(self._on_search_bar_completions_wanted)
         self.search_bar.cleared.connect(self._on_search_bar_cleared)
         self.search_bar.paste_requested.connect(self._on_search_bar_paste_requested)
+        self.search_bar.filter_removed.connect(self._on_search_bar_filter_removed)
         layout.addWidget(self.search_bar)
         self.notice = SearchNotice()  # above the grid: a respelt word, a cut-off with "Show more"
         self.notice.word_clicked.connect(self.search_text)
@@ -541,10 +542,27 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def search_text(self, text: str) -> None:
-        """Search photos by word; similar words appear as chips."""
+        """Search photos by word, narrowed by its key:value filters; similar words appear as chips."""
         self._respelt = None
         self._run_search(text, by_image=False)
-        self._chips.request(text, SIMILAR_WORDS)
+        words = _words_of(text)
+        if words:
+            self._chips.request(words, SIMILAR_WORDS)
+        else:
+            self._chips.discard()
+            self.search_bar.show_chips([])
+
+    @Slot(str)
+    def _on_search_bar_filter_removed(self, term: str) -> None:
+        """The same search without that filter."""
+        terms = [t for t in self.search_bar.filter_terms() if t != term]
+        words = _words_of(self.search_bar.text())
+        query = " ".join(part for part in (words, *terms) if part)
+        if query:
+            self.search_text(query)
+        else:
+            self.search_bar.show_filters([])
+            self._on_search_bar_cleared()
 
     @Slot(str)
     def search_image(self, path: str) -> None:
@@ -574,7 +592,8 @@ class MainWindow(QMainWindow):
         self._answer = answer
         shown = answer.hits if self._show_all else [h for h in answer.hits if h.relevance >= RELEVANT_FROM]
         self._held_back = [h for h in answer.hits if h not in shown] if not self._show_all else []
-        self.results.set_hits(shown)
+        self.results.set_hits(shown, scored=not answer.listing)  # a listing shows dates, not relevance
+        self.search_bar.show_filters(answer.filters)
         self._scroll_to(scroll)  # a new search or a chip click starts at the top
         self._on_selection_changed()  # a model reset clears the selection without a signal
         self._say_what_was_found(answer, shown)
@@ -608,7 +627,10 @@ class MainWindow(QMainWindow):
                 self.notice.clear()
             return
         self.notice.clear()
-        lines.append(f"No photo clearly matches {what}." if answer.hits else f"No photos match {what}.")
+        if answer.filters and not answer.hits:
+            lines.append("No photo matches these filters: " + ", ".join(escape(t) for t in answer.filters) + ".")
+        else:
+            lines.append(f"No photo clearly matches {what}." if answer.hits else f"No photos match {what}.")
         self.message.show_message("<h3>" + "<br>".join(lines) + "</h3>", chips, action)
         self.stack.setCurrentWidget(self.message_page)
 
@@ -617,7 +639,7 @@ class MainWindow(QMainWindow):
         failures (an unreadable photo) are said in the results area, never in a dialog."""
         if isinstance(exc, UnknownWord) and exc.best:
             self._respelt = (exc.text, [s for s in exc.suggestions if s != exc.best])
-            self._run_search(exc.best, by_image=False)
+            self._run_search(" ".join([exc.best, *_filters_of(self.search_bar.text())]), by_image=False)
             self._chips.request(exc.best, SIMILAR_WORDS)
             return
         self._answer = None
@@ -631,6 +653,7 @@ class MainWindow(QMainWindow):
                     "spelling, or try another word.")
         else:
             html = f"<h3>Could not search.</h3>{escape(str(exc))}"
+        self.search_bar.show_filters([])
         self.message.show_message(html, exc.suggestions if isinstance(exc, UnknownWord) else [])
         self.stack.setCurrentWidget(self.message_page)
         self.search_bar.show_chips([])
@@ -736,6 +759,7 @@ class MainWindow(QMainWindow):
         self._completions.discard()
         self.search_bar.set_query("")
         self.search_bar.show_chips([])
+        self.search_bar.show_filters([])
         self.notice.clear()
         self.message.clear()
         self._answer = None
@@ -1022,6 +1046,22 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _words_of(query: str) -> str:
+    """The words of a typed query, without its key:value filters (all of it when they do not parse)."""
+    try:
+        return parse_query(query).text
+    except EngineError:
+        return query
+
+
+def _filters_of(query: str) -> list[str]:
+    """The key:value filters of a typed query."""
+    try:
+        return filter_terms(parse_query(query).filters)
+    except EngineError:
+        return []
 
 
 def _as_local_path(text: str) -> str | None:

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
-from ..engine.api import Library
+from ..engine.api import Library, filter_terms, parse_query
 from ..engine.types import Failure, IndexProgress, IndexReport, SearchHit
 from .images import photo_image
 
@@ -313,12 +313,20 @@ class SearchAnswer:
     by_image: bool
     k: int
     hits: list[SearchHit]
+    filters: tuple[str, ...] = ()  # the query's key:value filters, as typed back
+    listing: bool = False  # filters and no words: the photos they allow, newest taken first
 
 
 def search(library: Library, query: str, k: int, by_image: bool) -> SearchAnswer:
-    """Photos like the image file `query` (`by_image`), or matching the words in it."""
-    hits = library.search_image(query, k) if by_image else library.search_text(query, k)
-    return SearchAnswer(query, by_image, k, hits)
+    """Photos like the image file `query` (`by_image`), or matching the words in it, narrowed
+    by its `key:value` filters ("beach place:lisbon"); filters alone list their photos."""
+    if by_image:
+        return SearchAnswer(query, by_image, k, library.search_image(query, k))
+    typed = parse_query(query)
+    terms = tuple(filter_terms(typed.filters))
+    if not typed.text:
+        return SearchAnswer(query, by_image, k, library.filtered(typed.filters, 0, k), terms, listing=True)
+    return SearchAnswer(query, by_image, k, library.search_text(typed.text, k, filters=typed.filters), terms)
 
 
 def thumbnail_images(library: Library, cache: Path, paths: list[str],

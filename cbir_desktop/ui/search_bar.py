@@ -6,6 +6,7 @@ It only shows and asks (signals); the window runs the searches.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
@@ -16,6 +17,7 @@ from .file_dialogs import choose_photo
 
 __all__ = ["QueryField", "SearchBar"]
 
+FILTER_MARK = "  ✕"  # on a filter chip: a click takes the filter away
 COMPLETION_DEBOUNCE_MS = 250  # ask for completions once typing pauses
 
 
@@ -39,6 +41,7 @@ class SearchBar(QWidget):
     word_clicked = Signal(str)  # a chip
     completions_wanted = Signal(str)  # typing paused on this prefix
     paste_requested = Signal()  # the paste key in the field: an image searches, text pastes (`field.paste()`)
+    filter_removed = Signal(str)  # a filter chip clicked: search again without that key:value term
     cleared = Signal()  # the person emptied the field (its clear button, or deleting the text)
 
     def __init__(self) -> None:
@@ -60,6 +63,10 @@ class SearchBar(QWidget):
         self.open_button.clicked.connect(self._on_open_button_clicked)
         row.addWidget(self.open_button)
         layout.addLayout(row)
+        # The query's key:value filters, each a chip that takes it away ("place:lisbon ✕").
+        self.filter_chips = ChipRow(lambda chip: self.filter_removed.emit(chip.removesuffix(FILTER_MARK)))
+        self.filter_chips.setObjectName("filter_chips")
+        layout.addWidget(self.filter_chips)
         self.chips = ChipRow(self.word_clicked.emit)  # wraps onto more lines in a narrow window
         layout.addWidget(self.chips)
         self._searched_text = ""
@@ -78,6 +85,13 @@ class SearchBar(QWidget):
 
     def show_chips(self, words: list[str]) -> None:
         self.chips.set_words(words)
+
+    def show_filters(self, terms: Sequence[str]) -> None:
+        """The filters of the query searched, as chips that each take one away."""
+        self.filter_chips.set_words([term + FILTER_MARK for term in terms])
+
+    def filter_terms(self) -> list[str]:
+        return [chip.removesuffix(FILTER_MARK) for chip in self.filter_chips.words()]
 
     def chip_words(self) -> list[str]:
         return self.chips.words()

@@ -3,6 +3,8 @@ a dialog, with the close spellings as chips (real window, real library, tiny rea
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
@@ -81,3 +83,35 @@ def test_results_end_at_the_relevance_cut_off_and_show_more_goes_past_it(make_wi
     assert [hit.path for hit in window.results.hits()][:len(shown)] == shown  # appended below
     assert window.results.hit(4).relevance < 0.4 and "weak" in window.results.index(4).data(CaptionRole)
     assert not window.notice.action.isVisible()  # all 5 are shown: nothing more to ask for
+
+
+def test_key_value_filters_narrow_a_search_and_show_as_chips_that_take_them_away(make_window, photos, qtbot) -> None:
+    window = make_window([photos])
+    window.show()
+    with qtbot.waitSignal(window.search_finished, timeout=10000) as narrowed:
+        window.search_text("blue type:png")
+    assert window.search_bar.filter_terms() == ["type:png"]
+    if window._held_back:
+        with qtbot.waitSignal(window.search_finished, timeout=10000) as narrowed:
+            window.show_more()
+    assert [hit.path for hit in narrowed.args[0]] == [str(photos / "more" / "navy.png")]  # the only PNG
+    chip = window.search_bar.filter_chips.chips()[0]
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    assert window.search_bar.text() == "blue" and window.search_bar.filter_terms() == []
+
+
+def test_filters_alone_list_their_photos_and_a_filter_matching_nothing_says_so(make_window, photos, qtbot) -> None:
+    window = make_window([photos])
+    window.show()
+    with qtbot.waitSignal(window.search_finished, timeout=10000) as listed:
+        window.search_text("type:jpeg")
+    assert sorted(Path(hit.path).name for hit in listed.args[0]) == ["blue.jpg", "green.jpg", "red.jpg", "yellow.jpg"]
+    assert not window.results.scored  # a listing shows dates, not relevance
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        window.search_text("blue type:gif")
+    assert window.stack.currentWidget() is window.message_page
+    assert "No photo matches these filters: type:gif" in window.message.label.text()
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        window.search_text("blue year:soon")
+    assert "year:soon is not a date" in window.message.label.text() and _no_dialog_open()
