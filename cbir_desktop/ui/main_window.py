@@ -55,6 +55,7 @@ from ..engine.types import (
 from . import ops
 from .dialogs import PreviewDialog, SettingsDialog, ask_remove_folder, show_error
 from .folders_dock import FoldersDock
+from .info_panel import InfoPanel
 from .ops import FolderRemoval, IndexRun, LibraryPage, SearchAnswer, SerialOp
 from .results_model import ResultsModel
 from .results_view import ResultsView, context_menu
@@ -164,6 +165,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.folders_dock)
         self.tags_dock = self._build_tags_dock()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tags_dock)
+        self.info_dock = QDockWidget("Info", self)  # the selected photo's date, camera, place...
+        self.info_dock.setObjectName("info")
+        self.info_panel = InfoPanel()
+        self.info_dock.setWidget(self.info_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.info_dock)
+        self.tabifyDockWidget(self.tags_dock, self.info_dock)
+        self.tags_dock.raise_()
         # Panels start at a set width and keep the one the person drags them to: their contents
         # (long paths, tag names) elide instead of widening them.
         self.resizeDocks([self.folders_dock, self.tags_dock], [PANEL_WIDTH, PANEL_WIDTH], Qt.Orientation.Horizontal)
@@ -302,6 +310,8 @@ class MainWindow(QMainWindow):
                                      on_error=lambda _exc: None, drop_superseded=True)
         self._panel_tags = SerialOp(self, lib.tags, on_result=self._on_panel_tags, on_error=self._on_error,
                                     drop_superseded=True)
+        self._info = SerialOp(self, partial(ops.photo_info, lib), on_result=self._on_photo_info,
+                              on_error=lambda exc: self.info_panel.show_nothing(str(exc)), drop_superseded=True)
         self._shown_tags = SerialOp(self, lib.photo_hits, on_result=self.results.update_tags,
                                     on_error=self._on_error, drop_superseded=True)
         self._thumbnails = SerialOp(self, partial(ops.thumbnail_images, lib, self.thumbnail_cache),
@@ -670,6 +680,8 @@ class MainWindow(QMainWindow):
             self._show_all = True
             if self._answer is not None:
                 self._say_what_was_found(self._answer, self.results.hits())
+            count = self.results.rowCount()
+            self.status_label.setText(f"{count} photo{'s' if count != 1 else ''}")
             self.search_finished.emit(self.results.hits())
         elif self._answer is not None:
             self._run_search(self._answer.query, self._answer.by_image, k=self._answer.k * 2)
@@ -823,6 +835,20 @@ class MainWindow(QMainWindow):
         self.tag_panel.set_photos(paths)
         if paths[:1] != shown_before:  # widening a selection keeps the first photo's tags shown
             self.refresh_tag_panel()
+            self._show_info(paths[:1])
+
+    def _show_info(self, paths: list[str]) -> None:
+        """The Info panel for the first selected photo, read in a worker."""
+        if paths:
+            self._info.request(paths[0])
+        else:
+            self._info.discard()
+            self.info_panel.show_nothing()
+
+    def _on_photo_info(self, info: ops.PhotoInfo) -> None:
+        if self.tag_panel.paths[:1] == [info.path]:
+            hit = next((h for h in self.results.hits() if h.path == info.path), None)
+            self.info_panel.show_photo(info.path, info.metadata, list(hit.tags) if hit else [])
 
     def refresh_tag_panel(self) -> None:
         """Load the first selected photo's tags in a worker; a newer request wins."""

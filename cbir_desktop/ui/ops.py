@@ -25,7 +25,7 @@ from PySide6.QtGui import QImage
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
 from ..engine.api import Library, filter_terms, parse_query
-from ..engine.types import Failure, IndexProgress, IndexReport, SearchHit
+from ..engine.types import Failure, IndexProgress, IndexReport, PhotoMetadata, SearchHit
 from .images import photo_image
 
 __all__ = [
@@ -327,6 +327,19 @@ def search(library: Library, query: str, k: int, by_image: bool) -> SearchAnswer
     if not typed.text:
         return SearchAnswer(query, by_image, k, library.filtered(typed.filters, 0, k), terms, listing=True)
     return SearchAnswer(query, by_image, k, library.search_text(typed.text, k, filters=typed.filters), terms)
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """A photo's metadata, with the path it answers."""
+
+    path: str
+    metadata: PhotoMetadata
+
+
+def photo_info(library: Library, path: str) -> PhotoInfo:
+    """What the library knows of a photo's own metadata (for the Info panel)."""
+    return PhotoInfo(path, library.metadata(path))
 
 
 def thumbnail_images(library: Library, cache: Path, paths: list[str],
