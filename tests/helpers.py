@@ -238,3 +238,18 @@ def corner_colours(image: Image.Image) -> tuple[str, str, str, str]:
 
 
 UPRIGHT_CORNERS = ("red", "green", "blue", "yellow")
+
+
+def cbir_with_shipped_models(*args: str, library: Path, check: bool = True):  # -> CompletedProcess[str]
+    """Run `cbir ARGS` on `library` with the shipped models; raises when it fails and `check`."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CBIR_LIBRARY": str(library)}
+    env.pop("CBIR_MODELS_DIR", None)
+    result = subprocess.run([sys.executable, "-m", "cbir_desktop.cli", *args], env=env,
+                            capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"cbir {' '.join(args)} failed: {result.stderr}")
+    return result

@@ -600,8 +600,9 @@ class MainWindow(QMainWindow):
         more_asked = self._show_all and self._answer is not None and self._answer.query == answer.query
         scroll = self.view.verticalScrollBar().value() if more_asked else 0
         self._answer = answer
-        shown = answer.hits if self._show_all else [h for h in answer.hits if h.relevance >= RELEVANT_FROM]
-        self._held_back = [h for h in answer.hits if h not in shown] if not self._show_all else []
+        weaker = [] if self._show_all else [h for h in answer.hits if h.relevance < RELEVANT_FROM]
+        shown = [h for h in answer.hits if h.relevance >= RELEVANT_FROM] if weaker else answer.hits
+        self._held_back = weaker
         self.results.set_hits(shown, scored=not answer.listing)  # a listing shows dates, not relevance
         self.search_bar.show_filters(answer.filters)
         self._scroll_to(scroll)  # a new search or a chip click starts at the top

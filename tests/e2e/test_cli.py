@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import cbir_with_shipped_models as cbir
 
 from cbir_desktop.engine.api import RELEVANT_FROM, STRONG_FROM
 
@@ -25,16 +26,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not DATASET.is_dir(), reason=f"needs the Caltech-101 photos at {DATASET}"),
 ]
-
-
-def cbir(*args: str, library: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CBIR_LIBRARY": str(library)}
-    env.pop("CBIR_MODELS_DIR", None)
-    result = subprocess.run([sys.executable, "-m", "cbir_desktop.cli", *args], env=env,
-                            capture_output=True, text=True, timeout=300)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cbir {' '.join(args)} failed: {result.stderr}")
-    return result
 
 
 @pytest.fixture(scope="module")

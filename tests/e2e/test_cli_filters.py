@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import cbir_with_shipped_models as cbir
 
 REPO = Path(__file__).resolve().parents[2]
 EXIF = REPO.parent / "shared" / "datasets" / "formats" / "exif"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not EXIF.is_dir(), reason=f"needs the camera photos in {EXIF}")]
-
-
-def cbir(*args: str, library: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CBIR_LIBRARY": str(library)}
-    env.pop("CBIR_MODELS_DIR", None)
-    result = subprocess.run([sys.executable, "-m", "cbir_desktop.cli", *args], env=env,
-                            capture_output=True, text=True, timeout=300)
-    if check and result.returncode != 0:
-        raise AssertionError(f"cbir {' '.join(args)} failed: {result.stderr}")
-    return result
 
 
 @pytest.fixture(scope="module")
