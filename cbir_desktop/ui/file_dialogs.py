@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import QDir, QSize, QStandardPaths, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QDir, QSize, QStandardPaths, Qt, Slot
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QLineEdit, QSizePolicy, QWidget
-from shiboken6 import isValid
 
 from ..engine.api import PHOTO_EXTENSIONS
+from ..engine.errors import ImageUnreadable
 from .images import photo_image
-from .ops import run_in_background
 
 __all__ = ["PHOTO_FILTER", "PhotoDialog", "choose_folder", "choose_photo", "pictures_folder"]
 
@@ -49,8 +48,6 @@ def choose_photo(parent: QWidget, on_chosen: Callable[[str], None]) -> PhotoDial
 class PhotoDialog(QFileDialog):
     """Qt's file dialog for one existing photo, with a preview of the file under the cursor."""
 
-    preview_shown = Signal(str)  # the preview of this file is shown (or "No preview")
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, "Search by photo", pictures_folder(), PHOTO_FILTER)
         self.setObjectName("photo_dialog")
@@ -65,7 +62,6 @@ class PhotoDialog(QFileDialog):
         grid = self.layout()
         if isinstance(grid, QGridLayout):  # Qt's dialog: the file list spans row 1, columns 0-2
             grid.addWidget(self.preview, 1, 3)
-        self._wanted = ""  # the file whose preview is wanted; older answers are dropped
         self.currentChanged.connect(self._on_current_changed)
 
     def file_name_field(self) -> QLineEdit:
@@ -76,24 +72,19 @@ class PhotoDialog(QFileDialog):
 
     @Slot(str)
     def _on_current_changed(self, path: str) -> None:
-        """Decode the preview in a worker (a 12-MP HEIC takes about 0.3 s): the dialog never freezes."""
-        self._wanted = path
-        if not os.path.isfile(path):
-            self._show_preview(path, None)
-            return
-        side = round(PREVIEW_SIDE * self.devicePixelRatioF())
-        run_in_background(photo_image, path, side, on_result=lambda image: self._show_preview(path, image),
-                          on_error=lambda _exc: self._show_preview(path, None))
-
-    def _show_preview(self, path: str, image: QImage | None) -> None:
-        """`path`'s preview (None: it does not decode), unless the person moved on or the dialog closed."""
-        if not isValid(self) or path != self._wanted:
-            return
-        if image is None or image.isNull():
+        pixmap = _small_image(path, round(PREVIEW_SIDE * self.devicePixelRatioF())) if os.path.isfile(path) else None
+        if pixmap is None:
             self.preview.clear()
             self.preview.setText("No preview")
-        else:
-            pixmap = QPixmap.fromImage(image)  # QPixmap: GUI thread only
-            pixmap.setDevicePixelRatio(self.devicePixelRatioF())  # sharp on a HiDPI screen
-            self.preview.setPixmap(pixmap)
-        self.preview_shown.emit(path)
+            return
+        pixmap.setDevicePixelRatio(self.devicePixelRatioF())  # sharp on a HiDPI screen
+        self.preview.setPixmap(pixmap)
+
+
+def _small_image(path: str, side: int) -> QPixmap | None:
+    """`path` decoded at most `side` pixels wide and high (JPEGs and RAW previews decode scaled:
+    fast), upright as the grid shows it; None when it does not decode."""
+    try:
+        return QPixmap.fromImage(photo_image(path, side))
+    except ImageUnreadable:
+        return None

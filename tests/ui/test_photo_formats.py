@@ -50,15 +50,13 @@ def test_photo_chooser_previews_a_heic_and_a_raw(tmp_path: Path, qtbot) -> None:
     dialog = PhotoDialog()
     qtbot.addWidget(dialog)
     for path in files:
-        with qtbot.waitSignal(dialog.preview_shown, timeout=10000):  # decoded in a worker
-            dialog.currentChanged.emit(str(path))  # the file the person clicked on in the list
+        dialog.currentChanged.emit(str(path))  # the file the person clicked on in the list
         pixmap = dialog.preview.pixmap()
         assert not pixmap.isNull(), path.name
         assert corner_colours(_pil(pixmap.toImage())) == UPRIGHT_CORNERS, path.name
     broken = tmp_path / "Pictures" / "broken.heic"
     broken.write_bytes(b"not a photo")
-    with qtbot.waitSignal(dialog.preview_shown, timeout=10000):
-        dialog.currentChanged.emit(str(broken))
+    dialog.currentChanged.emit(str(broken))
     assert dialog.preview.text() == "No preview"
 
 

@@ -103,8 +103,7 @@ def test_search_by_photo_starts_in_pictures_shows_a_preview_and_searches(
     assert dialog is not None and dialog.isVisible()
     assert Path(dialog.directory().absolutePath()) == pictures
     assert not dialog.preview.pixmap() or dialog.preview.pixmap().isNull()
-    with qtbot.waitSignal(dialog.preview_shown, timeout=10000):  # decoded in a worker
-        dialog.currentChanged.emit(str(query))  # the file the person clicked on in the list
+    dialog.currentChanged.emit(str(query))  # the file the person clicked on in the list
     assert not dialog.preview.pixmap().isNull()
     assert max(dialog.preview.pixmap().width(), dialog.preview.pixmap().height()) <= dialog.preview.width() * 2
     field = dialog.file_name_field()
