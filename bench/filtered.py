@@ -9,15 +9,16 @@ type:raw (10%), camera:canon and place:US (50%). Then, for 33 Caltech-101 class 
 each filter, with the zero-shot ranking and once learned from the folder names (own-term
 re-rank), it measures in the engine:
 - `Library.search_text(query, k=10, filters=...)` p50/p95 (warm; target p95 < 50 ms), and
-  the unfiltered query in the same run as a baseline;
-- the filter's photo ids alone (`Catalogue.filtered_photos`), part of every filtered query;
+  the unfiltered query in the same run as a baseline; the first filtered query of a freshly
+  opened library (it reads the word vectors into memory: vectors/matrix.py);
+- the filter's photo ids alone (`Catalogue.filter_ids`), part of every filtered query;
 - recall@10 of the engine's ids against the same ranking with the filter's photos searched
-  exactly (`vectors.index.EXACT_WITHIN` raised past the library's size: no Annoy, every
-  photo of the filter compared; target >= 0.95), and, once learned, against the ranking
-  scored over every photo of the filter (no candidate pool: `rank_by_text` with k = all);
+  exactly without the engine's shortcuts (no in-memory matrix, no Annoy: every photo of the
+  filter read from SQLite and compared; target >= 0.95), and, once learned, against the
+  ranking scored over every photo of the filter (no candidate pool: `rank_by_text` with k = all);
 - where the time of a filtered query goes (inclusive time of the engine's steps), and what
-  the filter's SQL costs beside variants of it (no ORDER BY, metadata table alone, an
-  equality on an index) that return the same photos.
+  the filter's SQL costs now (names resolved against the library's vocabulary, equalities on
+  indexes, no ORDER BY) beside what it cost before (functions on columns, ORDER BY).
 
 Usage: python bench/filtered.py [--photos N] [--keep]
   (run bench/quality.py first; --keep keeps bench/out/filtered-100k and reuses it next time;
@@ -45,6 +46,7 @@ from common import OUT, percentiles, read_csv, table
 from scale import build
 
 import cbir_desktop.engine.search.text as text_module
+import cbir_desktop.engine.storage.catalogue as catalogue_module
 import cbir_desktop.engine.vectors.index as index_module
 from cbir_desktop.engine.api import Library, open_library
 from cbir_desktop.engine.errors import UnknownWord
@@ -52,9 +54,10 @@ from cbir_desktop.engine.photos.metadata import READER_VERSION
 from cbir_desktop.engine.search.query import parse_query
 from cbir_desktop.engine.search.text import rank_by_text
 from cbir_desktop.engine.storage.catalogue import FEATURES, WORDS, Catalogue
-from cbir_desktop.engine.storage.filtering import where_clause
+from cbir_desktop.engine.storage.filtering import ids_query, where_clause
 from cbir_desktop.engine.types import Filters, PhotoMetadata
 from cbir_desktop.engine.vectors.index import VectorIndex
+from cbir_desktop.engine.vectors.matrix import VectorMatrix
 
 SEED = 12
 LAYOUT = 1  # bump when the synthetic metadata changes: a kept library is then rebuilt
@@ -167,8 +170,10 @@ def ensure_learned(lib: Library) -> None:
 
 @contextmanager
 def exact_within() -> Iterator[None]:
-    """Filtered searches compare every photo of the filter (no Annoy): the reference."""
-    with mock.patch.object(index_module, "EXACT_WITHIN", 10**9):
+    """Filtered searches compare every photo of the filter read from the catalogue (no
+    in-memory matrix, no Annoy): the reference."""
+    with mock.patch.object(index_module, "EXACT_WITHIN", 10**9), \
+            mock.patch.object(VectorMatrix, "current", return_value=False):
         yield
 
 
@@ -210,12 +215,15 @@ def step_times(record: dict[str, list[float]]) -> Iterator[None]:
     targets: list[tuple[Any, str, str]] = [
         (Library, "search_text", "total"),
         (Library, "_within", "filter ids"),
-        (Catalogue, "filtered_photos", "(SQL)"),
+        (Catalogue, "filter_ids", "(SQL)"),
         (VectorIndex, "search", "index search"),
+        (VectorMatrix, "current", "(matrix current)"),
+        (VectorMatrix, "best", "(matrix best)"),
         (VectorIndex, "_exact_within", "(exact within)"),
         (VectorIndex, "_from_annoy", "(Annoy+seqs_of)"),
         (Catalogue, "seqs_of", "(seqs_of)"),
-        (Catalogue, "vectors_of", "vectors_of"),
+        (VectorIndex, "vectors_of", "vectors_of"),
+        (Catalogue, "vectors_of", "(from SQLite)"),
         (text_module, "learned_inputs", "learned_inputs"),
         (Library, "_hits", "hits"),
     ]
@@ -241,40 +249,59 @@ def step_times(record: dict[str, list[float]]) -> Iterator[None]:
             patch.stop()
 
 
-# Index-friendly SQL giving the same photos on this library (not what the engine runs): a place
-# as an equality on country_code, a camera resolved to its (make, model) first.
-INDEXED = {"place:PT": ("country_code = ?", ["PT"]), "place:US": ("country_code = ?", ["US"]),
-           "camera:x100v": ("make = ? AND model = ?", ["Fujifilm", "X100V"]),
-           "camera:canon": ("make = ?", ["Canon"])}
-
-
 def filter_sql(cat: Catalogue) -> list[tuple[object, ...]]:
-    """Where `filtered_photos`' time goes: its SQL beside the same WHERE without the ORDER BY,
-    on the metadata table alone (no join with photos), and as an equality on an index."""
-    def ms(sql: str, params: Sequence[Any]) -> tuple[float, int]:
-        found = cat.db.execute(sql, params).fetchall()
+    """The filter's SQL now (names resolved against the library's vocabulary, equalities on
+    indexes, no ORDER BY: `Catalogue.filter_ids`) beside what it was before this change
+    (functions on columns, a LIKE per row, ORDER BY), returning the same photos."""
+    def ms(run: Callable[[], Any]) -> tuple[float, Any]:
+        found = run()
         samples = []
         for _ in range(5):
             start = time.perf_counter()
-            cat.db.execute(sql, params).fetchall()
+            run()
             samples.append((time.perf_counter() - start) * 1000)
-        return float(np.median(samples)), len(found)
+        return float(np.median(samples)), found
 
     rows: list[tuple[object, ...]] = []
     for share, term in FILTERS:
-        where, params = where_clause(parse_query(term).filters)
-        joined = f"SELECT p.id FROM photos p LEFT JOIN metadata m ON m.photo_id = p.id WHERE {where}"
-        engine, count = ms(f"{joined} ORDER BY coalesce(m.taken_utc, p.mtime_ns / 1e9) DESC, p.id DESC", params)
-        alone = ms(f"SELECT m.photo_id FROM metadata m WHERE {where}", params)[0] if "p." not in where else None
-        indexed = INDEXED.get(term)
-        equal = ms(f"SELECT photo_id FROM metadata WHERE {indexed[0]}", indexed[1]) if indexed else None
-        assert equal is None or equal[1] == count, (term, equal, count)
-        plan = " / ".join(r[3] for r in cat.db.execute(f"EXPLAIN QUERY PLAN {joined}", params))
-        rows.append((f"{share} {term}", f"{count:,}", engine, ms(joined, params)[0], alone if alone else "",
-                     equal[0] if equal else "", plan))
-    rows.append(("(the distinct cameras, to resolve a camera name)", "", "", "", "", ms(
-        "SELECT DISTINCT make, model FROM metadata", [])[0], ""))
+        filters = parse_query(term).filters
+        old_where, old_params = where_clause(filters)
+        old_sql = (f"SELECT p.id FROM photos p LEFT JOIN metadata m ON m.photo_id = p.id WHERE {old_where} "
+                   "ORDER BY coalesce(m.taken_utc, p.mtime_ns / 1e9) DESC, p.id DESC")
+        before, old = ms(lambda sql=old_sql, params=old_params: cat.db.execute(sql, params).fetchall())
+        now, ids = ms(lambda f=filters: cat._filter_ids(f, cat.vocabulary()))  # not the kept answers
+        assert sorted(r[0] for r in old) == sorted(ids.tolist()), term
+        sql, params = ids_query(filters, cat.vocabulary())
+        plan = " / ".join(r[3] for r in cat.db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        rows.append((f"{share} {term}", f"{len(ids):,}", before, now, plan))
+    from cbir_desktop.engine.storage.vocabulary import read_vocabulary
+    rows.append(("(reading the vocabulary, after each change)", "", "", ms(lambda: read_vocabulary(cat.db))[0], ""))
     return rows
+
+
+def first_query(library: Path, queries: list[str]) -> list[tuple[object, ...]]:
+    """A freshly opened library's first filtered query of each ranking (it reads the word
+    vectors into memory), then the second; and the memory those vectors take."""
+    rows: list[tuple[object, ...]] = []
+    for state in ("zero-shot", "learned"):
+        with open_library(library) as lib:
+            f = parse_query("year:2015").filters
+            lib.search_text(queries[0], k=K)  # the model and the index, loaded as any search would
+            with mock.patch.object(lib.learner, "state", return_value=None) if state == "zero-shot" \
+                    else _nothing():
+                times = []
+                for query in queries[1:3]:
+                    start = time.perf_counter()
+                    lib.search_text(query, k=K, filters=f)
+                    times.append((time.perf_counter() - start) * 1000)
+            held = sum(index._matrix.nbytes for index in lib._handles._indexes.values()) / 2**20
+            rows.append((state, times[0], times[1], f"{held:.0f}"))
+    return rows
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def recall(found: Sequence[int], reference: Sequence[int]) -> float:
@@ -290,14 +317,16 @@ def measure(lib: Library, queries: list[str], state: str, rows: list[tuple[objec
     filters: dict[str, Filters | None] = {"(none)": None}
     filters.update({term: parse_query(term).filters for _, term in FILTERS})
     share = {term: s for s, term in FILTERS}
-    ids = {term: cat.filtered_photos(f) for term, f in filters.items() if f is not None}
+    ids = {term: cat.filter_ids(f) for term, f in filters.items() if f is not None}
     samples, found = latencies(lib, queries, filters)
+    with mock.patch.object(catalogue_module, "KEPT_FILTER_ANSWERS", 0):  # every query runs the filter's SQL
+        fresh, _ = latencies(lib, queries, filters, warm=False)
     sql: dict[str, list[float]] = defaultdict(list)
     for _ in range(10):
         for term, f in filters.items():
             if f is not None:
                 start = time.perf_counter()
-                cat.filtered_photos(f)
+                cat._filter_ids(f, cat.vocabulary())  # the SQL every time, not the kept answers
                 sql[term].append((time.perf_counter() - start) * 1000)
     print(f"  {state}: timed in {time.perf_counter() - began:.0f} s", flush=True)
     recalls, full = references(lib, queries, filters, ids, found)
@@ -306,11 +335,12 @@ def measure(lib: Library, queries: list[str], state: str, rows: list[tuple[objec
         p50, p95 = percentiles(samples[term])
         checked = f"{np.mean(recalls[term]):.3f} (min {min(recalls[term]):.1f})"
         if f is None:
-            rows.append((state, "(none): baseline", f"{total:,}", "", p50, p95, checked, "", ""))
+            rows.append((state, "(none): baseline", f"{total:,}", "", p50, p95, "", checked, "", ""))
             continue
         s50, s95 = percentiles(sql[term])
         rows.append((state, f"{share[term]} {term}", f"{len(ids[term]):,} ({100 * len(ids[term]) / total:.1f}%)",
-                     f"{s50:.1f} / {s95:.1f}", p50, p95, checked, f"{np.mean(full[term]):.3f}" if full[term] else "",
+                     f"{s50:.1f} / {s95:.1f}", p50, p95, percentiles(fresh[term])[1], checked,
+                     f"{np.mean(full[term]):.3f}" if full[term] else "",
                      "p95 < 50, recall >= 0.95"))
     for term, f in filters.items():  # one more pass, timing the engine's steps
         record: dict[str, list[float]] = defaultdict(list)
@@ -320,10 +350,10 @@ def measure(lib: Library, queries: list[str], state: str, rows: list[tuple[objec
         steps[f"{state} {term}"] = {name: sum(v) / len(queries) for name, v in record.items()}
 
 
-def latencies(lib: Library, queries: list[str], filters: dict[str, Filters | None],
+def latencies(lib: Library, queries: list[str], filters: dict[str, Filters | None], warm: bool = True,
               ) -> tuple[dict[str, list[float]], dict[tuple[str, str], list[int]]]:
     """Milliseconds of each search by filter, and the ids each (query, filter) found."""
-    for query in queries:  # warm: model, indexes, SQLite pages
+    for query in queries if warm else ():  # warm: model, indexes, SQLite pages
         for f in filters.values():
             lib.search_text(query, k=K, filters=f)
     samples: dict[str, list[float]] = defaultdict(list)
@@ -361,7 +391,7 @@ def references(lib: Library, queries: list[str], filters: dict[str, Filters | No
                 reference = [h.photo_id for h in lib.search_text(query, k=K, filters=f)]
                 recalls[term].append(recall(found[(query, term)], reference))
                 if learned is not None:  # scored over every photo of the filter, no candidate pool
-                    within = set(ids[term])
+                    within = set(ids[term].tolist())
                     every = rank_by_text(cat, embedder.id, space, query, len(within), zero, learned, mine, within)
                     full[term].append(recall(found[(query, term)], [pid for pid, _ in every.scored[:K]]))
     return recalls, full
@@ -393,6 +423,7 @@ def main() -> None:
                 measure(lib, queries, "zero-shot", rows, steps)
             measure(lib, queries, "learned", rows, steps)
             sql = filter_sql(lib.catalogue)
+        cold = first_query(library, queries)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -400,14 +431,16 @@ def main() -> None:
     table(f"Filtered text search, {args.photos:,} photos, {len(queries)} queries x {ROUNDS} rounds, k={K}, "
           f"{os.cpu_count()} cores (load {os.getloadavg()[0]:.1f}); whole run {time.perf_counter() - began:.0f} s, "
           f"peak {peak:.0f} MB",
-          ["ranking", "filter", "photos matching", "filter ids p50 / p95 ms", "query p50 ms", "query p95 ms",
+          ["ranking", "filter", "photos matching", "filter's SQL p50 / p95 ms", "query p50 ms", "query p95 ms",
+           "p95, SQL every query",
            "recall@10 vs exact within", "vs scored over all", "target"], rows)
-    table("The filter's photo ids (Catalogue.filtered_photos): its SQL and variants of it, median ms "
-          "(rows to Python included)",
-          ["filter", "photos", "engine SQL", "without ORDER BY", "metadata table alone", "equality on an index",
-           "engine's plan (without ORDER BY)"], sql)
-    names = ["total", "filter ids", "(SQL)", "index search", "(exact within)", "(Annoy+seqs_of)", "(seqs_of)",
-             "Annoy want", "vectors_of", "learned_inputs", "hits"]
+    table("The filter's photo ids: median ms (rows to Python included)",
+          ["filter", "photos", "before (functions on columns, ORDER BY)", "now (Catalogue.filter_ids)",
+           "plan now"], sql)
+    table("A freshly opened library's filtered queries (year:2015), ms",
+          ["ranking", "first (reads the word vectors)", "second", "word vectors held, MB"], cold)
+    names = ["total", "filter ids", "(SQL)", "index search", "(matrix current)", "(matrix best)", "(exact within)",
+             "(Annoy+seqs_of)", "Annoy want", "vectors_of", "(from SQLite)", "learned_inputs", "hits"]
     table("Where a filtered query's time goes: ms per query, each step inclusive of what it calls (in brackets: "
           "part of the step before; vectors_of: every call, wherever made; Annoy want: items asked of Annoy "
           "per query, all its calls)",

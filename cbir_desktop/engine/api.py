@@ -355,7 +355,7 @@ class Library:
         embedder = self.embedder(model_id)
         with self._sentences():
             within = self._within(filters)
-            if within is not None and not within:
+            if within is not None and not len(within):
                 return []
             query = embed_file(self.catalogue, embedder, os.fspath(path))
             index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
@@ -368,7 +368,7 @@ class Library:
         best first, each with its calibrated `relevance`; only those `filters` allow, when given."""
         with self._sentences():
             within = self._within(filters)
-            if within is not None and not within:
+            if within is not None and not len(within):
                 return []
             return self._search_text(text, k, self.embedder(model_id), within)
 
@@ -380,14 +380,14 @@ class Library:
             ids = self.catalogue.filtered_photos(filters, offset, limit)
             return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids])
 
-    def _within(self, filters: Filters | None) -> set[int] | None:
-        """The photos `filters` allow (None: no filter, all of them)."""
+    def _within(self, filters: Filters | None) -> npt.NDArray[np.int64] | None:
+        """The ids of the photos `filters` allow (None: no filter, all of them)."""
         if filters is None or filters.empty:
             return None
-        return set(self.catalogue.filtered_photos(filters))
+        return self.catalogue.filter_ids(filters)
 
     def _search_text(self, text: str, k: int, embedder: Embedder,
-                     within: set[int] | None = None) -> list[SearchHit]:
+                     within: npt.NDArray[np.int64] | None = None) -> list[SearchHit]:
         require_words(embedder)
         space = self.word_space()
         if not space.shipped and not self.catalogue.count_vectors(embedder.id, space.kind):

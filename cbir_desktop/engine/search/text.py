@@ -98,8 +98,8 @@ def rank_by_text(catalogue: Catalogue, model_id: str, space: WordSpace, text: st
     kind = OWN_TERM if term is not None else BLEND
     centre = learned.terms.prototypes[term] if term is not None else None
     ids = _candidates(catalogue, zero, learned_index, query, centre, max(k * 5, 200), within)
-    zero_vectors = catalogue.vectors_of(ids, model_id, zero.kind)
-    mine = catalogue.vectors_of(ids, model_id, learned.kind)
+    zero_vectors = zero.vectors_of(catalogue, ids)
+    mine = learned_index.vectors_of(catalogue, ids)
     ids = [pid for pid in ids if pid in zero_vectors and pid in mine]
     if not ids:
         return TextRanking(kind, [])

@@ -29,6 +29,7 @@ from annoy import AnnoyIndex
 from ..files import replacing
 from ..storage.catalogue import Catalogue
 from .annoy_file import check_annoy_file
+from .matrix import VectorMatrix, as_id_array
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,12 @@ MIN_SEARCH_K = 5000
 # Below this many vectors, exact search is as fast as Annoy and always right. The
 # crash-safety tests lower it (CBIR_ANNOY_MIN_ITEMS) so a tiny library has Annoy files.
 EXACT_BELOW = int(os.environ.get("CBIR_ANNOY_MIN_ITEMS", "3000"))
-# A filtered search compares every photo of the filter when there are at most this many
-# (exact, and quick to read); more go through the index, fetching OVER_FETCH times what
+# A filtered search scores every photo of the filter exactly from the vectors held in
+# memory (matrix.py) while they fit MATRIX_BUDGET bytes (100k 300-d word vectors: 120 MB).
+# Beyond it, it compares every photo of the filter read from the catalogue when there are
+# at most EXACT_WITHIN of them; more go through the index, fetching OVER_FETCH times what
 # the filter's share of the library suggests, and twice that again until k are found.
+MATRIX_BUDGET = int(os.environ.get("CBIR_MATRIX_BUDGET_MB", "160")) * 2**20
 EXACT_WITHIN = 2_000
 OVER_FETCH = 2.0
 
@@ -68,6 +72,7 @@ class VectorIndex:
         self._built_seq = 0
         self._loaded = False
         self._remainder: _Remainder | None = None
+        self._matrix = VectorMatrix(model_id, kind, dim, MATRIX_BUDGET)
         self._lock = threading.RLock()
 
     # -- building -------------------------------------------------------------
@@ -120,8 +125,12 @@ class VectorIndex:
         if query.shape[0] != self.dim:
             raise ValueError(f"query has {query.shape[0]} dims, index {self.model_id} has {self.dim}")
         query = query / max(float(np.linalg.norm(query)), 1e-12)
-        if within is not None and len(within) <= EXACT_WITHIN:
-            return self._exact_within(catalogue, query, k, within)
+        if within is not None:
+            if self._matrix.current(catalogue):
+                return self._matrix.best(query.astype(np.float32, copy=False), as_id_array(within), k)
+            within = set(as_id_array(within).tolist())  # Python ints: SQLite binds no numpy ones
+            if len(within) <= EXACT_WITHIN:
+                return self._exact_within(catalogue, query, k, within)
         with self._lock:
             self._ensure_loaded(catalogue)
             annoy, built_seq = self._annoy, self._built_seq
@@ -176,6 +185,13 @@ class VectorIndex:
         sims = np.stack([vectors[pid] for pid in ids]) @ query
         order = np.argsort(-sims, kind="stable")[:k]
         return [(ids[i], float(sims[i])) for i in order]
+
+    def vectors_of(self, catalogue: Catalogue, photo_ids: Collection[int]) -> dict[int, npt.NDArray[np.float32]]:
+        """These photos' vectors: from memory when a filtered search has them there, else
+        from the catalogue."""
+        if self._matrix.nbytes and self._matrix.current(catalogue):
+            return self._matrix.vectors_of(as_id_array(photo_ids))
+        return catalogue.vectors_of(list(photo_ids), self.model_id, self.kind)
 
     # -- internals ----------------------------------------------------------------
     def _ensure_loaded(self, catalogue: Catalogue) -> None:
@@ -260,6 +276,7 @@ class VectorIndex:
         with self._lock:
             self._close()
             self._loaded = False
+            self._matrix = VectorMatrix(self.model_id, self.kind, self.dim, MATRIX_BUDGET)
 
 
 def _safe(model_id: str) -> str:
