@@ -97,8 +97,8 @@ def main() -> None:
         cat.close()
         if not args.keep:
             shutil.rmtree(work)
-    print(table(f"grouped listing, {args.photos:,} photos, pages of {PAGE} (ms, p50 / p95)",
-                ["by", "filter", "page", "groups", "rows", "rows + counts + photo rows"], result))
+    table(f"grouped listing, {args.photos:,} photos, pages of {PAGE} (ms, p50 / p95)",
+                ["by", "filter", "page", "groups", "rows", "rows + counts + photo rows"], result)
 
 
 if __name__ == "__main__":
