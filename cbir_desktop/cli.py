@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .engine.api import (
+    GROUPINGS,
     RELEVANT_FROM,
     Library,
     default_library_dir,
@@ -78,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", action=_QueryAction, dest="queries", metavar="TEXT",
                    help="find photos of this word or phrase (repeatable)")
     p.add_argument("--model", help="model id")
+    _add_filter_options(p)
+
+    p = sub.add_parser("list", help="the library's photos in groups: months taken (newest first), places or folders")
+    p.add_argument("--by", choices=GROUPINGS, default="month",
+                   help="month taken (default; photos with no date last), place (country, town) or folder")
+    p.add_argument("--json", action="store_true", help="one JSON object per group per line, with its photos")
     _add_filter_options(p)
 
     p = sub.add_parser("words", help="words similar to a word")
@@ -352,6 +359,24 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    filters = parse_query(" ".join(_filter_option_terms(args))).filters
+    with _open(args) as library:
+        sections = library.grouped(args.by, filters, limit=None)
+    if not sections and not filters.empty:
+        print("no photo matches these filters")
+    for section in sections:
+        group = section.group
+        if args.json:
+            print(json.dumps({"group": group.label, "key": group.key, "count": group.count,
+                              "photos": [{**_json_path(h.path), "taken": h.taken} for h in section.hits]}))
+            continue
+        print(f"{group.label} · {group.count} photo{'s' if group.count != 1 else ''}")
+        for hit in section.hits:
+            print(f"  {display_path(hit.path)}")
+    return 0
+
+
 def _print_answer(hits: Sequence[SearchHit], everything: bool, filtered: bool, listing: bool) -> None:
     """A search's hits; filters alone list photos by date; a filter that leaves nothing says so."""
     if not hits and filtered:
@@ -521,6 +546,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "search": cmd_search, "words": cmd_words, "tags": cmd_tags,
     "info": cmd_info, "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
+    "list": cmd_list,
 }
 
 

@@ -132,6 +132,24 @@ def solid(path: Path, colour: str | tuple[int, int, int], size: tuple[int, int] 
     return path
 
 
+EXIF_IFD, GPS_IFD, DATE_TAKEN = 0x8769, 0x8825, 0x9003
+LISBON = {1: "N", 2: (38.0, 43.0, 20.0), 3: "W", 4: (9.0, 8.0, 21.0)}  # EXIF GPS: (lat ref, lat, lon ref, lon)
+PORTO = {1: "N", 2: (41.0, 9.0, 28.0), 3: "W", 4: (8.0, 37.0, 45.0)}
+PARIS = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 8.0)}
+
+
+def camera_jpeg(path: Path, colour: str | tuple[int, int, int], taken: str,
+                gps: dict[int, object] | None = None) -> Path:
+    """A JPEG with its capture time ("2019:03:10 09:00:00") and position in EXIF, as a camera writes them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = Image.Exif()
+    block[EXIF_IFD] = {DATE_TAKEN: taken}
+    if gps:
+        block[GPS_IFD] = gps
+    Image.new("RGB", (64, 48), COLOURS[colour] if isinstance(colour, str) else colour).save(path, exif=block)
+    return path
+
+
 def shaded_folder(folder: Path, base: tuple[int, int, int], count: int, seed: int) -> list[Path]:
     """`count` photos in shades around `base` (one subject, photographed a few times)."""
     rng = np.random.default_rng(seed)

@@ -53,11 +53,13 @@ from .search.results import hits_for, photo_tags
 from .search.text import rank_by_text, require_words, similar_words
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
+from .storage.grouping import GROUPINGS, group_counts, grouped_rows, in_groups
 from .storage.repair import RepairReport, repair_catalogue
 from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
     Device,
     Filters,
+    GroupedHits,
     IndexProgress,
     IndexReport,
     LibraryStatus,
@@ -76,7 +78,8 @@ from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
            "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata",
-           "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms"]
+           "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms",
+           "GROUPINGS"]
 
 log = logging.getLogger(__name__)
 
@@ -379,6 +382,21 @@ class Library:
         with self._sentences():
             ids = self.catalogue.filtered_photos(filters, offset, limit)
             return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids])
+
+    def grouped(self, by: str = "month", filters: Filters | None = None, offset: int = 0,
+                limit: int | None = 200, model_id: str | None = None) -> list[GroupedHits]:
+        """The library's photos (those `filters` allow, when given) in groups, for the library
+        view: `by` "month" taken (newest first), "place" (country, then town) or "folder"; the
+        photos with no date or place in a last group. `limit` photos (None: all) from `offset`,
+        each group with its whole count; a group split over two pages is in both. Blocking."""
+        if by not in GROUPINGS:
+            raise EngineError(f"Photos group by {', '.join(GROUPINGS)}, not {by!r}.")
+        filters = filters or Filters()
+        with self._sentences():
+            rows = grouped_rows(self.catalogue, by, filters, offset, limit)
+            groups = group_counts(self.catalogue, by, filters, list(dict.fromkeys(row.key for row in rows)))
+            hits = self._hits(self.embedder(model_id), [(row.photo_id, 0.0) for row in rows])
+            return in_groups(rows, groups, hits)
 
     def _within(self, filters: Filters | None) -> npt.NDArray[np.int64] | None:
         """The ids of the photos `filters` allow (None: no filter, all of them)."""

@@ -58,6 +58,26 @@ class SearchHit:
     # query type (calibrated in engine/search/relevance.py); 1.0 where nothing was asked
     # (the library view).
     relevance: float = 1.0
+    taken: str = ""  # when the photo was taken, as its metadata says (ISO 8601, local), where a listing read it
+
+
+@dataclass(frozen=True)
+class PhotoGroup:
+    """A group of the library view: a month taken, a place or a folder, with its photo count
+    (of the photos the listing's filters allow), so a header can say "March 2019 · 42 photos"."""
+
+    by: str  # "month", "place" or "folder" (api.GROUPINGS)
+    key: str  # "2019-03", "Portugal\x1fLisbon", "/photos/trip"; "" for the photos with no date or place
+    label: str  # "March 2019", "Lisbon, Portugal", "/photos/trip", "Date unknown", "No place"
+    count: int
+
+
+@dataclass(frozen=True)
+class GroupedHits:
+    """A page's photos of one group, in the listing's order (a group can go on over the next page)."""
+
+    group: PhotoGroup
+    hits: tuple[SearchHit, ...]
 
 
 @dataclass(frozen=True)

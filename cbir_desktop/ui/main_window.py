@@ -55,13 +55,14 @@ from ..engine.types import (
 from . import ops
 from .dialogs import PreviewDialog, SettingsDialog, ask_remove_folder, show_error
 from .folders_dock import FoldersDock
+from .grouping_bar import GroupingBar
 from .info_panel import InfoPanel
 from .ops import FolderRemoval, IndexRun, LibraryPage, SearchAnswer, SerialOp
-from .results_model import ResultsModel
+from .results_model import ResultsModel, Row, without_empty_groups
 from .results_view import ResultsView, context_menu
 from .search_bar import SearchBar
 from .search_notice import SearchNotice, quoted
-from .settings import LIBRARY, RESULTS, THUMBNAIL_SIZE
+from .settings import LIBRARY, LIBRARY_GROUPING, RESULTS, THUMBNAIL_SIZE, library_grouping
 from .tag_panel import TagPanel
 from .undo import TagHistory, describe
 from .watcher import FolderWatcher
@@ -84,7 +85,7 @@ PANEL_WIDTH = 240  # the Folders and Tags panels' starting width, in pixels
 class LibraryPlace:
     """Where the library view was when a search replaced it, to come back to."""
 
-    hits: list[SearchHit] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # photos and their groups' headers
     more: bool = False  # more pages after these
     scroll: int = 0
 
@@ -111,9 +112,11 @@ class MainWindow(QMainWindow):
         self._model_target: str | None = None  # switching: indexed in the background first
         self._tags_edited_since_training = False
         self.tag_history = TagHistory()  # tag edits to undo and redo, until the app closes
-        # The library view (no search): all photos or one folder's, newest first, in pages.
+        # The library view (no search): all photos or one folder's, in pages, grouped by month
+        # taken (newest first), folder or place.
         self._browsing = True
         self._browse_folder: str | None = None
+        self._grouping = library_grouping(settings)
         self._library_more = False
         self._restore_scroll: int | None = None  # a reloaded first page keeps the scroll position
         self._saved_library: LibraryPlace | None = None  # while a search is shown
@@ -156,6 +159,9 @@ class MainWindow(QMainWindow):
         self.notice.word_clicked.connect(self.search_text)
         self.notice.action_clicked.connect(self.show_more)
         layout.addWidget(self.notice)
+        self.grouping_bar = GroupingBar(library_grouping(self.settings))  # the library view's groups
+        self.grouping_bar.grouping_chosen.connect(self._on_grouping_bar_grouping_chosen)
+        layout.addWidget(self.grouping_bar)
         layout.addWidget(self._build_results(), 1)
         self.setCentralWidget(central)
         self.folders_dock = FoldersDock(self)
@@ -388,8 +394,9 @@ class MainWindow(QMainWindow):
         self.folders_dock.show_skipped(removal.skipped)
         self.results.remove_under(removal.folder)
         if self._saved_library is not None:
-            self._saved_library.hits = [h for h in self._saved_library.hits
-                                        if not h.path.startswith(os.path.join(removal.folder, ""))]
+            self._saved_library.rows = without_empty_groups(
+                [row for row in self._saved_library.rows if not isinstance(row, SearchHit)
+                 or not row.path.startswith(os.path.join(removal.folder, ""))], self._saved_library.more)
         if self._browse_folder is not None and (self._browse_folder + os.sep).startswith(
                 os.path.join(removal.folder, "")):
             self.show_library(None)  # the folder shown has gone: show the whole library
@@ -585,9 +592,10 @@ class MainWindow(QMainWindow):
     def _run_search(self, query: str, by_image: bool, k: int = 0) -> None:
         """Search in a worker; a new search (not "Show more", which passes `k`) starts at the top."""
         if self._browsing:  # keep the library view's place, to come back to
-            self._saved_library = LibraryPlace(self.results.hits(), self._library_more,
+            self._saved_library = LibraryPlace(self.results.rows(), self._library_more,
                                                self.view.verticalScrollBar().value())
             self._browsing = False
+            self.grouping_bar.hide()  # it groups the library view, not a search's results
             self._browse.discard()
         self.search_bar.set_query(query)
         self._completions.discard()
@@ -698,10 +706,18 @@ class MainWindow(QMainWindow):
         self.search_bar.show_completions(*answer)
 
     # -- the library view --------------------------------------------------------------
+    @Slot(str)
+    def _on_grouping_bar_grouping_chosen(self, grouping: str) -> None:
+        """The library view again, from the top, in the groups chosen (remembered)."""
+        self.settings.setValue(LIBRARY_GROUPING, grouping)
+        if grouping != self._grouping:
+            self._grouping = grouping
+            self.show_library(self._browse_folder)
+
     @Slot(object)
     def show_library(self, folder: str | None = None) -> None:
-        """The centre shows the library's photos newest first, or those of `folder` (and its
-        subfolders), from the top; a search shown is cleared."""
+        """The centre shows the library's photos in groups (months taken, newest first; folders;
+        places), or those of `folder` (and its subfolders), from the top; a search shown is cleared."""
         if not self._browsing:
             self._leave_search()
         self._browse_folder = folder
@@ -714,26 +730,26 @@ class MainWindow(QMainWindow):
     def reload_library(self) -> None:
         """Read the library view again (the library changed), keeping its rows and scroll position."""
         self._restore_scroll = self.view.verticalScrollBar().value()
-        self._request_library_page(0, max(self.results.rowCount(), BROWSE_PAGE))
+        self._request_library_page(0, max(self.results.photo_count(), BROWSE_PAGE))
 
     def _request_library_page(self, offset: int, limit: int) -> None:
         self.results.set_more(False)  # one page at a time
-        self._browse.request(self._browse_folder, offset, limit)
+        self._browse.request(self._browse_folder, offset, limit, self._grouping)
 
     @Slot()
     def _on_results_more_wanted(self) -> None:
         if self._browsing:
-            self._request_library_page(self.results.rowCount(), BROWSE_PAGE)
+            self._request_library_page(self.results.photo_count(), BROWSE_PAGE)
 
     def _on_library_page(self, page: LibraryPage) -> None:
-        if not self._browsing or page.folder != self._browse_folder:
-            return  # a search or another folder took the centre meanwhile
+        if not self._browsing or page.folder != self._browse_folder or page.by != self._grouping:
+            return  # a search, another folder or other groups took the centre meanwhile
         self._library_more = page.more
         if page.offset:
             self.results.set_more(page.more)  # before the rows go in: the view may want the next page
-            self.results.append_hits(page.hits)
+            self.results.append_sections(page.sections)
         else:
-            self.results.set_hits(page.hits, scored=False, more=page.more)
+            self.results.set_sections(page.sections, more=page.more)
             self._scroll_to(self._restore_scroll or 0)
             self._restore_scroll = None
             self._on_selection_changed()  # a model reset clears the selection without a signal
@@ -753,11 +769,11 @@ class MainWindow(QMainWindow):
         self._leave_search()
         place = self._saved_library or LibraryPlace()
         self._saved_library = None
-        if not place.hits:
+        if not place.rows:
             self.show_library(self._browse_folder)
             return
         self._library_more = place.more
-        self.results.set_hits(place.hits, scored=False, more=place.more)
+        self.results.set_rows(place.rows, scored=False, more=place.more)
         self._scroll_to(place.scroll)
         self._on_selection_changed()
         self._update_centre()
@@ -767,6 +783,7 @@ class MainWindow(QMainWindow):
 
     def _leave_search(self) -> None:
         self._browsing = True
+        self.grouping_bar.show()
         self._search.discard()
         self._chips.discard()
         self._completions.discard()
@@ -784,6 +801,7 @@ class MainWindow(QMainWindow):
             return  # a search decides between the grid and its message
         empty = not self.results.rowCount() and not self.folders_dock.folders()
         self.stack.setCurrentWidget(self.empty_page if empty else self.view)
+        self.grouping_bar.setVisible(not empty)
 
         # -- thumbnails -----------------------------------------------------------------
     def _load_thumbnails(self, hits: list[SearchHit]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from PySide6.QtGui import QImage
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
 from ..engine.api import Library, filter_terms, parse_query
-from ..engine.types import Failure, IndexProgress, IndexReport, PhotoMetadata, SearchHit
+from ..engine.types import Failure, Filters, GroupedHits, IndexProgress, IndexReport, PhotoMetadata, SearchHit
 from .images import photo_image
 
 __all__ = [
@@ -281,13 +281,15 @@ def remove_folder(library: Library, folder: str) -> FolderRemoval:
 
 @dataclass(frozen=True)
 class LibraryPage:
-    """One page of the library view: `limit` photos from `offset`, newest first, of `folder`
-    (None: the whole library)."""
+    """One page of the library view: `limit` photos from `offset` of `folder` (None: the whole
+    library), in groups `by` month taken, place or folder (`sections`; `hits` are their photos)."""
 
     folder: str | None
     offset: int
     limit: int
     hits: list[SearchHit]
+    by: str = "month"
+    sections: list[GroupedHits] = field(default_factory=list)
 
     @property
     def more(self) -> bool:
@@ -295,9 +297,11 @@ class LibraryPage:
         return len(self.hits) == self.limit
 
 
-def browse(library: Library, folder: str | None, offset: int, limit: int) -> LibraryPage:
-    """A page of the library's photos, newest first, all or below `folder`."""
-    return LibraryPage(folder, offset, limit, library.browse(folder, offset, limit))
+def browse(library: Library, folder: str | None, offset: int, limit: int, by: str = "month") -> LibraryPage:
+    """A page of the library's photos in groups `by` month (newest first), place or folder, all
+    or below `folder`."""
+    sections = library.grouped(by, Filters(folders=(folder,)) if folder else None, offset, limit)
+    return LibraryPage(folder, offset, limit, [hit for section in sections for hit in section.hits], by, sections)
 
 
 def completions(library: Library, prefix: str, k: int) -> tuple[str, list[str]]:

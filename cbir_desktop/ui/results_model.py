@@ -1,11 +1,12 @@
-"""The results grid's model: search hits plus their thumbnails as they arrive."""
+"""The results grid's model: search hits plus their thumbnails as they arrive, and in the
+library view the header rows of their groups ("March 2019  ·  42 photos")."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,16 +21,40 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPixmap
 
 from ..engine.api import relevance_band
-from ..engine.types import SearchHit
+from ..engine.types import GroupedHits, PhotoGroup, SearchHit
 
 HitRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2
 CaptionRole = Qt.ItemDataRole.UserRole + 3  # the line under a thumbnail: score, or date when browsing
+HeaderRole = Qt.ItemDataRole.UserRole + 4  # a group's header row: its PhotoGroup (None on a photo's row)
 _ROOT = QModelIndex()  # the invalid index: a list model's only parent
+
+Row = SearchHit | PhotoGroup  # a photo, or the header of the group the photos after it are in
+
+
+def header_text(group: PhotoGroup) -> str:
+    """A group's header line: "March 2019  ·  42 photos"."""
+    return f"{group.label}  ·  {group.count:,} photo{'s' if group.count != 1 else ''}"
+
+
+def without_empty_groups(rows: list[Row], more: bool = False) -> list[Row]:
+    """`rows` less the headers no photo follows (their photos left); the last one stays while
+    `more` pages may bring its photos."""
+    kept: list[Row] = []
+    for i, row in enumerate(rows):
+        following = rows[i + 1] if i + 1 < len(rows) else None
+        if isinstance(row, PhotoGroup) and (isinstance(following, PhotoGroup) or (following is None and not more)):
+            continue
+        kept.append(row)
+    return kept
 
 
 class ResultsModel(QAbstractListModel):
     """A list of `SearchHit`s; thumbnails are set later with `set_thumbnail`.
+
+    In the library view the photos come in groups (`set_sections`): each group's first photo
+    follows a header row, which is not selectable nor dragged, and is not a photo to
+    `hits()`, `hit()` or `photo_count()`.
 
     Browsing the library comes in pages: while `set_more(True)` says more rows exist, a view
     scrolled to the end asks for them (`fetchMore`), and the model says so with `more_wanted`;
@@ -40,7 +65,7 @@ class ResultsModel(QAbstractListModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._hits: list[SearchHit] = []
+        self._hits: list[Row] = []  # photos, and in the library view their groups' headers
         self._pixmaps: dict[str, QPixmap] = {}
         self._pixmap_px: dict[str, int] = {}  # the side each thumbnail was made for, in device pixels
         self.scored = True  # search hits show their score; browsed photos their date
@@ -54,6 +79,8 @@ class ResultsModel(QAbstractListModel):
         if not index.isValid() or index.row() >= len(self._hits):
             return None
         hit = self._hits[index.row()]
+        if isinstance(hit, PhotoGroup):
+            return header_text(hit) if role == Qt.ItemDataRole.DisplayRole else hit if role == HeaderRole else None
         if role == Qt.ItemDataRole.DisplayRole:
             return os.path.basename(hit.path)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -67,6 +94,8 @@ class ResultsModel(QAbstractListModel):
         if role == CaptionRole:
             if self.scored:  # the same for every query, unlike the raw score
                 return f"{hit.relevance:.0%} {relevance_band(hit.relevance)}"
+            if hit.taken:  # when it was taken, where the listing read it
+                return hit.taken[:10]
             return datetime.datetime.fromtimestamp(hit.mtime).strftime("%Y-%m-%d") if hit.mtime else ""
         if role == HitRole:
             return hit
@@ -76,6 +105,8 @@ class ResultsModel(QAbstractListModel):
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         base = super().flags(index)
+        if index.isValid() and isinstance(self._hits[index.row()], PhotoGroup):
+            return Qt.ItemFlag.ItemIsEnabled  # a header: not selected, not dragged
         return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
 
     def mimeTypes(self) -> list[str]:
@@ -84,7 +115,8 @@ class ResultsModel(QAbstractListModel):
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         """Dragging results out gives the file manager (or any app) the files."""
         mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(self._hits[i.row()].path) for i in indexes if i.isValid()])
+        rows = [self._hits[i.row()] for i in indexes if i.isValid()]
+        mime.setUrls([QUrl.fromLocalFile(row.path) for row in rows if isinstance(row, SearchHit)])
         return mime
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
@@ -104,7 +136,40 @@ class ResultsModel(QAbstractListModel):
         self._more = more
         self.endResetModel()
 
-    def append_hits(self, hits: list[SearchHit]) -> None:
+    def set_sections(self, sections: list[GroupedHits], more: bool = False) -> None:
+        """Show the library view's first page: each group's header, then its photos."""
+        self.set_rows(_rows_of(sections), scored=False, more=more)
+
+    def append_sections(self, sections: list[GroupedHits]) -> None:
+        """The library view's next page; a group the last page ended in gets no second header."""
+        last = next((row for row in reversed(self._hits) if isinstance(row, PhotoGroup)), None)
+        if sections and last is not None and sections[0].group.key == last.key:
+            self.append_hits(list(sections[0].hits))
+            sections = sections[1:]
+        self.append_hits(_rows_of(sections))
+
+    def set_rows(self, rows: list[Row], scored: bool = True, more: bool = False) -> None:
+        """Show `rows` as `rows()` gave them (a view to come back to)."""
+        self.beginResetModel()
+        self._hits = list(rows)
+        self.scored = scored
+        self._more = more
+        self.endResetModel()
+
+    def rows(self) -> list[Row]:
+        """Every row, headers included, to come back to with `set_rows`."""
+        return list(self._hits)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether header rows are shown (the grid then lays them out full width)."""
+        return any(isinstance(row, PhotoGroup) for row in self._hits)
+
+    def photo_count(self) -> int:
+        """How many photos are shown (headers are not photos)."""
+        return sum(1 for row in self._hits if isinstance(row, SearchHit))
+
+    def append_hits(self, hits: list[Row]) -> None:
         """One more page, after the rows shown."""
         if hits:
             self.beginInsertRows(QModelIndex(), len(self._hits), len(self._hits) + len(hits) - 1)
@@ -119,23 +184,30 @@ class ResultsModel(QAbstractListModel):
         """Show new tags (after the user edited some) without moving any result."""
         tags = {hit.photo_id: hit.tags for hit in fresh}
         for row, hit in enumerate(self._hits):
-            if hit.photo_id in tags and tags[hit.photo_id] != hit.tags:
+            if isinstance(hit, SearchHit) and hit.photo_id in tags and tags[hit.photo_id] != hit.tags:
                 self._hits[row] = dataclasses.replace(hit, tags=tags[hit.photo_id])
                 index = self.index(row)
                 self.dataChanged.emit(index, index)
 
     def hits(self) -> list[SearchHit]:
-        return list(self._hits)
+        """The photos shown, in order (no headers)."""
+        return [row for row in self._hits if isinstance(row, SearchHit)]
 
     def hit(self, row: int) -> SearchHit:
-        return self._hits[row]
+        """The photo on `row` (a photo's row: headers cannot be selected)."""
+        hit = self._hits[row]
+        assert isinstance(hit, SearchHit), f"row {row} is a header"
+        return hit
 
     def set_thumbnail(self, path: str, pixmap: QPixmap, px: int = 0) -> None:
-        """`path`'s thumbnail, made for cells `px` device pixels wide (0: any size)."""
+        """`path`'s thumbnail, made for cells `px` device pixels wide (0: any size). One made for
+        smaller cells than the one shown (a superseded request's late answer) does not replace it."""
+        if 0 < px < self._pixmap_px.get(path, 0):
+            return
         self._pixmaps[path] = pixmap
         self._pixmap_px[path] = px
         for row, hit in enumerate(self._hits):
-            if hit.path == path:
+            if isinstance(hit, SearchHit) and hit.path == path:
                 index = self.index(row)
                 self.dataChanged.emit(index, index, [ThumbnailRole])
 
@@ -147,16 +219,29 @@ class ResultsModel(QAbstractListModel):
     def remove_under(self, folder: str) -> None:
         """Drop every hit below `folder` (its photos left the library); the others stay put."""
         prefix = os.path.join(folder, "")
+        self._remove(lambda hit: hit.path.startswith(prefix))
+
+    def remove_path(self, path: str) -> None:
+        self._remove(lambda hit: hit.path == path)
+
+    def _remove(self, gone: Callable[[SearchHit], bool]) -> None:
+        """Drop the photos `gone` names, then the headers none of their photos follow."""
         for row in reversed(range(len(self._hits))):
-            if self._hits[row].path.startswith(prefix):
+            hit = self._hits[row]
+            if isinstance(hit, SearchHit) and gone(hit):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._hits[row]
+                self.endRemoveRows()
+        kept = {id(row) for row in without_empty_groups(self._hits, self._more)}
+        for row in reversed(range(len(self._hits))):
+            if id(self._hits[row]) not in kept:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self._hits[row]
                 self.endRemoveRows()
 
-    def remove_path(self, path: str) -> None:
-        for row, hit in enumerate(self._hits):
-            if hit.path == path:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self._hits[row]
-                self.endRemoveRows()
-                return
+
+def _rows_of(sections: list[GroupedHits]) -> list[Row]:
+    rows: list[Row] = []
+    for section in sections:
+        rows += [section.group, *section.hits]
+    return rows

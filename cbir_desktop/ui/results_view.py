@@ -11,12 +11,13 @@ import subprocess
 import sys
 from typing import Protocol
 
-from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QListView, QMenu, QStyle, QWidget
 
 from ..engine.types import SearchHit
-from .results_model import HitRole, ResultsModel
+from .group_header import GroupedDelegate
+from .results_model import HeaderRole, HitRole, ResultsModel
 from .thumbnail_delegate import MARGIN, ThumbnailDelegate
 
 MIN_FITTED_SIDE = 64  # the smallest thumbnail a narrow grid draws
@@ -56,7 +57,10 @@ class ResultsView(QListView):
         self.results = model
         self.side = side  # the thumbnail size asked for; drawn smaller when the grid is narrower
         self.delegate = ThumbnailDelegate(self, side)
-        self.setItemDelegate(self.delegate)
+        # Photos through the thumbnail delegate; the library view's group headers full width.
+        self.grouped_delegate = GroupedDelegate(self, self.delegate)
+        self.setItemDelegate(self.grouped_delegate)
+        model.modelReset.connect(self._on_results_model_reset)
         self.doubleClicked.connect(lambda _index: self.preview_requested.emit())
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
@@ -65,6 +69,12 @@ class ResultsView(QListView):
         self.side = side
         self._spread_columns()
         self.doItemsLayout()
+
+    def _on_results_model_reset(self) -> None:
+        """Headers or not: a grid lays out equal cells only, so with headers each row has its
+        own size (a header as wide as the grid, a photo one column wide)."""
+        self.setUniformItemSizes(not self.results.grouped)
+        self._spread_columns()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._spread_columns()  # a new width: as many columns as now fit
@@ -83,8 +93,15 @@ class ResultsView(QListView):
         cell = self.delegate.cell_size(self.font())
         columns = max(1, width // cell.width())
         grid = QSize(max(cell.width(), width // columns), cell.height())
-        if grid != self.gridSize():
-            self.setGridSize(grid)
+        if self.results.grouped:
+            if self.gridSize().isValid() or (grid, width) != (self.grouped_delegate.cell, self.grouped_delegate.width):
+                self.grouped_delegate.cell, self.grouped_delegate.width = grid, width
+                self.setGridSize(QSize())  # no grid: each row its size hint
+                self.scheduleDelayedItemsLayout()
+        else:
+            self.grouped_delegate.cell = QSize()
+            if grid != self.gridSize():
+                self.setGridSize(grid)
 
     def _layout_width(self) -> int:
         """The width Qt lays the cells out in. It keeps room for a vertical scroll bar shown as
@@ -113,7 +130,22 @@ class ResultsView(QListView):
         if not index.isValid():
             return None
         hit = index.data(HitRole)
+        if hit is None:  # a group's header
+            return None
         return self.delegate.tag_at(self.visualRect(index), hit.tags, self.font(), pos)
+
+    def moveCursor(self, action: QListView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        """Arrow keys, Home, End and the page keys step over group headers to the photo beyond."""
+        index = super().moveCursor(action, modifiers)
+        if not index.isValid() or index.data(HeaderRole) is None:
+            return index
+        backwards = action in (QListView.CursorAction.MoveLeft, QListView.CursorAction.MoveUp,
+                               QListView.CursorAction.MovePrevious, QListView.CursorAction.MovePageUp)
+        row = index.row() + (-1 if backwards else 1)
+        if not 0 <= row < self.results.rowCount():  # a header first: its group's first photo
+            row = index.row() + 1 if backwards else index.row() - 1
+        found = self.results.index(row)
+        return found if found.isValid() and found.data(HeaderRole) is None else self.currentIndex()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:

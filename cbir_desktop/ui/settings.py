@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 
-__all__ = ["APPEARANCE", "LIBRARY", "RESULTS", "THUMBNAIL_SIZE", "IntSetting", "library_folder"]
+from ..engine.api import GROUPINGS
+
+__all__ = ["APPEARANCE", "LIBRARY", "LIBRARY_GROUPING", "RESULTS", "THUMBNAIL_SIZE", "IntSetting", "library_folder",
+           "library_grouping"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ RESULTS = IntSetting("results", 60, 10, 1000)  # photos per search
 # Grid side in pixels. The engine's thumbnails are 512 px, sharp up to 320 px on a HiDPI screen.
 THUMBNAIL_SIZE = IntSetting("thumbnail_size", 160, 64, 320)
 LIBRARY = "library"  # the library folder used from the next start (empty: the default folder)
+LIBRARY_GROUPING = "library_grouping"  # the library view's groups: month (default), folder or place
 APPEARANCE = "appearance"  # system (default), light or dark; $CBIR_APPEARANCE overrides it (ui/appearance.py)
 
 
@@ -47,3 +51,9 @@ def library_folder(settings: QSettings) -> str | None:
     """The library folder chosen in Settings, if any."""
     value = settings.value(LIBRARY)
     return str(value) if value else None
+
+
+def library_grouping(settings: QSettings) -> str:
+    """How the library view groups its photos (api.GROUPINGS); month when unset or unknown."""
+    value = str(settings.value(LIBRARY_GROUPING, "month"))
+    return value if value in GROUPINGS else "month"

@@ -7,6 +7,7 @@ from PySide6.QtCore import QItemSelectionModel
 
 from cbir_desktop.engine.types import PhotoMetadata
 from cbir_desktop.ui.info_panel import info_rows
+from cbir_desktop.ui.results_model import HitRole
 
 
 def test_selecting_a_photo_shows_when_and_with_what_it_was_taken(make_window, photos, qtbot) -> None:
@@ -16,8 +17,9 @@ def test_selecting_a_photo_shows_when_and_with_what_it_was_taken(make_window, ph
     Image.new("RGB", (64, 48), (200, 40, 40)).save(photos / "fuji.jpg", exif=exif)
     window = make_window([photos])
     window.show()
-    qtbot.waitUntil(lambda: window.results.rowCount() == 6, timeout=10000)
-    row = next(r for r in range(6) if window.results.hit(r).path.endswith("fuji.jpg"))
+    qtbot.waitUntil(lambda: window.results.photo_count() == 6, timeout=10000)
+    row = next(r for r in range(window.results.rowCount())
+               if window.results.index(r).data(HitRole) and window.results.hit(r).path.endswith("fuji.jpg"))
     window.view.selectionModel().select(window.results.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
     qtbot.waitUntil(lambda: "Camera" in window.info_panel.texts(), timeout=10000)
     texts = window.info_panel.texts()

@@ -1,5 +1,6 @@
-"""The library view: with no search the centre shows the photos, newest first, a page at a time;
-a folder's entry shows that folder's; clearing a search comes back to where the view was."""
+"""The library view: with no search the centre shows the photos, newest first, a page at a time
+(under their month's header: one, here); a folder's entry shows that folder's; clearing a search
+comes back to where the view was."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _scroll_to_end(window, qtbot, rows: int) -> None:
     def loaded() -> bool:
         bar = window.view.verticalScrollBar()
         bar.setValue(bar.maximum())
-        return window.results.rowCount() >= rows
+        return window.results.photo_count() >= rows
 
     qtbot.waitUntil(loaded, timeout=20000)
 
@@ -48,13 +49,13 @@ def test_library_view_pages_newest_first_and_comes_back_after_a_search(
     window = make_window([tmp_path / "photos"])
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.results.rowCount() >= 20, timeout=10000)
+    qtbot.waitUntil(lambda: window.results.photo_count() >= 20, timeout=10000)
     assert window.stack.currentWidget() is window.view and window.search_bar.text() == ""
-    assert window.results.rowCount() < 90  # not read whole: a page at a time
+    assert window.results.photo_count() < 90  # not read whole: a page at a time
     _scroll_to_end(window, qtbot, 90)
     assert _paths(window) == newest_first
     newest_day = datetime.datetime.fromtimestamp(newest_first[0].stat().st_mtime).strftime("%Y-%m-%d")
-    assert window.results.index(0).data(CaptionRole) == newest_day  # a date, not a score
+    assert window.results.index(1).data(CaptionRole) == newest_day  # a date, not a score
 
     bar = window.view.verticalScrollBar()
     bar.setValue(bar.maximum() // 2)
@@ -62,7 +63,7 @@ def test_library_view_pages_newest_first_and_comes_back_after_a_search(
     assert place > 0
     with qtbot.waitSignal(window.search_finished, timeout=10000):
         window.search_text("red")
-    assert window.results.scored and window.results.rowCount() != 90
+    assert window.results.scored and window.results.photo_count() != 90
 
     field = window.search_bar.field
     field.setFocus()
@@ -79,7 +80,7 @@ def test_clicking_a_folder_shows_its_photos_and_all_photos_shows_them_all(
     newest_first = _library(tmp_path / "photos", 8)
     window = make_window([tmp_path / "photos" / "old", tmp_path / "photos" / "new"])
     window.show()
-    qtbot.waitUntil(lambda: window.results.rowCount() == 8, timeout=10000)
+    qtbot.waitUntil(lambda: window.results.photo_count() == 8, timeout=10000)
     with qtbot.waitSignal(window.search_finished, timeout=10000):
         window.search_text("blue")
     folder_list = window.folders_dock.folder_list
@@ -101,7 +102,7 @@ def test_clicking_a_folder_shows_its_photos_and_all_photos_shows_them_all(
 def test_new_photos_appear_in_the_library_view_after_indexing(make_window, photos, qtbot) -> None:
     window = make_window([photos])
     window.show()
-    qtbot.waitUntil(lambda: window.results.rowCount() == 5, timeout=10000)
+    qtbot.waitUntil(lambda: window.results.photo_count() == 5, timeout=10000)
     with qtbot.waitSignal(window.library_shown, timeout=20000, check_params_cb=lambda page: len(page.hits) == 6):
         newest = solid(photos / "purple.png", "purple")  # the watcher sees it
     assert _paths(window)[0] == newest

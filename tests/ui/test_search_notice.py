@@ -60,7 +60,7 @@ def test_a_word_with_nothing_to_match_says_so(make_window, photos, qtbot) -> Non
     qtbot.mouseClick(window.search_bar.field, Qt.MouseButton.LeftButton)
     qtbot.keyClick(window.search_bar.field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window.search_bar.field, Qt.Key.Key_Backspace)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view and window.results.rowCount() == 5,
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view and window.results.photo_count() == 5,
                     timeout=10000)
     assert not window.message.isVisible()
 
