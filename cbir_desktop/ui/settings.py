@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 
-__all__ = ["APPEARANCE", "LIBRARY", "RESULTS", "THUMBNAIL_SIZE", "IntSetting", "library_folder"]
+__all__ = ["APPEARANCE", "LIBRARY", "RESULTS", "SORT", "THUMBNAIL_SIZE", "IntSetting", "library_folder", "sort_order"]
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,16 @@ RESULTS = IntSetting("results", 60, 10, 1000)  # photos per search
 THUMBNAIL_SIZE = IntSetting("thumbnail_size", 160, 64, 320)
 LIBRARY = "library"  # the library folder used from the next start (empty: the default folder)
 APPEARANCE = "appearance"  # system (default), light or dark; $CBIR_APPEARANCE overrides it (ui/appearance.py)
+SORT = "results_sort"  # how content searches are ordered: relevance (default) or date (newest first)
 
 
 def library_folder(settings: QSettings) -> str | None:
     """The library folder chosen in Settings, if any."""
     value = settings.value(LIBRARY)
     return str(value) if value else None
+
+
+def sort_order(settings: QSettings) -> str:
+    """The order chosen for content searches: "relevance" (the default) or "date"."""
+    value = str(settings.value(SORT, "relevance"))
+    return value if value in ("relevance", "date") else "relevance"
