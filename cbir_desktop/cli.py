@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from .engine.api import (
     GROUPINGS,
     RELEVANT_FROM,
+    SORTS,
     Library,
     default_library_dir,
     list_models,
@@ -24,6 +25,7 @@ from .engine.api import (
     read_photo_metadata,
     relevance_band,
     repair_library,
+    sort_hits,
 )
 from .engine.errors import EngineError, LibraryNotFound, NotInLibrary, UnknownWord, display_path, sentences
 from .engine.types import IndexProgress, IndexReport, PhotoMetadata, SearchHit, TagScore, WordHit
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", action=_QueryAction, dest="queries", metavar="TEXT",
                    help="find photos of this word or phrase (repeatable)")
     p.add_argument("--model", help="model id")
+    p.add_argument("--sort", choices=SORTS, default="relevance",
+                   help="order of the results: relevance (default) or date, newest taken first; among the "
+                        "k best, those past the relevance cut-off first (filters alone always list by date)")
     _add_filter_options(p)
 
     p = sub.add_parser("list", help="the library's photos in groups: months taken (newest first), places or folders")
@@ -352,8 +357,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                           listing=kind == "filters" or (kind == "text" and not _content(value)))
 
     with _open(args) as library:
-        return _answer_each(  # in command-line order
-            queries, run, args.json, as_json,
+        return _answer_each(  # in command-line order, each query's hits in the order asked for
+            queries, lambda query: sort_hits(run(query), args.sort), args.json, as_json,
             lambda h: {**_json_path(h.path), "score": h.score, "relevance": h.relevance,
                        "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags)}, print_text,
         )

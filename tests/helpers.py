@@ -271,3 +271,28 @@ def cbir_with_shipped_models(*args: str, library: Path, check: bool = True):  # 
     if check and result.returncode != 0:
         raise AssertionError(f"cbir {' '.join(args)} failed: {result.stderr}")
     return result
+
+
+# -- camera photos: a date, a camera, a lens and a position, as a camera writes them in EXIF -----
+def camera_photo(path: Path, colour: str | tuple[int, int, int], taken: str, make: str | None = None,
+                 model: str | None = None, lens: str | None = None,
+                 position: tuple[float, float] | None = None, fmt: str | None = None) -> Path:
+    """A small photo whose EXIF says when (`taken`: "2019:07:14 18:03:21"), with what camera and
+    lens, and where (`position`: latitude, longitude in degrees), written by Pillow."""
+    rgb = COLOURS[colour] if isinstance(colour, str) else colour
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = Image.Exif()
+    block.update({k: v for k, v in ((0x010F, make), (0x0110, model)) if v})
+    block[0x8769] = {0x9003: taken, **({0xA434: lens} if lens else {})}  # DateTimeOriginal, LensModel
+    if position is not None:
+        lat, lon = position
+        block[0x8825] = {1: "N" if lat >= 0 else "S", 2: _dms(abs(lat)), 3: "E" if lon >= 0 else "W",
+                         4: _dms(abs(lon))}
+    Image.new("RGB", (64, 48), rgb).save(path, format=fmt, exif=block)
+    return path
+
+
+def _dms(degrees: float) -> tuple[float, float, float]:
+    whole = int(degrees)
+    minutes = (degrees - whole) * 60
+    return float(whole), float(int(minutes)), round((minutes - int(minutes)) * 60, 4)

@@ -47,17 +47,19 @@ from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
-from .search.query import filter_terms, parse_query
+from .search.query import filter_term, filter_terms, parse_query
 from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
-from .search.results import hits_for, photo_tags
+from .search.results import SORTS, hits_for, photo_tags, sort_hits
 from .search.text import rank_by_text, require_words, similar_words
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
+from .storage.facets import facets
 from .storage.grouping import GROUPINGS, group_counts, grouped_rows, in_groups
 from .storage.repair import RepairReport, repair_catalogue
 from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
     Device,
+    Facets,
     Filters,
     GroupedHits,
     IndexProgress,
@@ -79,7 +81,7 @@ from .words.vectors import WordVectors
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
            "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata",
            "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms",
-           "GROUPINGS"]
+           "GROUPINGS", "filter_term", "SORTS", "sort_hits"]
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +399,14 @@ class Library:
             groups = group_counts(self.catalogue, by, filters, list(dict.fromkeys(row.key for row in rows)))
             hits = self._hits(self.embedder(model_id), [(row.photo_id, 0.0) for row in rows])
             return in_groups(rows, groups, hits)
+
+    def facets(self, filters: Filters | None = None) -> Facets:
+        """What the library holds for filter pickers (years and months, places, cameras, lenses,
+        file types, GPS), counted over the photos `filters` allow, each kind without its own
+        filter. Blocking (bench/facets.py, 100,000 photos: about 0.1 s, 0.25 s with a place or
+        camera filter matching half of them); read-only: never takes the writer lock."""
+        with self._sentences():
+            return facets(self.catalogue, filters)
 
     def _within(self, filters: Filters | None) -> npt.NDArray[np.int64] | None:
         """The ids of the photos `filters` allow (None: no filter, all of them)."""

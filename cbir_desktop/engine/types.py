@@ -59,6 +59,7 @@ class SearchHit:
     # (the library view).
     relevance: float = 1.0
     taken: str = ""  # when the photo was taken, as its metadata says (ISO 8601, local), where a listing read it
+    taken_utc: float | None = None  # capture time, seconds since the epoch (None: unknown; sort by `mtime`)
 
 
 @dataclass(frozen=True)
@@ -239,3 +240,40 @@ class Filters:
     @property
     def empty(self) -> bool:
         return self == Filters()
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """One value a filter can take, with how many photos choosing it would list.
+
+    `value` is what the filter term takes ("2019", "2019-06", "Lisbon", "Fujifilm X100V",
+    "raw", "yes"); `label` is how the library names it where that differs ("Portugal" for a
+    country), else the value; `within` holds the finer values below it (a year's months, a
+    country's towns).
+    """
+
+    value: str
+    count: int
+    label: str = ""
+    within: tuple[FacetCount, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.label or self.value
+
+
+@dataclass(frozen=True)
+class Facets:
+    """What a library holds, counted by the filters a picker offers, for the photos the current
+    filters allow (each kind counted without its own filter, so a picker also offers the
+    alternatives: with place:Lisbon chosen, Porto still shows with its count)."""
+
+    photos: int = 0  # photos the current filters allow
+    years: tuple[FacetCount, ...] = ()  # newest first; within: months ("2019-06"), in calendar order
+    places: tuple[FacetCount, ...] = ()  # countries, most photos first; within: towns
+    cameras: tuple[FacetCount, ...] = ()  # maker and model ("Fujifilm X100V"), most photos first
+    lenses: tuple[FacetCount, ...] = ()
+    types: tuple[FacetCount, ...] = ()  # file kinds a type: filter takes ("raw", "heic", "jpeg")
+    gps: tuple[FacetCount, ...] = ()  # "yes" (with a position) and "no"
+    first_taken: str | None = None  # earliest and latest local capture day ("2019-06-15"), for date ranges
+    last_taken: str | None = None

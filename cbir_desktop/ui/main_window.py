@@ -57,12 +57,14 @@ from .dialogs import PreviewDialog, SettingsDialog, ask_remove_folder, show_erro
 from .folders_dock import FoldersDock
 from .grouping_bar import GroupingBar
 from .info_panel import InfoPanel
-from .ops import FolderRemoval, IndexRun, LibraryPage, SearchAnswer, SerialOp
+from .ops import FacetsAnswer, FolderRemoval, IndexRun, LibraryPage, SearchAnswer, SerialOp
+from .pickers import picker_sections, with_terms
 from .results_model import ResultsModel, Row, without_empty_groups
 from .results_view import ResultsView, context_menu
 from .search_bar import SearchBar
 from .search_notice import SearchNotice, quoted
-from .settings import LIBRARY, LIBRARY_GROUPING, RESULTS, THUMBNAIL_SIZE, library_grouping
+from .settings import LIBRARY, LIBRARY_GROUPING, RESULTS, SORT, THUMBNAIL_SIZE, library_grouping, sort_order
+from .sort_box import SortBox
 from .tag_panel import TagPanel
 from .undo import TagHistory, describe
 from .watcher import FolderWatcher
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
     training_finished = Signal(object)  # TrainingReport: later text searches use it
     folder_removed = Signal(object)  # FolderRemoval, once every view shows it
     library_shown = Signal(object)  # LibraryPage, once the library view shows it
+    pickers_shown = Signal(object)  # the Filter menu (filter_menu.FilterMenu), once it pops up
 
     def __init__(self, library: Library, settings: QSettings, thumbnail_cache: Path) -> None:
         super().__init__()
@@ -154,6 +157,8 @@ class MainWindow(QMainWindow):
         self.search_bar.cleared.connect(self._on_search_bar_cleared)
         self.search_bar.paste_requested.connect(self._on_search_bar_paste_requested)
         self.search_bar.filter_removed.connect(self._on_search_bar_filter_removed)
+        self.search_bar.filters_wanted.connect(self._on_search_bar_filters_wanted)
+        self.search_bar.filter_added.connect(self._on_search_bar_filter_added)
         layout.addWidget(self.search_bar)
         self.notice = SearchNotice()  # above the grid: a respelt word, a cut-off with "Show more"
         self.notice.word_clicked.connect(self.search_text)
@@ -182,6 +187,7 @@ class MainWindow(QMainWindow):
         # (long paths, tag names) elide instead of widening them.
         self.resizeDocks([self.folders_dock, self.tags_dock], [PANEL_WIDTH, PANEL_WIDTH], Qt.Orientation.Horizontal)
         self._build_status_bar()
+        self._show_sort(content=False)
 
     def _build_results(self) -> QStackedWidget:
         self.stack = QStackedWidget()
@@ -252,6 +258,9 @@ class MainWindow(QMainWindow):
         self.size_slider.setMaximumWidth(140)
         self.size_slider.valueChanged.connect(self._on_size_slider_changed)
         bar.addPermanentWidget(self.size_slider)
+        self.sort_box = SortBox()  # beside the size slider: both are about the results shown
+        self.sort_box.sort_changed.connect(self._on_sort_box_sort_changed)
+        bar.addPermanentWidget(self.sort_box)
         self.device_label = QLabel("")
         bar.addPermanentWidget(self.device_label)
 
@@ -310,6 +319,8 @@ class MainWindow(QMainWindow):
                                 on_error=self._on_error, drop_superseded=True)
         self._search = SerialOp(self, partial(ops.search, lib), on_result=self._on_search_done,
                                 on_error=self._on_search_error, drop_superseded=True)
+        self._facets = SerialOp(self, partial(ops.facets, lib), on_result=self._on_facets,
+                                on_error=self._on_facets_error, drop_superseded=True)
         self._chips = SerialOp(self, lib.similar_words, on_result=self._on_similar_words,
                                on_error=lambda _exc: self.search_bar.show_chips([]), drop_superseded=True)
         self._completions = SerialOp(self, partial(ops.completions, lib), on_result=self._on_completions,
@@ -601,7 +612,8 @@ class MainWindow(QMainWindow):
         self._completions.discard()
         self._show_all = bool(k)
         self.status_label.setText("Searching…")
-        self._search.request(query, k or RESULTS.read(self.settings), by_image)  # older answers are dropped
+        self._search.request(query, k or RESULTS.read(self.settings), by_image,  # older answers are dropped
+                             sort_order(self.settings))
 
     def _on_search_done(self, answer: SearchAnswer) -> None:
         """Show the hits down to the relevance cut-off (all of them after "Show more")."""
@@ -613,6 +625,7 @@ class MainWindow(QMainWindow):
         self._held_back = weaker
         self.results.set_hits(shown, scored=not answer.listing)  # a listing shows dates, not relevance
         self.search_bar.show_filters(answer.filters)
+        self._show_sort(content=not answer.listing)
         self._scroll_to(scroll)  # a new search or a chip click starts at the top
         self._on_selection_changed()  # a model reset clears the selection without a signal
         self._say_what_was_found(answer, shown)
@@ -694,6 +707,44 @@ class MainWindow(QMainWindow):
             self.search_finished.emit(self.results.hits())
         elif self._answer is not None:
             self._run_search(self._answer.query, self._answer.by_image, k=self._answer.k * 2)
+
+    @Slot()
+    def _on_search_bar_filters_wanted(self) -> None:
+        """The Filter button: what the library holds, counted for the filters shown, in a worker."""
+        self._facets.request(tuple(self.search_bar.filter_terms()))
+
+    def _on_facets(self, answer: FacetsAnswer) -> None:
+        menu = self.search_bar.show_pickers(picker_sections(answer.facets, answer.terms))
+        self.pickers_shown.emit(menu)
+
+    def _on_facets_error(self, exc: BaseException) -> None:
+        self.status_label.setText(f"Could not read the library's dates, places and cameras: {exc}")
+
+    @Slot(str)
+    def _on_search_bar_filter_added(self, term: str) -> None:
+        """A picker's choice: the search shown (its words and filters) narrowed by it too; in the
+        library view, or after a search by photo, the photos it allows are listed."""
+        by_image = self._answer is not None and self._answer.by_image
+        words = "" if by_image else _words_of(self.search_bar.text())
+        try:
+            query = with_terms(" ".join([words, *self.search_bar.filter_terms()]), term)
+        except EngineError as exc:  # words typed with a filter it cannot use: said, not searched
+            self.status_label.setText(str(exc))
+            return
+        self.search_text(query)
+
+    @Slot(str)
+    def _on_sort_box_sort_changed(self, sort: str) -> None:
+        """Remember the order; a search shown is shown again in it."""
+        self.settings.setValue(SORT, sort)
+        if self._answer is not None and not self._answer.listing:
+            self._run_search(self._answer.query, self._answer.by_image)
+
+    def _show_sort(self, content: bool) -> None:
+        """The order control: the chosen order for a content search; filters alone and the
+        library view are newest first, whatever is chosen."""
+        self.sort_box.set_sort(sort_order(self.settings) if content else "date")
+        self.sort_box.set_sort_enabled(content)
 
     def _on_similar_words(self, words: list[WordHit]) -> None:
         self.search_bar.show_chips([hit.word for hit in words])
@@ -790,6 +841,7 @@ class MainWindow(QMainWindow):
         self.search_bar.set_query("")
         self.search_bar.show_chips([])
         self.search_bar.show_filters([])
+        self._show_sort(content=False)
         self.notice.clear()
         self.message.clear()
         self._answer = None

@@ -24,8 +24,17 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
-from ..engine.api import Library, filter_terms, parse_query
-from ..engine.types import Failure, Filters, GroupedHits, IndexProgress, IndexReport, PhotoMetadata, SearchHit
+from ..engine.api import Library, filter_terms, parse_query, sort_hits
+from ..engine.types import (
+    Facets,
+    Failure,
+    Filters,
+    GroupedHits,
+    IndexProgress,
+    IndexReport,
+    PhotoMetadata,
+    SearchHit,
+)
 from .images import photo_image
 
 __all__ = [
@@ -37,6 +46,7 @@ __all__ = [
     "await_all",
     "browse",
     "completions",
+    "facets",
     "index_library",
     "load_image",
     "remove_folder",
@@ -321,16 +331,31 @@ class SearchAnswer:
     listing: bool = False  # filters and no words: the photos they allow, newest taken first
 
 
-def search(library: Library, query: str, k: int, by_image: bool) -> SearchAnswer:
+def search(library: Library, query: str, k: int, by_image: bool, sort: str = "relevance") -> SearchAnswer:
     """Photos like the image file `query` (`by_image`), or matching the words in it, narrowed
-    by its `key:value` filters ("beach place:lisbon"); filters alone list their photos."""
+    by its `key:value` filters ("beach place:lisbon"), in `sort` order ("relevance" or "date",
+    `sort_hits`); filters alone list their photos, newest taken first."""
     if by_image:
-        return SearchAnswer(query, by_image, k, library.search_image(query, k))
+        return SearchAnswer(query, by_image, k, sort_hits(library.search_image(query, k), sort))
     typed = parse_query(query)
     terms = tuple(filter_terms(typed.filters))
     if not typed.text:
         return SearchAnswer(query, by_image, k, library.filtered(typed.filters, 0, k), terms, listing=True)
-    return SearchAnswer(query, by_image, k, library.search_text(typed.text, k, filters=typed.filters), terms)
+    hits = library.search_text(typed.text, k, filters=typed.filters)
+    return SearchAnswer(query, by_image, k, sort_hits(hits, sort), terms)
+
+
+@dataclass(frozen=True)
+class FacetsAnswer:
+    """What the library holds for the Filter pickers, counted for the filters `terms`."""
+
+    terms: tuple[str, ...]
+    facets: Facets
+
+
+def facets(library: Library, terms: tuple[str, ...]) -> FacetsAnswer:
+    """The pickers' values and counts, narrowed by the query's filter terms ("place:Lisbon")."""
+    return FacetsAnswer(terms, library.facets(parse_query(" ".join(terms)).filters))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The search bar: the query field, "Search by photo…", completions and similar-word chips.
+"""The search bar: the query field, "Search by photo…", the Filter pickers, completions,
+filter chips and similar-word chips.
 
 It only shows and asks (signals); the window runs the searches.
 """
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLineEdit, QPushButton, Q
 
 from .chips import ChipRow
 from .file_dialogs import choose_photo
+from .filter_menu import FilterButton, FilterMenu
+from .pickers import PickerSection
 
 __all__ = ["QueryField", "SearchBar"]
 
@@ -43,6 +46,8 @@ class SearchBar(QWidget):
     paste_requested = Signal()  # the paste key in the field: an image searches, text pastes (`field.paste()`)
     filter_removed = Signal(str)  # a filter chip clicked: search again without that key:value term
     cleared = Signal()  # the person emptied the field (its clear button, or deleting the text)
+    filters_wanted = Signal()  # the Filter button: the window fetches the pickers' counts (`show_pickers`)
+    filter_added = Signal(str)  # a picker's choice: search again with this key:value term too
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,6 +58,7 @@ class SearchBar(QWidget):
         self.field.paste_requested.connect(self.paste_requested)
         self.field.setPlaceholderText("Type a word and press Enter, or drop a photo here")
         self.field.setClearButtonEnabled(True)
+        self.field.setMinimumWidth(32)  # in a narrow window the field gives way first; the buttons keep their words
         self.field.returnPressed.connect(self._on_field_return_pressed)
         self.field.textEdited.connect(self._on_field_text_edited)
         self.completer = QCompleter([], self)
@@ -62,6 +68,9 @@ class SearchBar(QWidget):
         self.open_button = QPushButton("Search by photo…")
         self.open_button.clicked.connect(self._on_open_button_clicked)
         row.addWidget(self.open_button)
+        self.filter_button = FilterButton()
+        self.filter_button.wanted.connect(self.filters_wanted)
+        row.addWidget(self.filter_button)
         layout.addLayout(row)
         # The query's key:value filters, each a chip that takes it away ("place:lisbon ✕").
         self.filter_chips = ChipRow(lambda chip: self.filter_removed.emit(chip.removesuffix(FILTER_MARK)))
@@ -92,6 +101,13 @@ class SearchBar(QWidget):
 
     def filter_terms(self) -> list[str]:
         return [chip.removesuffix(FILTER_MARK) for chip in self.filter_chips.words()]
+
+    def show_pickers(self, sections: list[PickerSection]) -> FilterMenu:
+        """Pop the Filter menu up under its button, built from `sections` (pickers.py)."""
+        menu = self.filter_button.show_pickers(sections)
+        menu.term_chosen.connect(self.filter_added)
+        menu.term_unchosen.connect(self.filter_removed)
+        return menu
 
     def chip_words(self) -> list[str]:
         return self.chips.words()

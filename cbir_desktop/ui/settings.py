@@ -12,8 +12,8 @@ from PySide6.QtCore import QSettings
 
 from ..engine.api import GROUPINGS
 
-__all__ = ["APPEARANCE", "LIBRARY", "LIBRARY_GROUPING", "RESULTS", "THUMBNAIL_SIZE", "IntSetting", "library_folder",
-           "library_grouping"]
+__all__ = ["APPEARANCE", "LIBRARY", "LIBRARY_GROUPING", "RESULTS", "SORT", "THUMBNAIL_SIZE", "IntSetting",
+           "library_folder", "library_grouping", "sort_order"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ THUMBNAIL_SIZE = IntSetting("thumbnail_size", 160, 64, 320)
 LIBRARY = "library"  # the library folder used from the next start (empty: the default folder)
 LIBRARY_GROUPING = "library_grouping"  # the library view's groups: month (default), folder or place
 APPEARANCE = "appearance"  # system (default), light or dark; $CBIR_APPEARANCE overrides it (ui/appearance.py)
+SORT = "results_sort"  # how content searches are ordered: relevance (default) or date (newest first)
 
 
 def library_folder(settings: QSettings) -> str | None:
@@ -57,3 +58,9 @@ def library_grouping(settings: QSettings) -> str:
     """How the library view groups its photos (api.GROUPINGS); month when unset or unknown."""
     value = str(settings.value(LIBRARY_GROUPING, "month"))
     return value if value in GROUPINGS else "month"
+
+
+def sort_order(settings: QSettings) -> str:
+    """The order chosen for content searches: "relevance" (the default) or "date"."""
+    value = str(settings.value(SORT, "relevance"))
+    return value if value in ("relevance", "date") else "relevance"

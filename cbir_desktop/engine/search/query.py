@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import EngineError
 from ..types import Filters
 
-__all__ = ["FILE_TYPES", "Query", "date_range", "filter_terms", "parse_query"]
+__all__ = ["FILE_TYPES", "Query", "date_range", "filter_term", "filter_terms", "parse_query"]
 
 # File kinds a `type:` filter names, by extension (the scanner's list decides what is indexed).
 FILE_TYPES: dict[str, frozenset[str]] = {
@@ -129,6 +129,11 @@ def filter_terms(filters: Filters) -> list[str]:
     return terms
 
 
+def filter_term(key: str, value: str) -> str:
+    """One `key:value` term as the search bar takes it (`place:"New York"`): a picker's choice."""
+    return f"{key}:{_quoted(value)}"
+
+
 def _dates_term(since: str | None, before: str | None) -> str:
     """The shortest way to write a date range back: year:2019, month:2019-06, or from:/to:."""
     for key, width in (("year", 4), ("month", 7), ("date", 10)):
@@ -143,4 +148,7 @@ def _dates_term(since: str | None, before: str | None) -> str:
 
 
 def _quoted(value: str) -> str:
-    return f'"{value}"' if any(c.isspace() for c in value) else value
+    """`value` as one shell-like word: in double quotes when it has spaces or quotes."""
+    if not any(c.isspace() or c in "'\"\\" for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -6,6 +6,10 @@ from collections.abc import Sequence
 
 from ..storage.catalogue import Catalogue
 from ..types import SearchHit, TagScore
+from .relevance import RELEVANT_FROM
+
+RELEVANCE, DATE = "relevance", "date"
+SORTS = (RELEVANCE, DATE)  # orders a search's results can be shown in
 
 # Tags shown on a result: the user's, then suggestions above this confidence.
 RESULT_TAG_MIN_SCORE = 0.05
@@ -47,7 +51,7 @@ def hits_for(
         shown = shown_tags(tags.get(photo_id, []))
         hits.append(SearchHit(row.path, round(float(score), 6), shown, row.id, row.size,
                               row.mtime_ns / 1e9, row.width, row.height,
-                              relevance[i] if relevance is not None else 1.0))
+                              relevance[i] if relevance is not None else 1.0, taken_utc=row.taken_utc))
     return hits
 
 
@@ -56,3 +60,17 @@ def shown_tags(tags: Sequence[TagScore]) -> tuple[str, ...]:
     return tuple(t.tag for t in tags if t.source == "yours" or t.score >= RESULT_TAG_MIN_SCORE)[:RESULT_TAGS]
 
 
+def sort_hits(hits: Sequence[SearchHit], by: str = RELEVANCE) -> list[SearchHit]:
+    """A search's hits in the order asked for: by relevance (as ranked), or by date, newest
+    taken first (the file's time where the capture time is unknown). By date, the hits that
+    pass the relevance cut-off come first and those below it (shown only when asked for)
+    after them, each part newest first: the same photos pass the cut-off either way."""
+    if by not in SORTS:
+        raise ValueError(f"sort by {by!r}: use one of {', '.join(SORTS)}")
+    if by == RELEVANCE:
+        return list(hits)
+    return sorted(hits, key=lambda h: (h.relevance < RELEVANT_FROM, -_when(h), -h.photo_id))
+
+
+def _when(hit: SearchHit) -> float:
+    return hit.taken_utc if hit.taken_utc is not None else hit.mtime
