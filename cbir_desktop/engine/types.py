@@ -58,6 +58,9 @@ class SearchHit:
     # query type (calibrated in engine/search/relevance.py); 1.0 where nothing was asked
     # (the library view).
     relevance: float = 1.0
+    # The RAW file beside this JPEG (same folder, same stem) when RAW+JPEG pairs show as one
+    # photo (`Library.pairs_as_one`): the pair's one result is the JPEG, naming its RAW here.
+    raw_path: str | None = None
 
 
 @dataclass(frozen=True)
