@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("repair", help="restore a damaged catalogue from its backups, rebuild the rest")
 
+    p = sub.add_parser("settings", help="the library's settings; `settings pairs on|off` changes one")
+    p.add_argument("name", nargs="?", choices=["pairs"],
+                   help="pairs: a RAW and the JPEG beside it (same name) show as one photo, the JPEG")
+    p.add_argument("value", nargs="?", choices=["on", "off"])
+
     p = sub.add_parser("models", help="models available; `models import FILE.onnx` adds one")
     p.add_argument("--json", action="store_true")
     models_sub = p.add_subparsers(dest="models_command", metavar="import")
@@ -360,7 +365,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return _answer_each(  # in command-line order, each query's hits in the order asked for
             queries, lambda query: sort_hits(run(query), args.sort), args.json, as_json,
             lambda h: {**_json_path(h.path), "score": h.score, "relevance": h.relevance,
-                       "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags)}, print_text,
+                       "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags), **_json_raw(h)}, print_text,
         )
 
 
@@ -389,6 +394,7 @@ def _print_answer(hits: Sequence[SearchHit], everything: bool, filtered: bool, l
     elif listing:
         for hit in hits:
             print(f"  {display_path(hit.path)}")
+            _print_raw(hit)
     else:
         _print_hits(hits, everything)
 
@@ -446,11 +452,38 @@ def _print_hits(hits: Sequence[SearchHit], everything: bool) -> None:
         percent = int(hit.relevance * 100 + 1e-6)  # rounded down: a hit below the cut-off never shows its figure
         print(f"  {hit.score:.3f}  {percent:>3d}% {relevance_band(hit.relevance):<8}  "
               f"{display_path(hit.path)}{tags}")
+        _print_raw(hit)
     below = len(hits) - len(shown)
     if below and not shown:
         print(f"  nothing relevant: the {below} best matches are below the relevance cut-off (--all shows them)")
     elif below:
         print(f"  {below} more below the relevance cut-off: --all shows them")
+
+
+def _print_raw(hit: SearchHit) -> None:
+    """A paired JPEG's RAW, on its own line under it."""
+    if hit.raw_path:
+        print(f"    + RAW: {display_path(hit.raw_path)}")
+
+
+def _json_raw(hit: SearchHit) -> dict[str, str]:
+    """A paired JPEG's RAW for JSON ("raw_path", and "raw_path_base64" for undecodable bytes)."""
+    if not hit.raw_path:
+        return {}
+    return {f"raw_{key}": value for key, value in _json_path(hit.raw_path).items()}
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    if args.name and not args.value:
+        print("cbir: say `on` or `off`, e.g. `cbir settings pairs off`", file=sys.stderr)
+        return 1
+    with _open(args) as library:
+        if args.name == "pairs":
+            library.set_pairs_as_one(args.value == "on")
+        state = "on" if library.pairs_as_one else "off"
+        print(f"pairs  {state}  (a RAW and the JPEG beside it show as one photo, the JPEG: "
+              "`cbir settings pairs on|off`)")
+    return 0
 
 
 def cmd_words(args: argparse.Namespace) -> int:
@@ -552,6 +585,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "search": cmd_search, "words": cmd_words, "tags": cmd_tags,
     "info": cmd_info, "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
     "list": cmd_list,
+    "settings": cmd_settings,
 }
 
 

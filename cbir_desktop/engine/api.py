@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Collection, Generator, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
+from .search.pairs import PAIRS_SETTING, fetch_size, pair_scored, with_raw_paths
 from .search.query import filter_term, filter_terms, parse_query
 from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
 from .search.results import SORTS, hits_for, photo_tags, sort_hits
@@ -364,8 +365,8 @@ class Library:
                 return []
             query = embed_file(self.catalogue, embedder, os.fspath(path))
             index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-            scored = rank_by_image(self.catalogue, index, query, k, within)
-            return self._hits(embedder, scored, scored_relevance(IMAGE, scored, query.photo_id))
+            scored = rank_by_image(self.catalogue, index, query, self._fetch(k), within)
+            return self._hits(embedder, scored, scored_relevance(IMAGE, scored, query.photo_id), within, k)
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None,
                     filters: Filters | None = None) -> list[SearchHit]:
@@ -382,8 +383,8 @@ class Library:
         """The photos `filters` allow, newest taken first: `limit` of them from `offset` (a
         search with filters and no content lists these)."""
         with self._sentences():
-            ids = self.catalogue.filtered_photos(filters, offset, limit)
-            return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids])
+            ids = self.catalogue.filtered_photos(filters, offset, limit, hide_paired_raws=self.pairs_as_one)
+            return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids], listing=True)
 
     def grouped(self, by: str = "month", filters: Filters | None = None, offset: int = 0,
                 limit: int | None = 200, model_id: str | None = None) -> list[GroupedHits]:
@@ -424,8 +425,8 @@ class Library:
         learned = self.learner.state(embedder, space)
         zero = self.vector_index(embedder.id, space.kind, space.words.dim)
         mine = self.vector_index(embedder.id, learned.kind, space.words.dim) if learned else None
-        ranking = rank_by_text(self.catalogue, embedder.id, space, text, k, zero, learned, mine, within)
-        return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored))
+        ranking = rank_by_text(self.catalogue, embedder.id, space, text, self._fetch(k), zero, learned, mine, within)
+        return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored), within, k)
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)
@@ -440,19 +441,51 @@ class Library:
         have them and score 0. Blocking; page through a large library rather than read it whole."""
         with self._sentences():
             below = os.path.abspath(os.fspath(folder)) if folder is not None else None
-            ids = self.catalogue.newest_photos(below, offset, limit)
-            return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids])
+            ids = self.catalogue.newest_photos(below, offset, limit, hide_paired_raws=self.pairs_as_one)
+            return self._hits(self.embedder(model_id), [(pid, 0.0) for pid in ids], listing=True)
 
     def photo_hits(self, ids_scores: Sequence[tuple[int, float]], model_id: str | None = None) -> list[SearchHit]:
         """Hits (with their current tags) for photos already shown: refreshes tags after edits
         (their relevance is 1.0: keep the shown hits' own)."""
-        return self._hits(self.embedder(model_id), ids_scores)
+        return self._hits(self.embedder(model_id), ids_scores, listing=True)
 
     def _hits(self, embedder: Embedder, scored: Sequence[tuple[int, float]],
-              relevance: Sequence[float] | None = None) -> list[SearchHit]:
+              relevance: Sequence[float] | None = None, within: Collection[int] | None = None,
+              k: int | None = None, listing: bool = False) -> list[SearchHit]:
+        """Hits for (photo_id, score) best first; with pairing on, each RAW+JPEG pair once (see
+        search/pairs.py), cut to `k`; a `listing` has left its paired RAWs out already."""
+        raw_paths: dict[int, str] = {}
+        if self.pairs_as_one:
+            paired = pair_scored(self.catalogue, scored, relevance, within, k, merge=not listing)
+            scored, relevance, raw_paths = paired.scored, paired.relevance, paired.raw_paths
         ids = [pid for pid, _ in scored]
         tags = photo_tags(self.catalogue, embedder.id, ids, self.learner.tags(embedder, ids))
-        return hits_for(self.catalogue, scored, tags, relevance)
+        return with_raw_paths(hits_for(self.catalogue, scored[:k], tags, relevance), raw_paths)
+
+    # -- RAW+JPEG pairs ----------------------------------------------------------------------
+    @property
+    def pairs_as_one(self) -> bool:
+        """Whether a RAW and the JPEG beside it (same folder, same stem) show as one photo, the
+        JPEG naming its RAW (`SearchHit.raw_path`), in every result list; on unless turned off."""
+        return self.catalogue.get_setting(PAIRS_SETTING, "on") != "off"
+
+    def set_pairs_as_one(self, on: bool) -> None:
+        """Turn RAW+JPEG pairing on or off for this library (kept in its catalogue)."""
+        self._check_writable()
+        with self._sentences():
+            self.catalogue.set_setting(PAIRS_SETTING, "on" if on else "off")
+
+    def raw_companion(self, path: PathLike) -> str | None:
+        """The RAW file paired with the library's JPEG at `path`, if it has one (pairing on or off)."""
+        photo_id = self._library_photo(path)
+        with self._sentences():
+            raws = [raw for raw, jpeg in self.catalogue.raw_pairs_of([photo_id]) if jpeg == photo_id]
+            rows = self.catalogue.photos_by_ids(raws[:1])
+        return rows[raws[0]].path if raws and raws[0] in rows else None
+
+    def _fetch(self, k: int) -> int:
+        """How many hits to rank for `k` results: more when pairs will be merged."""
+        return fetch_size(k) if self.pairs_as_one and self.catalogue.has_raw_pairs() else k
 
     # -- tags ------------------------------------------------------------------------------
     def tags(self, path: PathLike, k: int = 5, model_id: str | None = None) -> list[TagScore]:

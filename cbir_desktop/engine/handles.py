@@ -15,6 +15,7 @@ from .errors import ModelLoadError
 from .files import why_not_writable
 from .models.embedder import Embedder
 from .models.manifest import Manifest, load_manifest
+from .photos.pairs import raw_pairs_among
 from .storage.backups import BACKUP_FOLDER, back_up
 from .storage.catalogue import FEATURES, WORDS, Catalogue
 from .vectors.index import VectorIndex
@@ -59,8 +60,11 @@ class LibraryHandles:
         """A connection of the caller's own (long work in a worker thread); the caller closes it.
         An existing catalogue is backed up before its schema is migrated."""
         path = self.root / CATALOGUE_FILE
-        return Catalogue(path, readonly=readonly or bool(self.read_only), immutable=self._immutable,
-                         before_migration=lambda _db: back_up(path, self.root / BACKUP_FOLDER))
+        cat = Catalogue(path, readonly=readonly or bool(self.read_only), immutable=self._immutable,
+                        before_migration=lambda _db: back_up(path, self.root / BACKUP_FOLDER))
+        if cat.needs_raw_pairs():  # a library from before pairs were kept: find its pairs now
+            cat.replace_raw_pairs(None, raw_pairs_among(cat.photo_paths()))
+        return cat
 
     def embedder(self, model_id: str) -> Embedder:
         spec = self.manifest.model(model_id)

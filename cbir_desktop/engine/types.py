@@ -60,6 +60,9 @@ class SearchHit:
     relevance: float = 1.0
     taken: str = ""  # when the photo was taken, as its metadata says (ISO 8601, local), where a listing read it
     taken_utc: float | None = None  # capture time, seconds since the epoch (None: unknown; sort by `mtime`)
+    # The RAW file beside this JPEG (same folder, same stem) when RAW+JPEG pairs show as one
+    # photo (`Library.pairs_as_one`): the pair's one result is the JPEG, naming its RAW here.
+    raw_path: str | None = None
 
 
 @dataclass(frozen=True)

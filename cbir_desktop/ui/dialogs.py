@@ -8,6 +8,7 @@ import traceback
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -81,10 +82,10 @@ class PreviewDialog(QDialog):
 
 
 class SettingsDialog(QDialog):
-    """Model, results per search and thumbnail size; the device in use is shown."""
+    """Model, results per search, thumbnail size, RAW+JPEG pairs; the device in use is shown."""
 
     def __init__(self, parent: QWidget | None, models: list[tuple[str, str]], current_model: str,
-                 device: str, results: int, thumb: int, library: str) -> None:
+                 device: str, results: int, thumb: int, library: str, pairs_as_one: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -102,6 +103,12 @@ class SettingsDialog(QDialog):
         self.thumb.setRange(THUMBNAIL_SIZE.minimum, THUMBNAIL_SIZE.maximum)
         self.thumb.setValue(thumb)
         form.addRow("Thumbnail size", self.thumb)
+        self.pairs = QCheckBox("Show RAW+JPEG pairs as one photo")
+        self.pairs.setToolTip("A RAW file and the JPEG beside it (same name) show once, as the JPEG "
+                              "with a RAW badge; turned off, both show.")
+        self.pairs.setChecked(pairs_as_one)
+        self.pairs_shown = pairs_as_one  # as the library had it when the dialog opened
+        form.addRow("", self.pairs)
         self.library = QLineEdit(library)
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._on_browse_clicked)

@@ -18,8 +18,10 @@ SOURCES = {"exif": "from the camera (EXIF)", "heif": "from the camera (HEIF)", "
            "xmp": "from XMP", "file": "the file's date: the photo records none"}
 
 
-def info_rows(path: str, metadata: PhotoMetadata, tags: list[str]) -> list[tuple[str, str]]:
-    """(label, text) of every fact known about a photo, in reading order."""
+def info_rows(path: str, metadata: PhotoMetadata, tags: list[str],
+              raw_path: str | None = None) -> list[tuple[str, str]]:
+    """(label, text) of every fact known about a photo, in reading order; `raw_path` is the
+    RAW file paired with this JPEG."""
     m = metadata
     rows: list[tuple[str, str]] = []
     if m.taken_local:
@@ -40,6 +42,8 @@ def info_rows(path: str, metadata: PhotoMetadata, tags: list[str]) -> list[tuple
     if m.lat is not None and m.lon is not None:
         rows.append(("Place", (place + "\n" if place else "") + f"{m.lat:.5f}, {m.lon:.5f}"))
     rows.append(("File", path.replace("/", "/\u200b")))  # a long path wraps at its slashes
+    if raw_path:
+        rows.append(("RAW", "A RAW file goes with this JPEG:\n" + raw_path.replace("/", "/\u200b")))
     if tags:
         rows.append(("Tags", ", ".join(tags)))
     if m.notes:
@@ -68,8 +72,8 @@ class InfoPanel(QWidget):
     def show_nothing(self, hint: str = "Select a photo to see where, when and how it was taken.") -> None:
         self._set_rows([("", hint)])
 
-    def show_photo(self, path: str, metadata: PhotoMetadata, tags: list[str]) -> None:
-        self._set_rows(info_rows(path, metadata, tags))
+    def show_photo(self, path: str, metadata: PhotoMetadata, tags: list[str], raw_path: str | None = None) -> None:
+        self._set_rows(info_rows(path, metadata, tags, raw_path))
 
     def texts(self) -> dict[str, str]:
         """Label -> text as shown (for tests and copying)."""

@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
     folder_removed = Signal(object)  # FolderRemoval, once every view shows it
     library_shown = Signal(object)  # LibraryPage, once the library view shows it
     pickers_shown = Signal(object)  # the Filter menu (filter_menu.FilterMenu), once it pops up
+    pairs_changed = Signal(bool)  # RAW+JPEG pairs show as one photo (True) or not, from now
 
     def __init__(self, library: Library, settings: QSettings, thumbnail_cache: Path) -> None:
         super().__init__()
@@ -335,8 +336,8 @@ class MainWindow(QMainWindow):
                                     on_progress=self._on_thumbnail_ready, quit_superseded=True)
         self._device = SerialOp(self, lib.device, on_result=self._on_device_known,
                                 on_error=lambda exc: log.warning("no device: %s", exc), drop_superseded=True)
-        self._models = SerialOp(self, lib.models, on_result=self._show_settings, on_error=self._on_error,
-                                drop_superseded=True)
+        self._models = SerialOp(self, partial(ops.library_settings, lib), on_result=self._show_settings,
+                                on_error=self._on_error, drop_superseded=True)
 
     def _build_timers(self) -> None:
         self.watcher = FolderWatcher(self)
@@ -919,7 +920,7 @@ class MainWindow(QMainWindow):
     def _on_photo_info(self, info: ops.PhotoInfo) -> None:
         if self.tag_panel.paths[:1] == [info.path]:
             hit = next((h for h in self.results.hits() if h.path == info.path), None)
-            self.info_panel.show_photo(info.path, info.metadata, list(hit.tags) if hit else [])
+            self.info_panel.show_photo(info.path, info.metadata, list(hit.tags) if hit else [], info.raw_path)
 
     def refresh_tag_panel(self) -> None:
         """Load the first selected photo's tags in a worker; a newer request wins."""
@@ -1081,11 +1082,12 @@ class MainWindow(QMainWindow):
         """The Settings dialog, once the model list has been read (in a worker)."""
         self._models.request()
 
-    def _show_settings(self, models: list[ModelInfo]) -> None:
-        dialog = SettingsDialog(self, [(m.id, m.name) for m in models], self._model_target or self._model_id,
+    def _show_settings(self, state: ops.LibrarySettings) -> None:
+        dialog = SettingsDialog(self, [(m.id, m.name) for m in state.models], self._model_target or self._model_id,
                                 self.device_label.toolTip() or "not known yet (the model is loading)",
                                 RESULTS.read(self.settings), self.view.side,
-                                str(self.library.root))
+                                str(self.library.root), state.pairs_as_one)
+        dialog.pairs.setEnabled(not self.library.read_only)
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()  # window-modal, and the event loop keeps running
@@ -1095,7 +1097,18 @@ class MainWindow(QMainWindow):
         if dialog.library.text() and dialog.library.text() != str(self.library.root):
             self.settings.setValue(LIBRARY, dialog.library.text())
         self.size_slider.setValue(dialog.thumb.value())
+        if dialog.pairs.isEnabled() and dialog.pairs.isChecked() != dialog.pairs_shown:
+            ops.run_in_background(ops.set_pairs_as_one, self.library, dialog.pairs.isChecked(),
+                                  on_result=self._on_pairs_changed, on_error=self._on_error)
         self.switch_model(dialog.model.currentData())
+
+    def _on_pairs_changed(self, on: bool) -> None:
+        """RAW+JPEG pairs show as one photo, or not, from now: the results shown are read again."""
+        if self._browsing:
+            self.reload_library()
+        elif self._answer is not None:
+            self._search.request(self._answer.query, self._answer.k, self._answer.by_image)
+        self.pairs_changed.emit(on)
 
     # -- about ----------------------------------------------------------------------------
     @Slot()

@@ -32,6 +32,7 @@ from ..engine.types import (
     GroupedHits,
     IndexProgress,
     IndexReport,
+    ModelInfo,
     PhotoMetadata,
     SearchHit,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "FolderRemoval",
     "IndexRun",
     "LibraryPage",
+    "LibrarySettings",
     "SerialOp",
     "add_folder",
     "await_all",
@@ -48,10 +50,12 @@ __all__ = [
     "completions",
     "facets",
     "index_library",
+    "library_settings",
     "load_image",
     "remove_folder",
     "run_in_background",
     "search",
+    "set_pairs_as_one",
     "thumbnail_images",
 ]
 
@@ -364,11 +368,31 @@ class PhotoInfo:
 
     path: str
     metadata: PhotoMetadata
+    raw_path: str | None = None  # the RAW beside this JPEG, when it has one
 
 
 def photo_info(library: Library, path: str) -> PhotoInfo:
-    """What the library knows of a photo's own metadata (for the Info panel)."""
-    return PhotoInfo(path, library.metadata(path))
+    """What the library knows of a photo's own metadata (for the Info panel), and its RAW."""
+    return PhotoInfo(path, library.metadata(path), library.raw_companion(path))
+
+
+@dataclass(frozen=True)
+class LibrarySettings:
+    """What the Settings dialog shows of the library: its models, and whether pairs show as one."""
+
+    models: list[ModelInfo]
+    pairs_as_one: bool
+
+
+def library_settings(library: Library) -> LibrarySettings:
+    """The library's side of the Settings dialog."""
+    return LibrarySettings(library.models(), library.pairs_as_one)
+
+
+def set_pairs_as_one(library: Library, on: bool) -> bool:
+    """Turn RAW+JPEG pairing on or off; returns the setting as now stored."""
+    library.set_pairs_as_one(on)
+    return library.pairs_as_one
 
 
 def thumbnail_images(library: Library, cache: Path, paths: list[str],

@@ -171,6 +171,10 @@ def context_menu(parent: QWidget, host: ResultsHost, hit: SearchHit) -> QMenu:
     menu = QMenu(parent)
     menu.addAction("Open", lambda: open_photo(hit.path))
     menu.addAction("Reveal in file manager", lambda: reveal(hit.path))
+    raw = hit.raw_path
+    if raw:  # a RAW+JPEG pair shown as its JPEG
+        menu.addAction("Open RAW", lambda: open_photo(raw))
+        menu.addAction("Show RAW in folder", lambda: reveal(raw))
     menu.addAction("Copy path", lambda: QApplication.clipboard().setText(hit.path))
     menu.addAction("Copy image", lambda: host.copy_image(hit.path))
     menu.addAction("More like this", lambda: host.search_image(hit.path))

@@ -1,4 +1,5 @@
-"""Paints one result: thumbnail, score (or date) and tags. Only paints and sizes.
+"""Paints one result: thumbnail, score (or date), tags, and a RAW badge on a RAW+JPEG pair.
+Only paints and sizes.
 
 Colours come from the palette (a dark theme just works), and thumbnails are drawn in
 device pixels, so they stay sharp on a HiDPI screen.
@@ -6,8 +7,8 @@ device pixels, so they stay sharp on a HiDPI screen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from .results_model import CaptionRole, HitRole, ThumbnailRole
@@ -16,6 +17,10 @@ TEXT_LINES = 2
 MARGIN = 6  # round the thumbnail, in pixels
 SELECTED_ALPHA = 96  # of 255: the highlight over a selected cell
 PLACEHOLDER_ALPHA = 80  # of 255: the grey square a thumbnail will fill
+BADGE = "RAW"  # on a JPEG whose RAW is beside it (`SearchHit.raw_path`)
+BADGE_INSET = 4  # pixels from the picture's bottom-right corner
+BADGE_ALPHA = 170  # of 255: a dark label that reads on light and dark photos alike
+BADGE_FONT_SCALE = 0.75  # of the cell's font: a small label, not a caption
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -49,12 +54,15 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.fillRect(rect, highlight)
         box = QRect(rect.x() + MARGIN, rect.y() + MARGIN, self.side, self.side)
         pixmap = index.data(ThumbnailRole)
+        picture = QRectF(box)
         if pixmap is not None and not pixmap.isNull():
-            self._draw_thumbnail(painter, box, pixmap)
+            picture = self._draw_thumbnail(painter, box, pixmap)
         else:
             placeholder = palette.color(QPalette.ColorRole.Mid)
             placeholder.setAlpha(PLACEHOLDER_ALPHA)
             painter.fillRect(box, placeholder)  # while loading
+        if hit.raw_path:
+            self._draw_badge(painter, picture, option.font)
         line = QFontMetrics(option.font).height()
         text_rect = QRect(rect.x() + MARGIN, box.bottom() + 4, self.side, line)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
@@ -65,9 +73,35 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _draw_thumbnail(painter: QPainter, box: QRect, pixmap: QPixmap) -> None:
-        """`pixmap` fitted and centred in `box`, one image pixel per device pixel. The window makes
-        thumbnails at that size already; only a changed size or screen scales here."""
+    def _badge_font(font: QFont) -> QFont:
+        small = QFont(font)
+        small.setPointSizeF(max(6.0, font.pointSizeF() * BADGE_FONT_SCALE))
+        small.setBold(True)
+        return small
+
+    def badge_rect(self, picture: QRectF, font: QFont) -> QRectF:
+        """Where the RAW badge goes: the picture's bottom-right corner, inset."""
+        metrics = QFontMetrics(self._badge_font(font))
+        width, height = metrics.horizontalAdvance(BADGE) + 6, metrics.height()
+        return QRectF(picture.right() - BADGE_INSET - width, picture.bottom() - BADGE_INSET - height, width, height)
+
+    def _draw_badge(self, painter: QPainter, picture: QRectF, font: QFont) -> None:
+        """A small "RAW" label on the picture: the photo is a RAW+JPEG pair, shown as its JPEG."""
+        rect = self.badge_rect(picture, font)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, BADGE_ALPHA))
+        painter.drawRoundedRect(rect, 3, 3)
+        painter.setFont(self._badge_font(font))
+        painter.setPen(QColor("white"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, BADGE)
+        painter.restore()
+
+    @staticmethod
+    def _draw_thumbnail(painter: QPainter, box: QRect, pixmap: QPixmap) -> QRectF:
+        """`pixmap` fitted and centred in `box`, one image pixel per device pixel; returns where it
+        went. The window makes thumbnails at that size already; only a changed size or screen scales here."""
         ratio = painter.device().devicePixelRatioF()
         fitted = pixmap.size().scaled(box.size() * ratio, Qt.AspectRatioMode.KeepAspectRatio)
         if fitted != pixmap.size() or pixmap.devicePixelRatio() != ratio:
@@ -78,6 +112,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         x = box.x() + round((box.width() * ratio - pixmap.width()) / 2) / ratio
         y = box.y() + round((box.height() * ratio - pixmap.height()) / 2) / ratio
         painter.drawPixmap(QPointF(x, y), pixmap)
+        return QRectF(x, y, pixmap.width() / ratio, pixmap.height() / ratio)
 
     def tag_rects(self, rect: QRect, tags: tuple[str, ...], font: QFont) -> list[tuple[str, QRect]]:
         """Where each tag is drawn (clickable), left to right on the line under the score."""

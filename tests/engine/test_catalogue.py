@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cbir_desktop.engine.errors import CatalogueTooNew
+from cbir_desktop.engine.photos.pairs import raw_pairs_among
 from cbir_desktop.engine.storage.catalogue import (
     FEATURES,
     SCHEMA_VERSION,
@@ -89,7 +90,7 @@ def test_a_version_1_library_is_migrated_and_keeps_its_photos(tmp_path: Path) ->
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
     assert seen == [1]  # the backup hook ran before anything changed
-    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     with cat.transaction():
         cat.set_user_tag(cat.photo_by_path("/p/1.jpg").id, "heron", True)
     assert cat.count_photos() == 1 and cat.integrity_ok()
@@ -116,7 +117,7 @@ def test_a_version_3_library_keeps_its_tags_by_content_after_migrating(tmp_path:
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [3] and cat.version == SCHEMA_VERSION == 5
+    assert seen == [3] and cat.version == SCHEMA_VERSION == 6
     assert cat.decisions_of(b"same") == {"heron": False, "blue": False, "bird": True}
     assert cat.decisions_of(b"other") == {"tram": True}
     assert cat.db.execute("SELECT COUNT(*) FROM tag_decisions").fetchone()[0] == 4
@@ -152,13 +153,36 @@ def test_a_version_4_library_gains_an_empty_metadata_table_after_its_backup(tmp_
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [4] and cat.version == SCHEMA_VERSION == 5
+    assert seen == [4] and cat.version == SCHEMA_VERSION == 6
     assert cat.metadata_of(pid) is None
     assert [row.id for row in cat.photos_needing_metadata("/p", 1)] == [pid]
     indexes = {r[0] for r in cat.db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'metadata' "
                                             "AND type = 'index'")}
     assert {"metadata_taken", "metadata_day", "metadata_camera", "metadata_lens", "metadata_place",
             "metadata_type"} <= indexes
+    assert cat.integrity_ok()
+
+
+def test_a_version_5_library_finds_its_raw_jpeg_pairs_when_it_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    cat = Catalogue(path)
+    with cat.transaction():
+        jpeg = cat.upsert_photo("/p/IMG_1.JPG", 1, 1, b"1", 4, 3)
+        raw = cat.upsert_photo("/p/img_1.CR2", 2, 1, b"2", 4, 3)
+        cat.upsert_photo("/p/alone.nef", 3, 1, b"3", 4, 3)
+        cat.upsert_photo("/q/IMG_1.CR2", 4, 1, b"4", 4, 3)  # another folder: not the JPEG's
+    cat.db.executescript("DROP TABLE raw_pairs; PRAGMA user_version = 5;")  # as v5 wrote it
+    cat.close()
+    seen = []
+    cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
+    assert seen == [5] and cat.version == SCHEMA_VERSION == 6
+    assert cat.needs_raw_pairs() and not cat.has_raw_pairs()
+    cat.replace_raw_pairs(None, raw_pairs_among(cat.photo_paths()))  # as the library's opener does
+    assert cat.raw_pairs_of([jpeg]) == [(raw, jpeg)] and cat.has_raw_pairs()
+    assert cat.newest_photos(None, 0, 10, hide_paired_raws=True) == [4, 3, 1]  # the paired RAW (2) is left out
+    with cat.transaction():
+        cat.delete_photos([jpeg])
+    assert not cat.has_raw_pairs()  # a pair goes with either of its photos
     assert cat.integrity_ok()
 
 

@@ -36,6 +36,7 @@ from ..photos.decode import (
 )
 from ..photos.formats import worth_retrying
 from ..photos.metadata import READER_VERSION, read_metadata
+from ..photos.pairs import raw_pairs_among
 from ..photos.preprocess import to_model_input
 from ..photos.sidecars import sidecar_keywords
 from ..storage.catalogue import Catalogue, PhotoRow, PhotoVectors
@@ -90,8 +91,11 @@ def index_folders(
             return plan.report
         if metadata and not (yield from read_missing_metadata(catalogue, folders, plan, cancel)):
             return plan.report
-        return (yield from run_index(catalogue, plan, embedder, handles.indexes_for(embedder), cancel, batch_size,
-                                     metadata=metadata))
+        report = yield from run_index(catalogue, plan, embedder, handles.indexes_for(embedder), cancel, batch_size,
+                                      metadata=metadata)
+        for folder in map(os.path.abspath, folders):  # among what is indexed now: moves and removals too
+            catalogue.replace_raw_pairs(folder, raw_pairs_among(catalogue.photo_paths(folder)))
+        return report
     finally:
         catalogue.close()
 
