@@ -59,12 +59,35 @@ class GroupedRow:
 
 def grouped_rows(catalogue: Catalogue, by: str, filters: Filters, offset: int, limit: int | None) -> list[GroupedRow]:
     """`limit` photos (None: all) from `offset` of those `filters` allow, in `by`'s order."""
+    if by == "month":
+        return _month_rows(catalogue, filters, offset, limit)
     grouping = _GROUPINGS[by]
     where, params = where_clause(filters, catalogue.vocabulary())
     rows = catalogue.db.execute(
         f"SELECT p.id, {grouping.key}, m.taken_local {_FROM} WHERE {where} ORDER BY {grouping.order} "
         "LIMIT ? OFFSET ?", (*params, -1 if limit is None else limit, offset))
     return [GroupedRow(int(r[0]), _key_text(by, r[1]), r[2] or "") for r in rows]
+
+
+def _month_rows(catalogue: Catalogue, filters: Filters, offset: int, limit: int | None) -> list[GroupedRow]:
+    """The timeline's page: the dated photos newest first straight off the metadata_day index
+    (its (taken_local, photo_id) order, read backwards: no sort of the whole library, so a
+    deep page costs what skipping index entries does), then the undated ones."""
+    where, params = where_clause(filters, catalogue.vocabulary())
+    wanted = -1 if limit is None else limit
+    rows = [GroupedRow(int(r[0]), r[1], r[2]) for r in catalogue.db.execute(
+        "SELECT m.photo_id, substr(m.taken_local, 1, 7), m.taken_local "
+        "FROM metadata m INDEXED BY metadata_day JOIN photos p ON p.id = m.photo_id "
+        f"WHERE ({where}) AND m.taken_local IS NOT NULL ORDER BY m.taken_local DESC, m.photo_id DESC "
+        "LIMIT ? OFFSET ?", (*params, wanted, offset))]
+    if limit is not None and len(rows) >= limit:
+        return rows
+    dated = offset + len(rows) if rows or not offset else int(catalogue.db.execute(
+        f"SELECT COUNT(*) {_FROM} WHERE ({where}) AND m.taken_local IS NOT NULL", params).fetchone()[0])
+    left = -1 if limit is None else limit - len(rows)
+    return rows + [GroupedRow(int(r[0]), "", "") for r in catalogue.db.execute(
+        f"SELECT p.id {_FROM} WHERE ({where}) AND m.taken_local IS NULL ORDER BY p.id DESC LIMIT ? OFFSET ?",
+        (*params, left, max(0, offset - dated)))]
 
 
 def group_counts(catalogue: Catalogue, by: str, filters: Filters, keys: Sequence[str]) -> list[PhotoGroup]:
