@@ -132,6 +132,29 @@ def solid(path: Path, colour: str | tuple[int, int, int], size: tuple[int, int] 
     return path
 
 
+def exif_photo(path: Path, colour: str, taken: str, where: tuple[float, float] | None = None,
+               camera: tuple[str, str] | None = None, lens: str | None = None) -> Path:
+    """A solid-colour JPEG whose EXIF says when ("2019:07:14 18:00:00"), where (latitude,
+    longitude: the gazetteer names the place) and with what (EXIF make and model; lens) it was taken."""
+    from PIL.TiffImagePlugin import IFDRational
+
+    def dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
+        value = abs(value)
+        return (IFDRational(int(value), 1), IFDRational(int(value * 60) % 60, 1),
+                IFDRational(round((value * 3600) % 60 * 1000), 1000))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = Image.Exif()
+    if camera:
+        block[0x010F], block[0x0110] = camera  # Make, Model
+    block[0x8769] = {0x9003: taken, **({0xA434: lens} if lens else {})}  # DateTimeOriginal, LensModel
+    if where:
+        lat, lon = where
+        block[0x8825] = {1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
+    Image.new("RGB", (64, 48), COLOURS[colour]).save(path, exif=block)
+    return path
+
+
 def shaded_folder(folder: Path, base: tuple[int, int, int], count: int, seed: int) -> list[Path]:
     """`count` photos in shades around `base` (one subject, photographed a few times)."""
     rng = np.random.default_rng(seed)

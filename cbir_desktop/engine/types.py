@@ -58,6 +58,9 @@ class SearchHit:
     # query type (calibrated in engine/search/relevance.py); 1.0 where nothing was asked
     # (the library view).
     relevance: float = 1.0
+    # Why the photo matched when a query word named its place, camera or lens ("taken in
+    # Lisbon", "Fujifilm X100V"; engine/search/metadata_words.py); "" for what it shows.
+    matched: str = ""
 
 
 @dataclass(frozen=True)

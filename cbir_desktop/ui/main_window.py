@@ -608,7 +608,7 @@ class MainWindow(QMainWindow):
         self._scroll_to(scroll)  # a new search or a chip click starts at the top
         self._on_selection_changed()  # a model reset clears the selection without a signal
         self._say_what_was_found(answer, shown)
-        self.status_label.setText(f"{len(shown)} photo{'s' if len(shown) != 1 else ''}")
+        self.status_label.setText(f"{len(shown)} photo{'s' if len(shown) != 1 else ''}{_named_part(shown)}")
         log.info("search %r: %d results, %d shown", answer.query, len(answer.hits), len(shown))
         self._load_thumbnails(shown)
         self.search_finished.emit(shown)
@@ -1107,3 +1107,13 @@ def _duration(seconds: float | None) -> str:
     if seconds < 5400:
         return f"{seconds // 60} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _named_part(hits: list[SearchHit]) -> str:
+    """The status line's word on photos a query word named by place or camera (their reasons
+    are in each result's tooltip): ", 3 by place or camera: taken in Lisbon"."""
+    named = list(dict.fromkeys(hit.matched for hit in hits if hit.matched))
+    if not named:
+        return ""
+    count = sum(1 for hit in hits if hit.matched)
+    return f", {count} by place or camera: {named[0]}" + (", …" if len(named) > 1 else "")

@@ -1,0 +1,113 @@
+"""The place, camera and lens names a library's photos carry, and the photos of one name.
+
+Every query here runs on an index of the `metadata` table (catalogue.py): the distinct names on
+`metadata_place` (country_code, region, city), `metadata_camera` (make, model) and
+`metadata_lens`, a name's photos by equality on the same columns. So reading the names of
+100,000 photos takes tens of milliseconds (done once, then only when the catalogue changed) and
+one name's photos a few (bench/metadata_words.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+import sqlite3
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from .catalogue import Catalogue
+
+__all__ = ["HeldNames", "NameKey", "cameras_of", "held_names", "metadata_stamp", "newest_taken", "photos_named"]
+
+FEW = 2_000  # photos whose capture times are read and sorted, rather than read in order from the index
+
+# What selects a name's photos: the kind of name and the stored values, most general first.
+# "city": (country_code, region, city); "region": (country_code, region); "country": (country_code,);
+# "make": (make,); "camera": (make, model); "lens": (lens,).
+NameKey = tuple[str, tuple[str | None, ...]]
+
+_WHERE = {
+    "city": "m.country_code IS ? AND m.region IS ? AND m.city = ?",
+    "region": "m.country_code IS ? AND m.region = ?",
+    "country": "m.country_code = ?",
+    "make": "m.make = ?",
+    "camera": "m.make IS ? AND m.model IS ?",
+    "lens": "m.lens = ?",
+}
+
+
+@dataclass(frozen=True)
+class HeldNames:
+    """The distinct names in a library's metadata, as stored."""
+
+    places: tuple[tuple[str | None, str | None, str | None], ...]  # (country_code, region, city)
+    countries: dict[str, str]  # country_code -> country name
+    cameras: tuple[tuple[str | None, str | None], ...]  # (make, model)
+    lenses: tuple[str, ...]
+
+
+def metadata_stamp(catalogue: Catalogue) -> tuple[int, ...]:
+    """A fingerprint that changes when photos or their metadata come or go (a rescan that
+    re-reads metadata in place changes the row count of neither: it rereads the same names)."""
+    try:
+        row = catalogue.db.execute(
+            "SELECT (SELECT max(rowid) FROM metadata), (SELECT count(*) FROM metadata), "
+            "(SELECT max(id) FROM photos)").fetchone()
+    except sqlite3.OperationalError:  # a catalogue from before metadata, opened read-only
+        return (-1,)
+    return tuple(int(v or 0) for v in row)
+
+
+def held_names(catalogue: Catalogue) -> HeldNames:
+    """Every distinct place, camera and lens name the library's photos carry."""
+    db = catalogue.db
+    try:
+        places = tuple(db.execute("SELECT DISTINCT country_code, region, city FROM metadata "
+                                  "WHERE country_code IS NOT NULL OR region IS NOT NULL OR city IS NOT NULL"))
+        codes = {str(r[0]) for r in places if r[0]}
+        countries = {}
+        for code in sorted(codes):  # the name of one of its rows: an index seek per country
+            found = db.execute("SELECT country FROM metadata WHERE country_code = ? AND country IS NOT NULL "
+                               "LIMIT 1", (code,)).fetchone()
+            if found:
+                countries[code] = str(found[0])
+        cameras = tuple(db.execute("SELECT DISTINCT make, model FROM metadata "
+                                   "WHERE make IS NOT NULL OR model IS NOT NULL"))
+        lenses = tuple(str(r[0]) for r in db.execute("SELECT DISTINCT lens FROM metadata WHERE lens IS NOT NULL"))
+    except sqlite3.OperationalError:  # no metadata table yet (read-only, before its migration)
+        return HeldNames((), {}, (), ())
+    return HeldNames(places, countries, cameras, lenses)
+
+
+def photos_named(catalogue: Catalogue, key: NameKey) -> set[int]:
+    """The photos a name selects (their ids only: the name's index covers the query)."""
+    kind, values = key
+    return {pid for (pid,) in catalogue.db.execute(f"SELECT m.photo_id FROM metadata m WHERE {_WHERE[kind]}", values)}
+
+
+def newest_taken(catalogue: Catalogue, photo_ids: Collection[int], k: int) -> list[int]:
+    """The `k` of `photo_ids` taken last (ties: newest row first; no capture time: last). A few
+    photos are sorted by their times; for many, the capture-time index is read from the newest
+    down until `k` of them came by (about k / share rows: 1,000 for a 2% share and k = 20)."""
+    if len(photo_ids) <= FEW:
+        ids = sorted(photo_ids)
+        taken: dict[int, float] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            taken.update((int(r[0]), r[1] if r[1] is not None else float("-inf")) for r in catalogue.db.execute(
+                f"SELECT photo_id, taken_utc FROM metadata WHERE photo_id IN ({','.join('?' * len(chunk))})", chunk))
+        return heapq.nlargest(k, taken, key=lambda pid: (taken[pid], pid))
+    out: list[int] = []
+    for (pid,) in catalogue.db.execute("SELECT photo_id FROM metadata ORDER BY taken_utc DESC, photo_id DESC"):
+        if pid in photo_ids:
+            out.append(int(pid))
+            if len(out) == k:
+                break
+    return out
+
+
+def cameras_of(catalogue: Catalogue, photo_ids: list[int]) -> dict[int, tuple[str | None, str | None, str | None]]:
+    """(make, model, lens) of each of a few photos (those shown)."""
+    marks = ",".join("?" * len(photo_ids))
+    rows = catalogue.db.execute(f"SELECT photo_id, make, model, lens FROM metadata WHERE photo_id IN ({marks})",
+                                photo_ids)
+    return {int(r[0]): (r[1], r[2], r[3]) for r in rows}
