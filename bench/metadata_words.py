@@ -9,10 +9,10 @@ for 60%. Then it times, warm unless said:
   again whenever the catalogue's photos changed);
 - the change check every search makes (`metadata_stamp`) and the cached vocabulary;
 - matching a query against the vocabulary (`NameVocabulary.find`);
-- the named photos of a rare town, of a town with 1% of the photos, of the largest town (~7%),
-  of the largest country (~30%) and of the largest maker (~50%) (`named_photos`: one indexed
-  query per name), and the 20 newest of them with why each matched (what a search that is only
-  the name does before it makes its hits).
+- for a rare town, a town with 1% of the photos, the largest town (~7%), the largest country
+  (~30%) and the largest maker (~50%): all its photos (`NamedPhotos.ids`: one indexed query per
+  name; what a search with other words or filters ranks within), and its 20 newest with why each
+  matched (what a search that is only the name does before it makes its hits).
 
 Usage: python bench/metadata_words.py [--photos N]   (about a minute on 2 busy cores)
 """
@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from cbir_desktop.engine.photos.places import GAZETTEER
-from cbir_desktop.engine.search.metadata_words import HeldNameWords, NamedQuery, NameVocabulary, named_photos, reasons
+from cbir_desktop.engine.search.metadata_words import HeldNameWords, NamedPhotos, NamedQuery, NameVocabulary
 from cbir_desktop.engine.storage.catalogue import Catalogue
-from cbir_desktop.engine.storage.held_names import held_names, metadata_stamp, newest_taken
+from cbir_desktop.engine.storage.held_names import held_names, metadata_stamp
 from cbir_desktop.engine.words.vectors import WordVectors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,9 +88,10 @@ def build(path: Path, photos: int, rng: np.random.Generator) -> None:
 
 
 def newest_with_reasons(catalogue: Catalogue, query: NamedQuery) -> dict[int, str]:
-    """What a search that is only names does before it makes hits: the photos, newest first, and why."""
-    photos = named_photos(catalogue, query)
-    return reasons(catalogue, photos, newest_taken(catalogue, photos.ids, 20))
+    """What a search that is only the name does before it makes hits: its 20 newest photos and why."""
+    photos = NamedPhotos(catalogue, query)
+    assert photos.any_within(None)
+    return photos.reasons(photos.newest(20, None))
 
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -137,10 +138,10 @@ def main() -> None:
         for text in (rare, one_percent, largest, country, "canon"):
             query = vocabulary.find(text)
             assert query is not None, text
-            found = named_photos(catalogue, query).ids
+            found = NamedPhotos(catalogue, query).ids
             share = len(found) / args.photos
-            report.append((f"named photos {text!r} ({len(found):,}, {share:.1%})",
-                           timed(lambda query=query: named_photos(catalogue, query), 20)))
+            report.append((f"all photos of {text!r} ({len(found):,}, {share:.1%})",
+                           timed(lambda query=query: NamedPhotos(catalogue, query).ids, 20)))
             report.append(("  and its 20 newest, with why they matched",
                            timed(lambda query=query: newest_with_reasons(catalogue, query), 20)))
         for what, (median, p95) in report:

@@ -47,14 +47,13 @@ from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
-from .search.metadata_words import HeldNameWords, name_respelling, named_photos, rank_named, reasons
+from .search.metadata_words import HeldNameWords, NamedPhotos, name_respelling, rank_named
 from .search.query import filter_terms, parse_query
 from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
 from .search.results import hits_for, photo_tags
 from .search.text import rank_by_text, require_words, similar_words
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
-from .storage.held_names import newest_taken
 from .storage.repair import RepairReport, repair_catalogue
 from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
@@ -424,13 +423,10 @@ class Library:
             within = self._within(filters)
             if within is not None and not within:
                 return []
-            photos = named_photos(self.catalogue, query)
             return rank_named(
-                query, photos, text, k, within,
+                query, NamedPhotos(self.catalogue, query), text, k, within,
                 lambda words, n, inside: self._search_text(words, n, embedder, inside),
-                lambda scored: self._hits(embedder, scored),
-                lambda ids: reasons(self.catalogue, photos, ids),
-                lambda ids, n: newest_taken(self.catalogue, ids, n), self.words())
+                lambda scored: self._hits(embedder, scored), self.words())
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)

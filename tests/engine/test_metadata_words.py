@@ -10,6 +10,7 @@ from helpers import exif_photo as photo
 
 from cbir_desktop.engine.api import Library, open_library
 from cbir_desktop.engine.errors import UnknownWord
+from cbir_desktop.engine.search import metadata_words
 from cbir_desktop.engine.search.metadata_words import NameVocabulary
 from cbir_desktop.engine.search.relevance import RELEVANT_FROM, STRONG_FROM, relevance_band
 from cbir_desktop.engine.storage.held_names import HeldNames
@@ -86,6 +87,15 @@ def test_a_camera_maker_or_model_by_part_of_its_name_finds_its_photos_first(libr
     assert set(_names(iphone)) == {"berlin.jpg", "santa_monica.jpg"} and iphone[0].matched == "Apple iPhone SE"
     lens = library.search_text("24-105", k=2)
     assert _names(lens)[0] == "lisbon_green.jpg" and lens[0].matched == "with EF24-105mm f/4L IS USM"
+
+
+def test_a_name_with_many_photos_lists_the_same_newest_from_the_capture_time_index(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    few = {query: library.search_text(query, k=3) for query in ("canon", "lisbon", "fuji")}
+    monkeypatch.setattr(metadata_words, "FEW", 0)  # as if each name held thousands of photos
+    for query, hits in few.items():
+        assert library.search_text(query, k=3) == hits, query
+    assert _names(few["canon"]) == ["gray_town_blue.jpg", "gray_town_red.jpg", "lisbon_green.jpg"]
 
 
 def test_two_names_of_different_things_mean_both_and_filters_still_apply(library: Library) -> None:

@@ -30,14 +30,26 @@ from dataclasses import dataclass, replace
 
 from ..errors import UnknownWord
 from ..storage.catalogue import Catalogue
-from ..storage.held_names import HeldNames, NameKey, cameras_of, held_names, metadata_stamp, photos_named
+from ..storage.held_names import (
+    FEW,
+    HeldNames,
+    NameKey,
+    cameras_of,
+    count_named,
+    held_names,
+    metadata_stamp,
+    named_among,
+    newest_named,
+    newest_taken,
+    photos_named,
+)
 from ..types import SearchHit
 from ..words.spelling import respell
 from ..words.vectors import WordVectors
 from .relevance import RELEVANT_FROM, STRONG_FROM
 
 __all__ = ["HeldNameWords", "Name", "NameVocabulary", "NamedPhotos", "NamedQuery", "fold", "name_respelling",
-           "named_photos", "rank_named", "reasons"]
+           "rank_named"]
 
 # The most common words of the vocabulary (by frequency rank): a word among the first
 # COMMON_WORDS is never a country code nor the start of a longer name ("can", "pan", "de");
@@ -264,37 +276,66 @@ class HeldNameWords:
             return self._vocabulary
 
 
-@dataclass(frozen=True)
 class NamedPhotos:
-    """The photos every group of a `NamedQuery` names (`ids`), and for each group the photos
-    of each of its names (to say why a photo matched)."""
+    """The photos every group of a `NamedQuery` names (any name of a group, every group), read
+    as they are needed: a query that is one group of names, unfiltered, counts them and reads
+    its newest from the capture-time index (a maker of half the library costs no more than a
+    town); the whole set only to rank or filter within it. Not shared between threads."""
 
-    ids: set[int]
-    groups: tuple[tuple[tuple[Name, set[int]], ...], ...]
+    def __init__(self, catalogue: Catalogue, query: NamedQuery) -> None:
+        self._catalogue = catalogue
+        self._groups = query.groups
+        self._ids: set[int] | None = None
 
-    def names_of(self, photo_id: int) -> list[Name]:
-        """The name of each group that selected the photo."""
-        return [next(name for name, ids in group if photo_id in ids) for group in self.groups
-                if any(photo_id in ids for _, ids in group)]
+    @property
+    def ids(self) -> set[int]:
+        """Every photo the names select (one indexed query per name)."""
+        if self._ids is None:
+            unions = []
+            for group in self._groups:
+                found = [photos_named(self._catalogue, name.key) for name in group]
+                unions.append(found[0] if len(found) == 1 else set().union(*found))
+            self._ids = set.intersection(*unions) if unions else set()
+        return self._ids
 
+    def within(self, allowed: set[int] | None) -> set[int]:
+        return self.ids if allowed is None else self.ids & allowed
 
-def named_photos(catalogue: Catalogue, query: NamedQuery) -> NamedPhotos:
-    """The photos `query`'s names select: any name of a group, every group (one indexed
-    query per name; why each matched is said later, for the photos shown: `reasons`)."""
-    groups = tuple(tuple((name, photos_named(catalogue, name.key)) for name in group) for group in query.groups)
-    unions = [group[0][1] if len(group) == 1 else set().union(*(ids for _, ids in group)) for group in groups]
-    return NamedPhotos(set.intersection(*unions) if unions else set(), groups)
+    def any_within(self, allowed: set[int] | None) -> bool:
+        if allowed is None and len(self._groups) == 1:
+            return any(count_named(self._catalogue, name.key) for name in self._groups[0])
+        return bool(self.within(allowed))
 
+    def newest(self, k: int, allowed: set[int] | None) -> list[int]:
+        """The `k` taken last (of those `allowed`, when given)."""
+        if allowed is None and len(self._groups) == 1 and self._ids is None:
+            names = self._groups[0]
+            if sum(count_named(self._catalogue, name.key) for name in names) > FEW:
+                return newest_named(self._catalogue, [name.key for name in names], k)
+        return newest_taken(self._catalogue, self.within(allowed), k)
 
-def reasons(catalogue: Catalogue, photos: NamedPhotos, ids: Sequence[int]) -> dict[int, str]:
-    """Why each of `ids` matched: "taken in Lisbon", "Fujifilm X100V", "with EF100mm f/2.8 Macro USM"."""
-    cameras = cameras_of(catalogue, [pid for pid in ids if pid in photos.ids])
-    out = {}
-    for pid in ids:
-        make, model, lens = cameras.get(pid, (None, None, None))
-        said = [_reason(name, make, model, lens) for name in photos.names_of(pid)]
-        out[pid] = ", ".join(dict.fromkeys(said))
-    return out
+    def reasons(self, ids: Sequence[int]) -> dict[int, str]:
+        """Why each of `ids` (a few: those shown) matched: "taken in Lisbon", "Fujifilm X100V",
+        "with EF100mm f/2.8 Macro USM"; with two names, both ("Canon EOS 6D, taken in Lisbon")."""
+        shown = list(ids)
+        if not shown:
+            return {}
+        cameras = cameras_of(self._catalogue, shown)
+        said: dict[int, list[str]] = {pid: [] for pid in shown}
+        for group in self._groups:
+            for pid, name in self._first_names(group, shown).items():
+                make, model, lens = cameras.get(pid, (None, None, None))
+                said[pid].append(_reason(name, make, model, lens))
+        return {pid: ", ".join(dict.fromkeys(whys)) for pid, whys in said.items()}
+
+    def _first_names(self, group: tuple[Name, ...], ids: list[int]) -> dict[int, Name]:
+        if len(group) == 1:
+            return dict.fromkeys(ids, group[0])
+        out: dict[int, Name] = {}
+        for name in group:
+            for pid in named_among(self._catalogue, name.key, ids):
+                out.setdefault(pid, name)
+        return out
 
 
 def _reason(name: Name, make: str | None, model: str | None, lens: str | None) -> str:
@@ -307,13 +348,10 @@ def _reason(name: Name, make: str | None, model: str | None, lens: str | None) -
 
 Content = Callable[[str, int, "set[int] | None"], list[SearchHit]]
 Hits = Callable[[Sequence[tuple[int, float]]], list[SearchHit]]
-Reasons = Callable[[Sequence[int]], dict[int, str]]
-Newest = Callable[[set[int], int], list[int]]
 
 
 def rank_named(query: NamedQuery, photos: NamedPhotos, text: str, k: int, within: set[int] | None,
-               content: Content, hits: Hits, why: Reasons, newest: Newest,
-               words: WordVectors) -> list[SearchHit] | None:
+               content: Content, hits: Hits, words: WordVectors) -> list[SearchHit] | None:
     """The results of a query that names places, cameras or lenses: `photos` (what the names
     select) and the content search's hits for `text`.
 
@@ -333,23 +371,22 @@ def rank_named(query: NamedQuery, photos: NamedPhotos, text: str, k: int, within
 
     None when no photo the names select is `within` (the user's filters): the ordinary search
     answers. `content(text, k, within)` is the ordinary text search (raising `UnknownWord`),
-    `hits` makes hits of (photo_id, score) pairs, `why` says why photos matched (`reasons`),
-    `newest(ids, k)` gives the k of `ids` taken last.
+    `hits` makes hits of (photo_id, score) pairs.
     """
-    allowed = photos.ids if within is None else photos.ids & within
-    if not allowed:
+    if not photos.any_within(within):
         return None
     if query.rest:
+        allowed = photos.within(within)
         try:
             ranked = content(query.rest, min(k, len(allowed)), allowed)
         except UnknownWord:
             raise _unknown(words, text, query) from None
-        said = why([hit.photo_id for hit in ranked])
+        said = photos.reasons([hit.photo_id for hit in ranked])
         named = [replace(hit, matched=said.get(hit.photo_id, ""),
                          relevance=round(STRONG_FROM + (1.0 - STRONG_FROM) * hit.relevance, 4)) for hit in ranked]
     else:
-        latest = newest(allowed, k)
-        said = why(latest)
+        latest = photos.newest(k, within)
+        said = photos.reasons(latest)
         named = [replace(hit, relevance=1.0, matched=said.get(hit.photo_id, ""))
                  for hit in hits([(pid, 1.0) for pid in latest])]
     followers = _look_alikes(query, text, k, within, content)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from .catalogue import Catalogue
 
-__all__ = ["HeldNames", "NameKey", "cameras_of", "held_names", "metadata_stamp", "newest_taken", "photos_named"]
+__all__ = ["FEW", "HeldNames", "NameKey", "cameras_of", "count_named", "held_names", "metadata_stamp", "named_among",
+           "newest_named", "newest_taken", "photos_named"]
 
 FEW = 2_000  # photos whose capture times are read and sorted, rather than read in order from the index
 
@@ -82,6 +83,32 @@ def photos_named(catalogue: Catalogue, key: NameKey) -> set[int]:
     """The photos a name selects (their ids only: the name's index covers the query)."""
     kind, values = key
     return {pid for (pid,) in catalogue.db.execute(f"SELECT m.photo_id FROM metadata m WHERE {_WHERE[kind]}", values)}
+
+
+def count_named(catalogue: Catalogue, key: NameKey) -> int:
+    """How many photos a name selects (counted on its index)."""
+    kind, values = key
+    return int(catalogue.db.execute(f"SELECT count(*) FROM metadata m WHERE {_WHERE[kind]}", values).fetchone()[0])
+
+
+def named_among(catalogue: Catalogue, key: NameKey, photo_ids: list[int]) -> set[int]:
+    """Which of a few photos (those shown) a name selects."""
+    kind, values = key
+    marks = ",".join("?" * len(photo_ids))
+    rows = catalogue.db.execute(f"SELECT m.photo_id FROM metadata m WHERE {_WHERE[kind]} AND m.photo_id IN ({marks})",
+                                (*values, *photo_ids))
+    return {pid for (pid,) in rows}
+
+
+def newest_named(catalogue: Catalogue, keys: list[NameKey], k: int) -> list[int]:
+    """The `k` photos any of `keys` selects taken last (ties: newest row first; no capture time:
+    last), read from the capture-time index from the newest down: for names holding many photos
+    (more than FEW), that stops after about k / share rows, where gathering them all would not."""
+    where = " OR ".join(f"({_WHERE[kind]})" for kind, _ in keys)
+    rows = catalogue.db.execute(
+        f"SELECT m.photo_id FROM metadata m INDEXED BY metadata_taken WHERE {where} "
+        "ORDER BY m.taken_utc DESC, m.photo_id DESC LIMIT ?", (*(v for _, values in keys for v in values), k))
+    return [int(pid) for (pid,) in rows]
 
 
 def newest_taken(catalogue: Catalogue, photo_ids: Collection[int], k: int) -> list[int]:
