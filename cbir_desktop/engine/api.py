@@ -426,7 +426,7 @@ class Library:
             return rank_named(
                 query, NamedPhotos(self.catalogue, query), text, k, within,
                 lambda words, n, inside: self._search_text(words, n, embedder, inside),
-                lambda scored: self._hits(embedder, scored), self.words())
+                lambda scored: self._hits(embedder, scored))
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)

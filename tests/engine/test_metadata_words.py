@@ -72,6 +72,10 @@ def test_a_place_with_content_ranks_that_place_s_photos_by_the_content_then_the_
     assert set(look_alikes[:4]) == {
         "gray_town_red.jpg", "home_red_0.jpg", "home_red_1.jpg", "home_red_2.jpg"}  # the other red photos
     assert _names(library.search_text("lisbon red", k=3))[0] == "lisbon_red.jpg"  # in any order
+    beach = library.search_text("beach lisbon", k=14)
+    assert {hit.matched for hit in beach[:3]} == {"taken in Lisbon"} and not any(h.matched for h in beach[3:])
+    # Words no word vector knows are left out, as in any search: the place's photos by date.
+    assert _names(library.search_text("qzxv lisbon", k=3)) == ["lisbon_blue.jpg", "lisbon_red.jpg", "lisbon_green.jpg"]
 
 
 def test_a_camera_maker_or_model_by_part_of_its_name_finds_its_photos_first(library: Library) -> None:

@@ -351,15 +351,16 @@ Hits = Callable[[Sequence[tuple[int, float]]], list[SearchHit]]
 
 
 def rank_named(query: NamedQuery, photos: NamedPhotos, text: str, k: int, within: set[int] | None,
-               content: Content, hits: Hits, words: WordVectors) -> list[SearchHit] | None:
+               content: Content, hits: Hits) -> list[SearchHit] | None:
     """The results of a query that names places, cameras or lenses: `photos` (what the names
     select) and the content search's hits for `text`.
 
     The named photos come first: ranked among themselves by the content score of the query's
     other words ("beach" in "beach lisbon"), or newest taken first when the query is only the
-    names; each says why it matched (`SearchHit.matched`) and its relevance is "strong" (from
-    STRONG_FROM up, rising with its content relevance), since the name certainly applies. Then
-    the ordinary results for the whole query (the look-alikes), without repeats.
+    names (or its other words are unknown: left out, as the ordinary search leaves them). Each
+    says why it matched (`SearchHit.matched`) and its relevance is "strong" (from STRONG_FROM
+    up, rising with its content relevance), since the name certainly applies. Then the
+    ordinary results for the whole query (the look-alikes), without repeats.
 
     The rule for a word that names a place and a thing ("turkey", "china", "jersey", "apple"):
     the name is the clear reading unless an ordinary search for the name's words alone finds a
@@ -375,22 +376,15 @@ def rank_named(query: NamedQuery, photos: NamedPhotos, text: str, k: int, within
     """
     if not photos.any_within(within):
         return None
-    if query.rest:
-        allowed = photos.within(within)
-        try:
-            ranked = content(query.rest, min(k, len(allowed)), allowed)
-        except UnknownWord:
-            raise _unknown(words, text, query) from None
-        said = photos.reasons([hit.photo_id for hit in ranked])
-        named = [replace(hit, matched=said.get(hit.photo_id, ""),
-                         relevance=round(STRONG_FROM + (1.0 - STRONG_FROM) * hit.relevance, 4)) for hit in ranked]
-    else:
+    named = _by_content(query, photos, k, within, content) if query.rest else None
+    content_ranked = named is not None
+    if named is None:  # only names, or other words no word vector knows (left out, as always)
         latest = photos.newest(k, within)
         said = photos.reasons(latest)
         named = [replace(hit, relevance=1.0, matched=said.get(hit.photo_id, ""))
                  for hit in hits([(pid, 1.0) for pid in latest])]
     followers = _look_alikes(query, text, k, within, content)
-    if query.rest:
+    if content_ranked:
         shown_as_word = _best_relevance(lambda: content(query.name_text, 1, within))
     else:
         shown_as_word = followers[0].relevance if followers else 0.0
@@ -399,6 +393,20 @@ def rank_named(query: NamedQuery, photos: NamedPhotos, text: str, k: int, within
     if shown_as_word < RELEVANT_FROM:
         return (named + followers)[:k]
     return _alternate(named, followers)[:k]
+
+
+def _by_content(query: NamedQuery, photos: NamedPhotos, k: int, within: set[int] | None,
+                content: Content) -> list[SearchHit] | None:
+    """The named photos ranked by the query's other words (None when no word vector knows
+    them), strong: from STRONG_FROM up, rising with their content relevance."""
+    allowed = photos.within(within)
+    try:
+        ranked = content(query.rest, min(k, len(allowed)), allowed)
+    except UnknownWord:
+        return None
+    said = photos.reasons([hit.photo_id for hit in ranked])
+    return [replace(hit, matched=said.get(hit.photo_id, ""),
+                    relevance=round(STRONG_FROM + (1.0 - STRONG_FROM) * hit.relevance, 4)) for hit in ranked]
 
 
 def _look_alikes(query: NamedQuery, text: str, k: int, within: set[int] | None, content: Content) -> list[SearchHit]:
@@ -430,13 +438,6 @@ def _alternate(named: list[SearchHit], followers: list[SearchHit]) -> list[Searc
     for i in range(max(len(named), len(relevant))):
         out += named[i:i + 1] + relevant[i:i + 1]
     return out + weaker
-
-
-def _unknown(words: WordVectors, text: str, query: NamedQuery) -> UnknownWord:
-    """The query's other words are unknown: respell them, keeping the names as typed."""
-    known = {fold(word) for span in query.spans for word in span.split()}
-    respelt = respell(words, text, known=known)
-    return UnknownWord(text, respelt.suggestions, respelt.best)
 
 
 def name_respelling(vocabulary: NameVocabulary, words: WordVectors, text: str) -> UnknownWord | None:

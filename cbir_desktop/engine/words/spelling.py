@@ -3,7 +3,7 @@ of them is clearly meant ("sunflwer" -> "sunflower") so it can be searched at on
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .vectors import WordVectors, _edit_distance
@@ -20,20 +20,18 @@ class Respelling:
     best: str | None
 
 
-def respell(words: WordVectors, text: str, k: int = 3, known: Collection[str] = (),
-            names: Sequence[str] = ()) -> Respelling:
+def respell(words: WordVectors, text: str, k: int = 3, names: Sequence[str] = ()) -> Respelling:
     """Respell the words of `text` the vocabulary does not know, keeping the known ones.
 
     The first unknown word's closest `k` spellings make the suggestions (the others take
     their best); a word with two spellings equally close ("cst": cat, cut) is ambiguous,
-    and a word with none leaves nothing to suggest. Words in `known` (lower case) count as
-    known (the library's place and camera names); `names` are spellings too, ahead of a
-    vocabulary word as close (the library holds them: "lisbn" is its Lisbon).
+    and a word with none leaves nothing to suggest. `names` (the library's place and camera
+    names) are spellings too, ahead of a vocabulary word as close ("kelsterbah": Kelsterbach).
     """
     tokens = text.split()
     choices: list[list[tuple[int, str]]] = []
     for token in tokens:
-        if token.lower() in known or words.vector(token) is not None:
+        if words.vector(token) is not None:
             choices.append([(0, token)])
             continue
         found = _closest(words, token, names)
