@@ -410,7 +410,7 @@ class Library:
                       filters: Filters | None) -> list[SearchHit] | None:
         """`search_text`'s answer when `text` names places, cameras or lenses the library holds:
         their photos first, then the ordinary results (`rank_named` says how); None when it
-        names none (or none of their photos passes `filters`): the ordinary search answers."""
+        names none: the ordinary search answers."""
         embedder = self.embedder(model_id)
         with self._sentences():
             vocabulary = self._held_names.vocabulary(self.catalogue, self.words())
@@ -423,10 +423,12 @@ class Library:
             within = self._within(filters)
             if within is not None and not within:
                 return []
-            return rank_named(
+            ranked = rank_named(
                 query, NamedPhotos(self.catalogue, query), text, k, within,
                 lambda words, n, inside: self._search_text(words, n, embedder, inside),
                 lambda scored: self._hits(embedder, scored))
+            # None: the filters leave none of the named photos; searched here, not filtered twice.
+            return ranked if ranked is not None else self._search_text(text, k, embedder, within)
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)
