@@ -365,7 +365,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         return _answer_each(  # in command-line order, each query's hits in the order asked for
             queries, lambda query: sort_hits(run(query), args.sort), args.json, as_json,
             lambda h: {**_json_path(h.path), "score": h.score, "relevance": h.relevance,
-                       "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags), **_json_raw(h)}, print_text,
+                       "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags), **_json_raw(h),
+                       **({"matched": h.matched} if h.matched else {})}, print_text,
         )
 
 
@@ -449,6 +450,7 @@ def _print_hits(hits: Sequence[SearchHit], everything: bool) -> None:
     shown = [hit for hit in hits if everything or hit.relevance >= RELEVANT_FROM]
     for hit in shown:
         tags = f"  [{', '.join(hit.tags)}]" if hit.tags else ""
+        tags += f"  ({hit.matched})" if hit.matched else ""  # a query word named its place or camera
         percent = int(hit.relevance * 100 + 1e-6)  # rounded down: a hit below the cut-off never shows its figure
         print(f"  {hit.score:.3f}  {percent:>3d}% {relevance_band(hit.relevance):<8}  "
               f"{display_path(hit.path)}{tags}")

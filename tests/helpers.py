@@ -15,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
+EXIF = REPO.parent / "shared" / "datasets" / "formats" / "exif"  # 50 real camera JPEGs, tags.csv their truth
 
 # Class names of the tiny classifier; a solid colour image is classified by hue.
 TINY_CLASSES = ["red", "green", "blue", "grey"]
@@ -132,22 +133,14 @@ def solid(path: Path, colour: str | tuple[int, int, int], size: tuple[int, int] 
     return path
 
 
-EXIF_IFD, GPS_IFD, DATE_TAKEN = 0x8769, 0x8825, 0x9003
-LISBON = {1: "N", 2: (38.0, 43.0, 20.0), 3: "W", 4: (9.0, 8.0, 21.0)}  # EXIF GPS: (lat ref, lat, lon ref, lon)
-PORTO = {1: "N", 2: (41.0, 9.0, 28.0), 3: "W", 4: (8.0, 37.0, 45.0)}
-PARIS = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 8.0)}
+LISBON, PORTO, PARIS = (38.72222, -9.13917), (41.15778, -8.62917), (48.85667, 2.35222)  # latitude, longitude
 
 
-def camera_jpeg(path: Path, colour: str | tuple[int, int, int], taken: str,
-                gps: dict[int, object] | None = None) -> Path:
-    """A JPEG with its capture time ("2019:03:10 09:00:00") and position in EXIF, as a camera writes them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    block = Image.Exif()
-    block[EXIF_IFD] = {DATE_TAKEN: taken}
-    if gps:
-        block[GPS_IFD] = gps
-    Image.new("RGB", (64, 48), COLOURS[colour] if isinstance(colour, str) else colour).save(path, exif=block)
-    return path
+def exif_photo(path: Path, colour: str, taken: str, where: tuple[float, float] | None = None,
+               camera: tuple[str, str] | None = None, lens: str | None = None) -> Path:
+    """`camera_photo` with the camera as one (make, model) pair."""
+    make, model = camera or (None, None)
+    return camera_photo(path, colour, taken, make, model, lens, position=where)
 
 
 def shaded_folder(folder: Path, base: tuple[int, int, int], count: int, seed: int) -> list[Path]:

@@ -47,6 +47,7 @@ from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
+from .search.metadata_words import HeldNameWords, NamedPhotos, name_respelling, rank_named
 from .search.pairs import PAIRS_SETTING, fetch_size, pair_scored, with_raw_paths
 from .search.query import filter_term, filter_terms, parse_query
 from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
@@ -188,6 +189,7 @@ class Library:
         # One writer thread at a time in this process too (the file lock is the process's):
         # re-entrant, so learning inside an indexing run goes along.
         self._write_turn = WriteTurn()
+        self._held_names = HeldNameWords()  # place, camera and lens names as search words
         stored = self.catalogue.get_setting(MODEL_SETTING)
         if model_id is None and stored is not None and stored not in self.manifest.models:
             log.warning("The library's model %s is not available (removed, or its import list is damaged); "
@@ -371,7 +373,11 @@ class Library:
     def search_text(self, text: str, k: int = 20, model_id: str | None = None,
                     filters: Filters | None = None) -> list[SearchHit]:
         """Photos matching a word or phrase (zero-shot, blended with what the library learned),
-        best first, each with its calibrated `relevance`; only those `filters` allow, when given."""
+        best first, each with its calibrated `relevance`; only those `filters` allow, when given.
+        Photos from a place, camera or lens the text names come first (`_search_named`)."""
+        named = self._search_named(text, k, model_id, filters)
+        if named is not None:
+            return named
         with self._sentences():
             within = self._within(filters)
             if within is not None and not len(within):
@@ -416,7 +422,7 @@ class Library:
         return self.catalogue.filter_ids(filters)
 
     def _search_text(self, text: str, k: int, embedder: Embedder,
-                     within: npt.NDArray[np.int64] | None = None) -> list[SearchHit]:
+                     within: Collection[int] | None = None) -> list[SearchHit]:
         require_words(embedder)
         space = self.word_space()
         if not space.shipped and not self.catalogue.count_vectors(embedder.id, space.kind):
@@ -428,11 +434,45 @@ class Library:
         ranking = rank_by_text(self.catalogue, embedder.id, space, text, self._fetch(k), zero, learned, mine, within)
         return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored), within, k)
 
+    # -- place, camera and lens names as search words (search/metadata_words.py) -----------
+    def _search_named(self, text: str, k: int, model_id: str | None,
+                      filters: Filters | None) -> list[SearchHit] | None:
+        """`search_text`'s answer when `text` names places, cameras or lenses the library holds:
+        their photos first, then the ordinary results (`rank_named` says how); None when it
+        names none: the ordinary search answers."""
+        embedder = self.embedder(model_id)
+        with self._sentences():
+            vocabulary = self._held_names.vocabulary(self.catalogue, self.words())
+            query = vocabulary.find(text)
+            if query is None:
+                respelt = name_respelling(vocabulary, self.words(), text)
+                if respelt is not None:  # "lisbn": its held name among the suggestions
+                    raise respelt
+                return None
+            found = self._within(filters)
+            within = None if found is None else set(found.tolist())  # looked up photo by photo
+            if within is not None and not within:
+                return []
+            ranked = rank_named(
+                query, NamedPhotos(self.catalogue, query), text, k, within,
+                lambda words, n, inside: self._search_text(words, n, embedder, inside),
+                lambda scored: self._hits(embedder, scored))
+            # None: the filters leave none of the named photos; searched here, not filtered twice.
+            return ranked if ranked is not None else self._search_text(text, k, embedder, within)
+
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
         return similar_words(self.words(), word, k)
 
     def completions(self, prefix: str, k: int = 10) -> list[str]:
-        return self.words().completions(prefix, k)
+        """Words and the library's place and camera names starting with `prefix`: names first
+        (up to half of `k`, more when words are few), then words."""
+        with self._sentences():
+            names = self._held_names.vocabulary(self.catalogue, self.words()).completions(prefix, k)
+        words = self.words().completions(prefix, k)
+        taken = {name.lower() for name in names}
+        words = [word for word in words if word not in taken]
+        first = names[:max(k // 2, k - len(words))]
+        return (first + words + names[len(first):])[:k]
 
     def browse(self, folder: PathLike | None = None, offset: int = 0, limit: int = 200,
                model_id: str | None = None) -> list[SearchHit]:

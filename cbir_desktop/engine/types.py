@@ -63,6 +63,9 @@ class SearchHit:
     # The RAW file beside this JPEG (same folder, same stem) when RAW+JPEG pairs show as one
     # photo (`Library.pairs_as_one`): the pair's one result is the JPEG, naming its RAW here.
     raw_path: str | None = None
+    # Why the photo matched when a query word named its place, camera or lens ("taken in
+    # Lisbon", "Fujifilm X100V"; engine/search/metadata_words.py); "" for what it shows.
+    matched: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from html import escape
@@ -585,6 +586,9 @@ class MainWindow(QMainWindow):
     def _on_search_bar_filter_removed(self, term: str) -> None:
         """The same search without that filter."""
         terms = [t for t in self.search_bar.filter_terms() if t != term]
+        if self._answer is not None and self._answer.by_image:  # the same photo, fewer filters
+            self.search_image(self._answer.query, terms)
+            return
         words = _words_of(self.search_bar.text())
         query = " ".join(part for part in (words, *terms) if part)
         if query:
@@ -594,15 +598,17 @@ class MainWindow(QMainWindow):
             self._on_search_bar_cleared()
 
     @Slot(str)
-    def search_image(self, path: str) -> None:
-        """Search photos that look like the image file at `path` (in the library or not)."""
+    def search_image(self, path: str, filters: Sequence[str] = ()) -> None:
+        """Search photos that look like the image file at `path` (in the library or not), among
+        those the `filters` terms allow ("place:Lisbon"; chosen in the Filter menu)."""
         self._respelt = None
         self._chips.discard()
         self.search_bar.show_chips([])
-        self._run_search(path, by_image=True)
+        self._run_search(path, by_image=True, photo_filters=tuple(filters))
 
-    def _run_search(self, query: str, by_image: bool, k: int = 0) -> None:
-        """Search in a worker; a new search (not "Show more", which passes `k`) starts at the top."""
+    def _run_search(self, query: str, by_image: bool, k: int = 0, photo_filters: tuple[str, ...] = ()) -> None:
+        """Search in a worker; a new search (not "Show more", which passes `k`) starts at the top.
+        A search by photo takes its filters apart (`photo_filters`): its query is the photo."""
         if self._browsing:  # keep the library view's place, to come back to
             self._saved_library = LibraryPlace(self.results.rows(), self._library_more,
                                                self.view.verticalScrollBar().value())
@@ -614,7 +620,13 @@ class MainWindow(QMainWindow):
         self._show_all = bool(k)
         self.status_label.setText("Searching…")
         self._search.request(query, k or RESULTS.read(self.settings), by_image,  # older answers are dropped
-                             sort_order(self.settings))
+                             sort_order(self.settings), photo_filters)
+
+    def _search_again(self, k: int = 0) -> None:
+        """The search shown, asked again (for `k` results: "Show more"; in the order now chosen)."""
+        if self._answer is not None:
+            answer = self._answer
+            self._run_search(answer.query, answer.by_image, k, answer.filters if answer.by_image else ())
 
     def _on_search_done(self, answer: SearchAnswer) -> None:
         """Show the hits down to the relevance cut-off (all of them after "Show more")."""
@@ -630,7 +642,7 @@ class MainWindow(QMainWindow):
         self._scroll_to(scroll)  # a new search or a chip click starts at the top
         self._on_selection_changed()  # a model reset clears the selection without a signal
         self._say_what_was_found(answer, shown)
-        self.status_label.setText(f"{len(shown)} photo{'s' if len(shown) != 1 else ''}")
+        self.status_label.setText(f"{len(shown)} photo{'s' if len(shown) != 1 else ''}{_named_part(shown)}")
         log.info("search %r: %d results, %d shown", answer.query, len(answer.hits), len(shown))
         self._load_thumbnails(shown)
         self.search_finished.emit(shown)
@@ -707,7 +719,7 @@ class MainWindow(QMainWindow):
             self.status_label.setText(f"{count} photo{'s' if count != 1 else ''}")
             self.search_finished.emit(self.results.hits())
         elif self._answer is not None:
-            self._run_search(self._answer.query, self._answer.by_image, k=self._answer.k * 2)
+            self._search_again(k=self._answer.k * 2)
 
     @Slot()
     def _on_search_bar_filters_wanted(self) -> None:
@@ -723,14 +735,17 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_search_bar_filter_added(self, term: str) -> None:
-        """A picker's choice: the search shown (its words and filters) narrowed by it too; in the
-        library view, or after a search by photo, the photos it allows are listed."""
+        """A picker's choice: the search shown (its words or photo, and filters) narrowed by it
+        too; in the library view, the photos it allows are listed."""
         by_image = self._answer is not None and self._answer.by_image
         words = "" if by_image else _words_of(self.search_bar.text())
         try:
             query = with_terms(" ".join([words, *self.search_bar.filter_terms()]), term)
         except EngineError as exc:  # words typed with a filter it cannot use: said, not searched
             self.status_label.setText(str(exc))
+            return
+        if by_image and self._answer is not None:  # the same photo, among the photos the filters allow
+            self.search_image(self._answer.query, filter_terms(parse_query(query).filters))
             return
         self.search_text(query)
 
@@ -739,7 +754,7 @@ class MainWindow(QMainWindow):
         """Remember the order; a search shown is shown again in it."""
         self.settings.setValue(SORT, sort)
         if self._answer is not None and not self._answer.listing:
-            self._run_search(self._answer.query, self._answer.by_image)
+            self._search_again()
 
     def _show_sort(self, content: bool) -> None:
         """The order control: the chosen order for a content search; filters alone and the
@@ -1106,8 +1121,10 @@ class MainWindow(QMainWindow):
         """RAW+JPEG pairs show as one photo, or not, from now: the results shown are read again."""
         if self._browsing:
             self.reload_library()
-        elif self._answer is not None:
-            self._search.request(self._answer.query, self._answer.k, self._answer.by_image)
+        elif self._answer is not None:  # the same results asked again, showing what they showed
+            answer = self._answer
+            self._search.request(answer.query, answer.k, answer.by_image, sort_order(self.settings),
+                                 answer.filters if answer.by_image else ())
         self.pairs_changed.emit(on)
 
     # -- about ----------------------------------------------------------------------------
@@ -1190,3 +1207,13 @@ def _duration(seconds: float | None) -> str:
     if seconds < 5400:
         return f"{seconds // 60} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _named_part(hits: list[SearchHit]) -> str:
+    """The status line's word on photos a query word named by place or camera (their reasons
+    are in each result's tooltip): ", 3 by place or camera: taken in Lisbon"."""
+    named = list(dict.fromkeys(hit.matched for hit in hits if hit.matched))
+    if not named:
+        return ""
+    count = sum(1 for hit in hits if hit.matched)
+    return f", {count} by place or camera: {named[0]}" + (", …" if len(named) > 1 else "")

@@ -335,12 +335,16 @@ class SearchAnswer:
     listing: bool = False  # filters and no words: the photos they allow, newest taken first
 
 
-def search(library: Library, query: str, k: int, by_image: bool, sort: str = "relevance") -> SearchAnswer:
-    """Photos like the image file `query` (`by_image`), or matching the words in it, narrowed
-    by its `key:value` filters ("beach place:lisbon"), in `sort` order ("relevance" or "date",
-    `sort_hits`); filters alone list their photos, newest taken first."""
+def search(library: Library, query: str, k: int, by_image: bool, sort: str = "relevance",
+           photo_filters: tuple[str, ...] = ()) -> SearchAnswer:
+    """Photos like the image file `query` (`by_image`; narrowed by the `photo_filters` terms), or
+    matching the words in it, narrowed by its `key:value` filters ("beach place:lisbon"), in
+    `sort` order ("relevance" or "date", `sort_hits`); filters alone list their photos, newest
+    taken first."""
     if by_image:
-        return SearchAnswer(query, by_image, k, sort_hits(library.search_image(query, k), sort))
+        filters = parse_query(" ".join(photo_filters)).filters
+        hits = library.search_image(query, k, filters=filters)
+        return SearchAnswer(query, by_image, k, sort_hits(hits, sort), tuple(filter_terms(filters)))
     typed = parse_query(query)
     terms = tuple(filter_terms(typed.filters))
     if not typed.text:

@@ -90,7 +90,8 @@ class ResultsModel(QAbstractListModel):
             score = (f"\nrelevance {hit.relevance:.0%} ({relevance_band(hit.relevance)}), "
                      f"raw score {hit.score:.3f}" if self.scored else "")
             tags = f"\n{', '.join(hit.tags)}" if hit.tags else ""
-            return f"{hit.path}\n{size}{dims}, {when}{score}{tags}"
+            matched = f"\nmatched: {hit.matched}" if hit.matched else ""  # the query named its place or camera
+            return f"{hit.path}\n{size}{dims}, {when}{score}{matched}{tags}"
         if role == CaptionRole:
             if self.scored:  # the same for every query, unlike the raw score
                 return f"{hit.relevance:.0%} {relevance_band(hit.relevance)}"

@@ -116,9 +116,9 @@ class FirstHour:
         yield from self.add_folder_through_menu("first")
         progress = [p for p in self.events["progress"] if p.phase == "indexing"]
         assert progress and progress[-1].total > 0, "indexing reported its progress"
-        yield "the library view", lambda: w.stack.currentWidget() is w.view and w.results.rowCount() > 0
+        yield "the library view", lambda: w.stack.currentWidget() is w.view and w.results.photo_count() > 0
         yield self.sleep(2.0)  # thumbnails
-        photos = w.results.rowCount()
+        photos = w.results.photo_count()
         self.shot("library-view", "after indexing the centre shows every photo, newest first", photos=photos)
 
         # A clearly misspelt word is searched as its spelling, and the notice says so.
@@ -200,8 +200,11 @@ class FirstHour:
 
         # Re-add it: the decisions come back.
         yield from self.add_folder_through_menu("again")
-        yield "the library view", lambda: w.stack.currentWidget() is w.view and w.results.rowCount() == photos
-        row = next(r for r in range(w.results.rowCount()) if w.results.hit(r).path == target)
+        yield "the library view", lambda: w.stack.currentWidget() is w.view and w.results.photo_count() == photos
+        from cbir_desktop.ui.results_model import HitRole
+
+        row = next(r for r in range(w.results.rowCount())  # the timeline: photos under month headers
+                   if (hit := w.results.index(r).data(HitRole)) is not None and hit.path == target)
         w.view.scrollTo(w.results.index(row))
         yield self.sleep(1.0)
         self.click(w.view.viewport(), w.view.visualRect(w.results.index(row)).center())

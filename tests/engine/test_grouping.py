@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import LISBON, PARIS, PORTO, camera_jpeg, solid
+from helpers import LISBON, PARIS, PORTO, camera_photo, solid
 
 from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.errors import EngineError
@@ -18,10 +18,10 @@ from cbir_desktop.engine.types import Filters
 def library(tiny_models, tmp_path):
     root = tmp_path / "photos"
     made = {
-        "lisbon1": camera_jpeg(root / "lisbon1.jpg", (200, 30, 30), "2019:03:10 09:00:00", LISBON),
-        "lisbon2": camera_jpeg(root / "lisbon2.jpg", (30, 200, 30), "2019:03:20 18:30:00", LISBON),
-        "porto": camera_jpeg(root / "porto.jpg", (30, 30, 200), "2018:12:25 12:00:00", PORTO),
-        "paris": camera_jpeg(root / "trip" / "paris.jpg", (220, 220, 40), "2019:07:01 08:00:00", PARIS),
+        "lisbon1": camera_photo(root / "lisbon1.jpg", (200, 30, 30), "2019:03:10 09:00:00", position=LISBON),
+        "lisbon2": camera_photo(root / "lisbon2.jpg", (30, 200, 30), "2019:03:20 18:30:00", position=LISBON),
+        "porto": camera_photo(root / "porto.jpg", (30, 30, 200), "2018:12:25 12:00:00", position=PORTO),
+        "paris": camera_photo(root / "trip" / "paris.jpg", (220, 220, 40), "2019:07:01 08:00:00", position=PARIS),
         "scan": solid(root / "trip" / "scan.png", "purple"),  # no EXIF: dated by its file
         "old": solid(root / "old.png", "grey"),
     }

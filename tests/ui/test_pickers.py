@@ -108,6 +108,30 @@ def test_a_picker_narrows_a_content_search_and_keeps_its_words(make_window, came
     assert window.search_bar.filter_terms() == ["place:Portugal", "gps:yes"]
 
 
+def test_a_search_by_photo_narrowed_by_a_picker_keeps_the_photo(make_window, camera_photos, qtbot) -> None:
+    window = make_window([camera_photos])
+    window.show()
+    example = str(camera_photos / "lisbon_red.jpg")
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        window.search_image(example)
+    everyone = {Path(h.path).name for h in [*window.results.hits(), *window._held_back]}
+    assert everyone == {"lisbon_red.jpg", "lisbon_green.jpg", "porto_blue.jpg", "berlin_yellow.jpg",
+                        "scan_grey.png"}
+    hits = _choose(window, qtbot, "Place", "Portugal", "Porto")
+    assert window._answer.by_image and window._answer.query == example  # still the photo, now in Porto
+    assert window.search_bar.filter_terms() == ["place:Porto"]
+    assert {Path(h.path).name for h in [*hits, *window._held_back]} == {"porto_blue.jpg"}
+    _choose(window, qtbot, "Place", "Portugal", "Lisbon")  # an alternative: Porto or Lisbon
+    assert {Path(h.path).name for h in [*window.results.hits(), *window._held_back]} == {
+        "lisbon_red.jpg", "lisbon_green.jpg", "porto_blue.jpg"}
+    assert window.results.hits()[0].path == example  # the photo itself first
+    with qtbot.waitSignal(window.search_finished, timeout=10000):
+        window.search_bar.filter_removed.emit("place:Porto")
+    assert window._answer.by_image and window.search_bar.filter_terms() == ["place:Lisbon"]
+    assert {Path(h.path).name for h in [*window.results.hits(), *window._held_back]} == {
+        "lisbon_red.jpg", "lisbon_green.jpg"}
+
+
 def test_a_date_range_replaces_the_date_chosen(make_window, camera_photos, qtbot) -> None:
     window = make_window([camera_photos])
     window.show()

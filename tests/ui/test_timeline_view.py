@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import LISBON, PARIS, PORTO, camera_jpeg
+from helpers import LISBON, PARIS, PORTO, camera_photo
 from PySide6.QtCore import QSettings, Qt
 
 from cbir_desktop.ui import main_window
@@ -18,12 +18,12 @@ from cbir_desktop.ui.settings import LIBRARY_GROUPING
 @pytest.fixture
 def trips(tmp_path: Path) -> Path:
     root = tmp_path / "photos"
-    camera_jpeg(root / "lisbon1.jpg", "red", "2019:03:10 09:00:00", LISBON)
-    camera_jpeg(root / "lisbon2.jpg", "green", "2019:03:20 18:30:00", LISBON)
-    camera_jpeg(root / "lisbon3.jpg", "blue", "2019:03:25 11:00:00", LISBON)
-    camera_jpeg(root / "porto.jpg", "yellow", "2018:12:25 12:00:00", PORTO)
-    camera_jpeg(root / "trip" / "paris.jpg", "purple", "2019:07:01 08:00:00", PARIS)
-    camera_jpeg(root / "trip" / "home.jpg", "grey", "2017:05:05 10:00:00")
+    camera_photo(root / "lisbon1.jpg", "red", "2019:03:10 09:00:00", position=LISBON)
+    camera_photo(root / "lisbon2.jpg", "green", "2019:03:20 18:30:00", position=LISBON)
+    camera_photo(root / "lisbon3.jpg", "blue", "2019:03:25 11:00:00", position=LISBON)
+    camera_photo(root / "porto.jpg", "yellow", "2018:12:25 12:00:00", position=PORTO)
+    camera_photo(root / "trip" / "paris.jpg", "purple", "2019:07:01 08:00:00", position=PARIS)
+    camera_photo(root / "trip" / "home.jpg", "grey", "2017:05:05 10:00:00")
     return root
 
 

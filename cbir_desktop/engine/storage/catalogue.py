@@ -22,7 +22,7 @@ import numpy.typing as npt
 from .. import faults
 from ..errors import CatalogueDamaged, CatalogueTooNew
 from ..types import Failure, Filters, PhotoMetadata, TagScore
-from .filtering import ids_query, names_something, where_clause
+from .filtering import ids_query, where_clause
 from .vocabulary import Vocabulary, VocabularyCache
 
 SCHEMA_VERSION = 6
@@ -480,11 +480,7 @@ class Catalogue:
         found = self._filter_answers.get(key)
         if found is None:
             found = self._filter_ids(filters, self.vocabulary())
-            if not found.size and names_something(filters) and self._vocabulary.stale:
-                found = self._filter_ids(filters, self._vocabulary.get(fresh=True))  # a name new since
             found.setflags(write=False)
-            if self._vocabulary.stale:  # names read before the last change: answer, do not keep
-                return found
             self._filter_answers[key] = found
             while len(self._filter_answers) > KEPT_FILTER_ANSWERS:
                 self._filter_answers.pop(next(iter(self._filter_answers)))

@@ -21,7 +21,7 @@ from typing import Any
 from ..types import Filters
 from .vocabulary import Vocabulary
 
-__all__ = ["TYPE_NAMES", "ids_query", "names_something", "where_clause"]
+__all__ = ["TYPE_NAMES", "ids_query", "where_clause"]
 
 # A `type:` filter's kind -> the metadata reader's file_type values.
 TYPE_NAMES: dict[str, tuple[str, ...]] = {
@@ -42,11 +42,6 @@ def ids_query(filters: Filters, vocabulary: Vocabulary) -> tuple[str, list[Any]]
         return f"SELECT m.photo_id FROM metadata m WHERE {where}", params
     where, params = where_clause(filters, vocabulary)
     return f"SELECT p.id FROM photos p LEFT JOIN metadata m ON m.photo_id = p.id WHERE {where}", params
-
-
-def names_something(filters: Filters) -> bool:
-    """Whether the filter names places, cameras or lenses (resolved against the vocabulary)."""
-    return bool(filters.places or filters.cameras or filters.lenses)
 
 
 def where_clause(filters: Filters, vocabulary: Vocabulary | None = None,

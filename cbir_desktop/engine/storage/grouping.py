@@ -73,15 +73,17 @@ def _month_rows(catalogue: Catalogue, filters: Filters, offset: int, limit: int 
     """The timeline's page: the dated photos newest first straight off the metadata_day index
     (its (taken_local, photo_id) order, read backwards: no sort of the whole library, so a
     deep page costs what skipping index entries does), then the undated ones."""
-    where, params = where_clause(filters, catalogue.vocabulary())
+    vocabulary = catalogue.vocabulary()
+    dated_where, dated_params = where_clause(filters, vocabulary, photo_id="m.photo_id")
+    joined = " JOIN photos p ON p.id = m.photo_id" if filters.folders else ""  # paths only on photos
     wanted = -1 if limit is None else limit
     rows = [GroupedRow(int(r[0]), r[1], r[2]) for r in catalogue.db.execute(
-        "SELECT m.photo_id, substr(m.taken_local, 1, 7), m.taken_local "
-        "FROM metadata m INDEXED BY metadata_day JOIN photos p ON p.id = m.photo_id "
-        f"WHERE ({where}) AND m.taken_local IS NOT NULL ORDER BY m.taken_local DESC, m.photo_id DESC "
-        "LIMIT ? OFFSET ?", (*params, wanted, offset))]
+        f"SELECT m.photo_id, substr(m.taken_local, 1, 7), m.taken_local FROM metadata m INDEXED BY metadata_day"
+        f"{joined} WHERE ({dated_where}) AND m.taken_local IS NOT NULL "
+        "ORDER BY m.taken_local DESC, m.photo_id DESC LIMIT ? OFFSET ?", (*dated_params, wanted, offset))]
     if limit is not None and len(rows) >= limit:
         return rows
+    where, params = where_clause(filters, vocabulary)
     dated = offset + len(rows) if rows or not offset else int(catalogue.db.execute(
         f"SELECT COUNT(*) {_FROM} WHERE ({where}) AND m.taken_local IS NOT NULL", params).fetchone()[0])
     left = -1 if limit is None else limit - len(rows)

@@ -7,21 +7,17 @@ few distinct names (hundreds of places, tens of cameras), so the filter is resol
 against those first and becomes equalities on the indexed columns (0.3-18 ms).
 
 The names are read once and read again when the catalogue changed (`Catalogue.change_marker`:
-a write on this connection or a commit by another one): at once if they are older than
-REFRESH_S, else when asked to (a name that matched nothing), so that searching while a
-large folder is being indexed does not read them (90 ms at 100k photos) every time.
+a write on this connection or a commit by another one), from the metadata indexes alone
+(tens of ms at 100k photos: paid by a search while a folder is being indexed, never stale).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["Camera", "Place", "Vocabulary", "VocabularyCache"]
-
-REFRESH_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -79,13 +75,19 @@ def _low(text: str | None) -> str | None:
 
 
 def read_vocabulary(db: sqlite3.Connection) -> Vocabulary:
-    places = tuple(Place(*row) for row in db.execute(
-        "SELECT DISTINCT country_code, region, city, country FROM metadata "
-        "WHERE country_code IS NOT NULL OR region IS NOT NULL OR city IS NOT NULL OR country IS NOT NULL"))
+    """The distinct names, each read off its covering index (a country's name: one row of it)."""
+    triples = db.execute("SELECT DISTINCT country_code, region, city FROM metadata WHERE country_code IS NOT NULL "
+                         "OR region IS NOT NULL OR city IS NOT NULL").fetchall()
+    names = {code: db.execute("SELECT country FROM metadata WHERE country_code = ? AND country IS NOT NULL LIMIT 1",
+                              (code,)).fetchone() for code in {t[0] for t in triples if t[0] is not None}}
+    places = [Place(code, region, city, (names.get(code) or (None,))[0] if code else None)
+              for code, region, city in triples]
+    places += [Place(None, None, None, row[0]) for row in db.execute(  # a country with no code (rare)
+        "SELECT DISTINCT country FROM metadata WHERE country_code IS NULL AND country IS NOT NULL")]
     cameras = tuple(Camera(*row) for row in db.execute(
         "SELECT DISTINCT make, model FROM metadata WHERE make IS NOT NULL OR model IS NOT NULL"))
     lenses = tuple(row[0] for row in db.execute("SELECT DISTINCT lens FROM metadata WHERE lens IS NOT NULL"))
-    return Vocabulary(places, cameras, lenses)
+    return Vocabulary(tuple(places), cameras, lenses)
 
 
 class VocabularyCache:
@@ -95,15 +97,12 @@ class VocabularyCache:
         self._db = db
         self._marker = marker
         self._seen: tuple[int, int] | None = None
-        self._read_at = 0.0
         self._vocabulary = Vocabulary((), (), ())
-        self.stale = False  # the catalogue changed since the names were read
 
-    def get(self, fresh: bool = False) -> Vocabulary:
-        """The names; read again if the catalogue changed and they are old or `fresh` is asked."""
+    def get(self) -> Vocabulary:
+        """The names, read again if the catalogue changed since."""
         seen = self._marker()
-        self.stale = seen != self._seen
-        if self.stale and (fresh or self._seen is None or time.monotonic() - self._read_at > REFRESH_S):
+        if seen != self._seen:
             self._vocabulary = read_vocabulary(self._db)
-            self._seen, self._read_at, self.stale = seen, time.monotonic(), False
+            self._seen = seen
         return self._vocabulary
