@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -162,21 +162,73 @@ def write_keywords(photo: str | os.PathLike[str], keywords: Iterable[str], hiera
         SidecarUnreadable: the existing sidecar is not XMP; it is left as it was.
         OSError: the sidecar cannot be read or written (PermissionError for a read-only folder).
     """
+    gone = list(removed)
+    return edit_sidecar(photo, lambda rdf: merge_keywords(rdf, keywords, hierarchies, removed=gone))
+
+
+def edit_sidecar(photo: str | os.PathLike[str], edit: Callable[[etree._Element], None]) -> Path:
+    """Apply `edit` to the rdf:RDF element of the photo's sidecar (made when missing) and save it.
+
+    The one way sidecars are written (keywords, face regions): the bytes around the root are kept,
+    and an unchanged sidecar is not rewritten. Raises as `write_keywords` does."""
     path = sidecar_path(photo)
     try:
         original = path.read_bytes()
     except FileNotFoundError:
         original = _NEW_SIDECAR
     tree = _parse_xmp(path, original)
-    rdf = _rdf(tree.getroot())
-    gone = {_key(tag) for tag in removed} - {""}
-    for tag, prefix, values, by_leaf in ((_SUBJECT, "dc", keywords, False), (_HIERARCHY, "lr", hierarchies, True)):
-        _remove(rdf, tag, gone, by_leaf)
-        _add(rdf, tag, prefix, [value.strip() for value in values if value.strip()])
+    edit(_rdf(tree.getroot()))
     data = _serialise(tree, original)
     if data == original and path.exists():
         return path  # a rewrite would only change the mtime, which Lightroom reads as an outside edit
     return write_atomic(path, data)
+
+
+def merge_keywords(rdf: etree._Element, keywords: Iterable[str], hierarchies: Iterable[str] = (),
+                   removed: Iterable[str] = (), removed_exactly: Iterable[str] = ()) -> None:
+    """`write_keywords`' edit of an rdf:RDF element; `removed_exactly` entries leave dc:subject and
+    lr:hierarchicalSubject only where they equal them (ignoring case), never by their last part."""
+    gone = {_key(tag) for tag in removed} - {""}
+    exact = {_key(tag) for tag in removed_exactly} - {""}
+    for tag, prefix, values, by_leaf in ((_SUBJECT, "dc", keywords, False), (_HIERARCHY, "lr", hierarchies, True)):
+        _remove(rdf, tag, gone, by_leaf)
+        _remove(rdf, tag, exact, False)
+        _add(rdf, tag, prefix, [value.strip() for value in values if value.strip()])
+
+
+def parse_packet(source: str | os.PathLike[str], xmp: bytes | str) -> etree._Element:
+    """The root of an XMP packet (a sidecar's bytes or one embedded in `source`), parsed safely.
+
+    Raises:
+        SidecarUnreadable: not well-formed XML, not XMP, or with a DOCTYPE.
+    """
+    return _parse_xmp(Path(source), xmp.encode("utf-8") if isinstance(xmp, str) else xmp).getroot()
+
+
+def sidecar_packets(photo: str | os.PathLike[str], what: str) -> list[tuple[Path, etree._Element]]:
+    """The parsed sidecars `sidecar_keywords` reads, in its order; one that is damaged or unreadable
+    is left out with a logged warning naming `what` was skipped ("Face regions")."""
+    found = []
+    for path in _sidecars_to_read(Path(photo)):
+        try:
+            found.append((path, _parse_xmp(path, path.read_bytes()).getroot()))
+        except FileNotFoundError:
+            continue
+        except (OSError, SidecarUnreadable) as exc:
+            log.warning("%s in %s skipped: %s", what, path, exc)
+    return found
+
+
+def add_element(parent: etree._Element, tag: str, prefix: str, uri: str,
+                declare: Mapping[str, str] | None = None) -> etree._Element:
+    """A new last child `prefix:tag` of namespace `uri`, indented like its siblings; `declare` adds
+    prefixes its descendants will use, so that each does not declare its own."""
+    return _add_child(parent, f"{{{uri}}}{tag}", prefix, uri, declare)
+
+
+def remove_element(element: etree._Element) -> None:
+    """Take an element out of its document, keeping the indentation around it tidy."""
+    _drop(element)
 
 
 # -- which files --------------------------------------------------------------------------------
@@ -362,13 +414,16 @@ def _remove(rdf: etree._Element, tag: str, gone: set[str], by_leaf: bool) -> Non
             _drop(prop)  # an empty bag says nothing; exiftool deletes the property too
 
 
-def _add_child(parent: etree._Element, tag: str, prefix: str) -> etree._Element:
+def _add_child(parent: etree._Element, tag: str, prefix: str, uri: str | None = None,
+               declare: Mapping[str, str] | None = None) -> etree._Element:
     """A new last child, indented like its siblings when the file is indented.
 
     `nsmap` declares the prefix on the child only where it is not already in scope, so existing
     prefixes are reused and lxml never invents `ns0:`."""
     last = parent[-1] if len(parent) else None
-    child = etree.SubElement(parent, tag, nsmap={prefix: NS[prefix]})
+    in_scope = parent.nsmap
+    wanted = {name: value for name, value in (declare or {}).items() if in_scope.get(name) != value}
+    child = etree.SubElement(parent, tag, nsmap={prefix: uri or NS[prefix], **wanted})
     if last is not None:
         # The new child now closes the parent; the old last child gets a sibling's indent.
         child.tail, last.tail = last.tail, _indent_before(last)
