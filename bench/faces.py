@@ -98,9 +98,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="600,800,1000,1200,1600")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(table("Detector copy size and HOG upsampling (one thread)",
+    table("Detector copy size and HOG upsampling (one thread)",
                 ["long side", "upsample", "LFW photos with a face", "ms/photo", "group people found",
-                 "singles with a face", "ms/photo (groups+singles)"], trade_off(sizes)))
+                 "singles with a face", "ms/photo (groups+singles)"], trade_off(sizes))
     caltech = sorted((DATASET / "101_ObjectCategories").glob("*/*.jpg"))[:: max(1, 9144 // args.caltech)]
     caltech = caltech[: args.caltech]
     from speed import make_big_jpegs
@@ -111,7 +111,7 @@ def main() -> None:
         for name, photos in (("Caltech-101 (~300x240)", caltech), ("12-MP JPEG (4000x3000)", big)):
             photos_s, faces_s, count = step_rate(photos, Path(tmp) / name[:4])
             rows.append([name, count, f"{photos_s:.2f}", f"{faces_s:.2f}"])
-        print(table(f"Faces step, 2 threads, copy {DETECT_SIDE} px", ["photos", "n", "photos/s", "faces/s"], rows))
+        table(f"Faces step, 2 threads, copy {DETECT_SIDE} px", ["photos", "n", "photos/s", "faces/s"], rows)
         without, with_faces, face_s = indexing_ratio(caltech, Path(tmp) / "ratio")
         print(f"image-model indexing rate without / with the faces step: {without:.1f} / {with_faces:.1f} photos/s "
               f"(ratio {with_faces / max(without, 1e-9):.2f}); the faces step then took {face_s:.1f} s")
