@@ -19,6 +19,7 @@ from .engine.api import (
     SORTS,
     Library,
     default_library_dir,
+    find_photo_faces,
     list_models,
     open_library,
     parse_query,
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folders", nargs="*", metavar="FOLDER")
     p.add_argument("--model", help="model id (see `cbir models`)")
     p.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--no-faces", action="store_true", help="skip the faces step (finding faces after the image model)")
 
     p = sub.add_parser("search", help="search by image file or by word/phrase")
     p.add_argument("-k", type=_count, default=10, help="results per query (default 10)")
@@ -113,14 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("files", nargs="+", metavar="FILE")
 
+    p = sub.add_parser("faces", help="the faces found in photos (boxes as fractions of the upright photo)")
+    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
     p = sub.add_parser("status", help="what the library holds, and whether it is sound")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("repair", help="restore a damaged catalogue from its backups, rebuild the rest")
 
     p = sub.add_parser("settings", help="the library's settings; `settings pairs on|off` changes one")
-    p.add_argument("name", nargs="?", choices=["pairs"],
-                   help="pairs: a RAW and the JPEG beside it (same name) show as one photo, the JPEG")
+    p.add_argument("name", nargs="?", choices=["pairs", "faces"],
+                   help="pairs: a RAW and the JPEG beside it (same name) show as one photo, the JPEG; "
+                        "faces: indexing finds faces")
     p.add_argument("value", nargs="?", choices=["on", "off"])
 
     p = sub.add_parser("models", help="models available; `models import FILE.onnx` adds one")
@@ -166,7 +173,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         for folder in args.folders:
             library.add_folder(folder)  # checks every folder exists before any work
         printer = _ProgressPrinter(sys.stderr)
-        gen = library.iter_index(args.folders or None, batch_size=getattr(args, "batch_size", None))
+        gen = library.iter_index(args.folders or None, batch_size=getattr(args, "batch_size", None),
+                                 faces=not args.no_faces)
         try:
             while True:
                 printer.update(next(gen))
@@ -203,6 +211,43 @@ def cmd_info(args: argparse.Namespace) -> int:
                 print(json.dumps({**_json_path(full), "in_library": stored, **fields, "notes": list(metadata.notes)}))
             else:
                 _print_metadata(full, metadata, stored)
+    finally:
+        if library is not None:
+            library.close()
+    return 1 if failed == len(args.files) else 0
+
+
+def cmd_faces(args: argparse.Namespace) -> int:
+    """Each file's faces as the library stored them (a file not in the library: found now)."""
+    try:
+        library: Library | None = _open(args)
+    except LibraryNotFound:
+        library = None
+    failed = 0
+    try:
+        for path in args.files:
+            full, stored = os.path.abspath(path), library is not None
+            try:
+                try:
+                    faces = library.faces(full) if library is not None else find_photo_faces(full)
+                except NotInLibrary:
+                    faces, stored = find_photo_faces(full), False
+            except EngineError as exc:
+                failed += 1
+                print(json.dumps({**_json_path(full), "error": str(exc)}) if args.json
+                      else f"{display_path(full)}: {exc}")
+                continue
+            boxes = [{"box": [round(v, 4) for v in f.box], "score": round(f.score, 3), "person": f.person}
+                     for f in faces]
+            if args.json:
+                print(json.dumps({**_json_path(full), "in_library": stored, "faces": boxes}))
+                continue
+            print(f"{display_path(full)}: {len(faces)} face{'s' if len(faces) != 1 else ''}"
+                  + ("" if stored else "  (not in the library: found now)"))
+            for face in faces:
+                x, y, w, h = face.box
+                print(f"  x {x:.3f}  y {y:.3f}  w {w:.3f}  h {h:.3f}  score {face.score:.2f}"
+                      + (f"  {face.person}" if face.person else ""))
     finally:
         if library is not None:
             library.close()
@@ -283,6 +328,8 @@ def _print_report(report: IndexReport) -> None:
         f"removed {report.removed}, unchanged {report.unchanged}, failed {len(report.failed)} "
         f"in {report.seconds:.1f} s ({rate:.1f} photos/s)"
     )
+    if report.faces_photos:
+        print(f"found {report.faces_found} faces in {report.faces_photos} photos")
     for failure in report.failed[:20]:
         print(f"  skipped {display_path(failure.path)}: {failure.reason}")
     if len(report.failed) > 20:
@@ -482,9 +529,13 @@ def cmd_settings(args: argparse.Namespace) -> int:
     with _open(args) as library:
         if args.name == "pairs":
             library.set_pairs_as_one(args.value == "on")
+        if args.name == "faces":
+            library.set_face_recognition(args.value == "on")
         state = "on" if library.pairs_as_one else "off"
         print(f"pairs  {state}  (a RAW and the JPEG beside it show as one photo, the JPEG: "
               "`cbir settings pairs on|off`)")
+        print(f"faces  {'on' if library.face_recognition else 'off'}  (indexing finds faces: "
+              "`cbir settings faces on|off`)")
     return 0
 
 
@@ -587,7 +638,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "search": cmd_search, "words": cmd_words, "tags": cmd_tags,
     "info": cmd_info, "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
     "list": cmd_list,
-    "settings": cmd_settings,
+    "settings": cmd_settings, "faces": cmd_faces,
 }
 
 
@@ -603,7 +654,7 @@ class _ProgressPrinter:
 
     def update(self, progress: IndexProgress) -> None:
         now = time.monotonic()
-        counted = progress.phase in ("indexing", "reading metadata")
+        counted = progress.phase in ("indexing", "reading metadata", "finding faces")
         final = not counted or progress.done == progress.total
         if not final and now - self.last < (0.2 if self.tty else 5.0):
             return

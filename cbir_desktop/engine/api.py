@@ -32,8 +32,10 @@ from .errors import (
     NotInLibrary,
     sentences,
 )
+from .faces.reader import read_faces
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
 from .healing import heal, problems
+from .indexing.faces_step import find_faces_step
 from .indexing.indexer import index_folders
 from .learning.learner import Learner
 from .models.embedder import Embedder
@@ -55,6 +57,7 @@ from .search.results import SORTS, hits_for, photo_tags, sort_hits
 from .search.text import rank_by_text, require_words, similar_words
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
+from .storage.face_rows import delete_face_data, faces_of
 from .storage.facets import facets
 from .storage.grouping import GROUPINGS, group_counts, grouped_rows, in_groups
 from .storage.repair import RepairReport, repair_catalogue
@@ -68,6 +71,7 @@ from .types import (
     IndexReport,
     LibraryStatus,
     ModelInfo,
+    PhotoFace,
     PhotoMetadata,
     SearchHit,
     TagChange,
@@ -81,7 +85,7 @@ from .words.space import WordSpace
 from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
-           "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata",
+           "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata", "find_photo_faces",
            "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms",
            "GROUPINGS", "filter_term", "SORTS", "sort_hits"]
 
@@ -90,6 +94,7 @@ log = logging.getLogger(__name__)
 MODEL_SETTING = "model"
 BACKUP_STAMP_SETTING = "backed_up_work"  # what the user's work looked like at the last backup
 LOCK_POLL_S = 0.5
+FACES_SETTING = "faces"  # "off": face recognition turned off for this library
 PathLike = str | os.PathLike[str]
 
 
@@ -167,6 +172,12 @@ def read_photo_metadata(path: PathLike) -> PhotoMetadata:
     with sentences(full):
         os.stat(full)  # a missing file is a sentence, not metadata full of notes
     return read_metadata(full)
+
+
+def find_photo_faces(path: PathLike) -> list[PhotoFace]:
+    """The faces in any photo file, found now as the faces step finds them (blocking; nothing
+    is stored). Raises `ImageUnreadable`."""
+    return [PhotoFace(face.box, face.score) for face in read_faces(os.path.abspath(os.fspath(path)))]
 
 
 def list_models(library: PathLike | None = None, devices: bool = False) -> list[ModelInfo]:
@@ -272,10 +283,11 @@ class Library:
             return self.catalogue.count_photos_under(os.path.abspath(os.fspath(folder)))
 
     def iter_index(self, folders: Iterable[PathLike] | None = None, cancel: threading.Event | None = None,
-                   model_id: str | None = None, batch_size: int | None = None,
+                   model_id: str | None = None, batch_size: int | None = None, faces: bool = True,
                    ) -> Generator[IndexProgress, None, IndexReport]:
         """Index `folders` (default: all remembered ones; new ones are remembered), yielding
-        progress, then bring learned vectors up to date. Runs in its own catalogue connection,
+        progress, then bring learned vectors up to date, then (unless `faces` is False or face
+        recognition is off) find the faces of the photos not yet read. Runs in its own catalogue connection,
         so it can run in a worker thread while searches run elsewhere. Takes the library's
         writer lock (waiting, with "waiting" progress, while another process holds it) and
         first heals derived state a crash or damage left unsound."""
@@ -294,6 +306,11 @@ class Library:
                 report.healed = healed
                 if not report.cancelled:
                     self.learner.catch_up(embedder)
+                    if faces and self.face_recognition:
+                        found = yield from find_faces_step(self._handles.catalogue, targets,
+                                                           self._handles.face_index(), cancel)
+                        report.faces_photos, report.faces_found = found.photos, found.faces
+                        report.cancelled = found.cancelled
                     self._back_up_if_changed()
             finally:
                 self._writer.release()
@@ -336,9 +353,9 @@ class Library:
         return sentences(str(self.root / CATALOGUE_FILE))
 
     def index(self, folders: Iterable[PathLike] | None = None, cancel: threading.Event | None = None,
-              model_id: str | None = None, batch_size: int | None = None) -> IndexReport:
+              model_id: str | None = None, batch_size: int | None = None, faces: bool = True) -> IndexReport:
         """Index to completion without progress (tests, scripts)."""
-        gen = self.iter_index(folders, cancel, model_id, batch_size)
+        gen = self.iter_index(folders, cancel, model_id, batch_size, faces)
         while True:
             try:
                 next(gen)
@@ -514,6 +531,37 @@ class Library:
         self._check_writable()
         with self._sentences():
             self.catalogue.set_setting(PAIRS_SETTING, "on" if on else "off")
+
+    # -- faces --------------------------------------------------------------------------------
+    @property
+    def face_recognition(self) -> bool:
+        """Whether indexing finds faces in this library's photos; on unless turned off."""
+        return self.catalogue.get_setting(FACES_SETTING, "on") != "off"
+
+    def set_face_recognition(self, on: bool) -> None:
+        """Turn face recognition on or off for this library (the faces found so far stay:
+        `delete_face_data` forgets them)."""
+        self._check_writable()
+        with self._sentences():
+            self.catalogue.set_setting(FACES_SETTING, "on" if on else "off")
+
+    def delete_face_data(self) -> int:
+        """Forget every face, person and face decision of this library, and its face index; the
+        photos, tags and everything else stay. Returns the faces removed."""
+        self._check_writable()
+        with self._sentences(), self._writing("deleting face data"):
+            removed = delete_face_data(self.catalogue)
+            index = self._handles.face_index()
+            self.catalogue.forget_derived("index/faces")
+            index.path.unlink(missing_ok=True)
+            return removed
+
+    def faces(self, path: PathLike) -> list[PhotoFace]:
+        """The faces the faces step stored for the library's photo at `path`, best first."""
+        photo_id = self._library_photo(path)
+        with self._sentences():
+            rows = faces_of(self.catalogue, [photo_id]).get(photo_id, [])
+        return [PhotoFace(row.box, row.score, row.person) for row in rows]
 
     def raw_companion(self, path: PathLike) -> str | None:
         """The RAW file paired with the library's JPEG at `path`, if it has one (pairing on or off)."""

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from .errors import ModelLoadError
+from .faces.index import FaceIndex
 from .files import why_not_writable
 from .models.embedder import Embedder
 from .models.manifest import Manifest, load_manifest
@@ -40,6 +41,7 @@ class LibraryHandles:
         self._threads = threads
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._face_index: FaceIndex | None = None
         self._space: WordSpace | None = None
         self._embedders: dict[str, Embedder] = {}
         self._indexes: dict[tuple[str, str], VectorIndex] = {}
@@ -79,6 +81,13 @@ class LibraryHandles:
             if key not in self._indexes:
                 self._indexes[key] = VectorIndex(self.root / "index", model_id, kind, dim)
             return self._indexes[key]
+
+    def face_index(self) -> FaceIndex:
+        """The library's face index (one per library, shared by threads)."""
+        with self._lock:
+            if self._face_index is None:
+                self._face_index = FaceIndex(self.root)
+            return self._face_index
 
     def indexes_for(self, embedder: Embedder) -> list[VectorIndex]:
         """The indexes indexing keeps up to date: features, and zero-shot words if the model has them."""

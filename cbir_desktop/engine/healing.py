@@ -35,6 +35,9 @@ def problems(handles: LibraryHandles, learner: Learner, embedder: Embedder) -> l
         index = handles.vector_index(embedder.id, kind, dim)
         if index.is_stale(cat) and index.problem:
             found.append(f"The {kind} index of {embedder.id} needs rebuilding: {index.problem}.")
+    faces = handles.face_index()
+    if faces.path.exists() and faces.is_stale(cat) and "damaged" in faces.problem:
+        found.append(f"The face index needs rebuilding: {faces.problem}.")
     reason = learner.needs_healing(embedder)
     if reason:
         found.append(f"Text search for {embedder.id} needs relearning: {reason}.")
@@ -56,4 +59,8 @@ def heal(handles: LibraryHandles, learner: Learner, embedder: Embedder) -> list[
         if index.is_stale(cat) and index.problem:  # merely stale ones are rebuilt after indexing
             healed.append(f"{kind} index ({index.problem})")
             index.rebuild(cat)
+    faces = handles.face_index()
+    if faces.is_stale(cat) and "damaged" in faces.problem:  # merely behind: the faces step rebuilds it
+        healed.append(f"face index ({faces.problem})")
+        faces.rebuild(cat)
     return healed

@@ -99,7 +99,7 @@ class WordHit:
 class IndexProgress:
     """A progress report while indexing; `rate` is photos per second."""
 
-    phase: str  # "waiting", "healed", "scanning", "indexing", "building index", "done"
+    phase: str  # "waiting", "healed", "scanning", "indexing", "building index", "finding faces", "done"
     done: int
     total: int
     rate: float = 0.0
@@ -129,10 +129,22 @@ class IndexReport:
     seconds: float = 0.0
     healed: list[str] = field(default_factory=list)  # derived state rebuilt before indexing
     metadata_read: int = 0  # photos indexed before whose metadata this run read (no model run)
+    faces_photos: int = 0  # photos whose faces this run read (the faces step)
+    faces_found: int = 0  # faces found in them
 
     @property
     def indexed(self) -> int:
         return self.added + self.updated
+
+
+@dataclass(frozen=True)
+class PhotoFace:
+    """A face in a photo: its box (x, y, w, h) as fractions of the upright photo, the detector's
+    score, and the person's name when it has one."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    person: str | None = None
 
 
 @dataclass(frozen=True)

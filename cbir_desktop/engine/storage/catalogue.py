@@ -25,7 +25,7 @@ from ..types import Failure, Filters, PhotoMetadata, TagScore
 from .filtering import ids_query, where_clause
 from .vocabulary import Vocabulary, VocabularyCache
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -187,8 +187,52 @@ CREATE INDEX IF NOT EXISTS raw_pairs_jpeg ON raw_pairs(jpeg_id)
 # catalogue this step upgraded fills it (`needs_raw_pairs`; handles.py), and a salvaged
 # catalogue gets it on its next indexing run.
 
+_SCHEMA_V7 = """
+CREATE TABLE IF NOT EXISTS people (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE IF NOT EXISTS faces (
+    id INTEGER PRIMARY KEY,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    x REAL NOT NULL,
+    y REAL NOT NULL,
+    w REAL NOT NULL,
+    h REAL NOT NULL,
+    score REAL NOT NULL,
+    landmarks BLOB NOT NULL,
+    descriptor BLOB NOT NULL,
+    person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+    person_source TEXT CHECK (person_source IN ('user', 'suggested', 'xmp')),
+    cluster INTEGER
+);
+CREATE INDEX IF NOT EXISTS faces_photo ON faces(photo_id);
+CREATE INDEX IF NOT EXISTS faces_person ON faces(person_id);
+CREATE INDEX IF NOT EXISTS faces_cluster ON faces(cluster);
+CREATE TABLE IF NOT EXISTS face_rejections (
+    face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    PRIMARY KEY (face_id, person_id)
+);
+CREATE TABLE IF NOT EXISTS faces_read (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    reader INTEGER NOT NULL,
+    face_count INTEGER NOT NULL
+)
+"""
+# People (issue 13). `faces` holds each face the faces step found (engine/faces/): its box as
+# fractions of the upright photo (x, y from the top left, w, h), the detector's score, the 5
+# landmarks (float32[10], fractions too) and the 128-d descriptor (float32[128]). `person_id`
+# names it, `person_source` says who did: 'user' (confirmed), 'suggested' (the app, waiting for
+# a yes or no), 'xmp' (a face region read from the file); `cluster` is its automatic group.
+# `people` are names, unique whatever their case. `face_rejections` are the user's "not Anna":
+# that face is never suggested for that person again. `faces_read` says which photos the step
+# has read with which reader version (and how many faces it found, 0 included), so a run resumes
+# where the last stopped and a new reader reads them all again. Deleting a photo takes its
+# faces, its rejections and its row in `faces_read`; deleting a person unnames their faces.
+
 MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4), (5, _SCHEMA_V5),
-              (6, _SCHEMA_V6))
+              (6, _SCHEMA_V6), (7, _SCHEMA_V7))
 PAIRS_STEP = 6  # the step after which an existing library's RAW+JPEG pairs are found
 PAIRED_RAWS = "SELECT raw_id FROM raw_pairs"  # the RAWs a listing shows as their JPEG
 METADATA_FIELDS = (
@@ -531,6 +575,10 @@ class Catalogue:
         """Insert or update a photo row; returns its id (stable across updates). The user's
         decisions on this content apply to it (see `_merge_decisions`)."""
         blob = colour.astype(np.float16).tobytes() if colour is not None else None
+        before = self.db.execute("SELECT id, content_hash FROM photos WHERE path = ?", (encode_path(path),)).fetchone()
+        if before is not None and before[1] != content_hash:  # new content: its faces are read again
+            self.db.execute("DELETE FROM faces WHERE photo_id = ?", (before[0],))
+            self.db.execute("DELETE FROM faces_read WHERE photo_id = ?", (before[0],))
         row = self.db.execute(
             "INSERT INTO photos(path, size, mtime_ns, content_hash, width, height, colour, indexed_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "

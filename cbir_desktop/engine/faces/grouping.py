@@ -1,0 +1,36 @@
+"""Plain grouping of face descriptors: faces closer than `distance` join one group (single
+linkage, so a chain of close faces is one group). The baseline the people panel builds on."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+SAME_PERSON = 0.5  # descriptor distance; dlib's model was trained so that one person is within 0.6
+
+
+def group_faces(descriptors: npt.NDArray[np.float32], distance: float = SAME_PERSON) -> list[int]:
+    """A group number for each row of `descriptors` (float32 [n, 128]); 0 is the largest group."""
+    count = len(descriptors)
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    squares = (descriptors.astype(np.float32) ** 2).sum(axis=1)
+    for first in range(0, count, 1024):  # distances a block of rows at a time
+        block = descriptors[first:first + 1024]
+        apart = squares[first:first + 1024, None] + squares[None, :] - 2.0 * block @ descriptors.T
+        for i, j in zip(*np.nonzero(apart < distance * distance), strict=True):
+            a, b = root(first + int(i)), root(int(j))
+            if a != b:
+                parent[a] = b
+    roots = [root(i) for i in range(count)]
+    sizes: dict[int, int] = {}
+    for r in roots:
+        sizes[r] = sizes.get(r, 0) + 1
+    number = {r: n for n, r in enumerate(sorted(sizes, key=lambda r: (-sizes[r], r)))}
+    return [number[r] for r in roots]
