@@ -174,7 +174,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             library.add_folder(folder)  # checks every folder exists before any work
         printer = _ProgressPrinter(sys.stderr)
         gen = library.iter_index(args.folders or None, batch_size=getattr(args, "batch_size", None),
-                                 faces=not args.no_faces)
+                                 faces=not getattr(args, "no_faces", False))  # `cbir repair` indexes too
         try:
             while True:
                 printer.update(next(gen))

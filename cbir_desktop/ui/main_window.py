@@ -81,6 +81,8 @@ SIMILAR_WORDS = 8  # chips under the search bar
 COMPLETIONS = 12
 PREVIEW_SIDE = 1600  # the preview decodes at most this size (fast even for 50-MP photos)
 BROWSE_PAGE = 200  # photos per page of the library view: a few screens, read in milliseconds
+# Phases of an indexing run that count photos, and how the status bar says them.
+COUNTED_PHASES = {"indexing": "Indexing", "finding faces": "Finding faces in"}
 PANEL_WIDTH = 240  # the Folders and Tags panels' starting width, in pixels
 
 
@@ -471,13 +473,12 @@ class MainWindow(QMainWindow):
     def _on_index_progress(self, progress: IndexProgress) -> None:
         if self.progress.isHidden():  # shown once there is something to index
             self._show_index_controls(True)
-        if progress.phase == "indexing" and progress.total:
+        if progress.phase in COUNTED_PHASES and progress.total:
             self.progress.setRange(0, progress.total)
             self.progress.setValue(progress.done)
             eta = f", about {_duration(progress.eta_s)} left" if progress.eta_s else ""
-            self.status_label.setText(
-                f"Indexing {progress.done:,} of {progress.total:,} photos ({progress.rate:.1f}/s{eta})"
-            )
+            self.status_label.setText(f"{COUNTED_PHASES[progress.phase]} {progress.done:,} of {progress.total:,} "
+                                      f"photos ({progress.rate:.1f}/s{eta})")
         elif progress.phase == "waiting":
             self.progress.setRange(0, 0)
             self.status_label.setText(f"Waiting for {progress.path}, which is changing this library…")

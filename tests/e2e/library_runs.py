@@ -30,7 +30,8 @@ K_ASKED = 12  # results asked for: photos tied with the 10th may swap places wit
 SCORE_TOLERANCE = 1e-4
 TEXT_QUERIES = ("heron", "lisbon", "gerenuk", "mytag", "blue")
 # Lines a command may print on stderr besides an error (indexing progress, relearning).
-_PROGRESS = re.compile(r"^(indexing \d+/\d+ \(.*\)|[a-z ]+\.\.\.|learned \d+ words .*|text search uses .*)$")
+_PROGRESS = re.compile(r"^((?:indexing|finding faces) \d+/\d+ \(.*\)|[a-z ]+\.\.\.|learned \d+ words .*"
+                       r"|text search uses .*)$")
 
 
 @dataclass(frozen=True)

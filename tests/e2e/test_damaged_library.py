@@ -43,6 +43,7 @@ FILES = {
     "terms.npz": ("learned/*.terms.npz", "index"),
     "backup": ("backups/*.sqlite", "none"),  # the newest backup: nothing to heal, nothing may change
     "writer.lock": ("writer.lock", "index"),  # who holds the writer lock (the lock itself is the kernel's)
+    "faces.npz": ("faces/descriptors.npz", "index"),  # the face index (engine/faces/index.py)
 }
 PATTERNS = [pattern for pattern, _ in FILES.values()]
 # Files that are allowed to exist without damage cases: SQLite's own transient files
