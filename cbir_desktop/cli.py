@@ -189,6 +189,43 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Each file's metadata as the library stored it (a file not in the library: read now)."""
+    def show(library: Library | None, full: str) -> None:
+        metadata, stored = _metadata(library, full)
+        if args.json:
+            fields = {k: v for k, v in metadata.__dict__.items() if k != "notes"}
+            print(json.dumps({**_json_path(full), "in_library": stored, **fields, "notes": list(metadata.notes)}))
+        else:
+            _print_metadata(full, metadata, stored)
+
+    return _each_file(args, show)
+
+
+def cmd_faces(args: argparse.Namespace) -> int:
+    """Each file's faces as the library stored them (a file not in the library: found now)."""
+    def show(library: Library | None, full: str) -> None:
+        stored = library is not None
+        try:
+            faces = library.faces(full) if library is not None else find_photo_faces(full)
+        except NotInLibrary:
+            faces, stored = find_photo_faces(full), False
+        boxes = [{"box": [round(v, 4) for v in f.box], "score": round(f.score, 3), "person": f.person}
+                 for f in faces]
+        if args.json:
+            print(json.dumps({**_json_path(full), "in_library": stored, "faces": boxes}))
+            return
+        print(f"{display_path(full)}: {len(faces)} face{'s' if len(faces) != 1 else ''}"
+              + ("" if stored else "  (not in the library: found now)"))
+        for face in faces:
+            x, y, w, h = face.box
+            print(f"  x {x:.3f}  y {y:.3f}  w {w:.3f}  h {h:.3f}  score {face.score:.2f}"
+                  + (f"  {face.person}" if face.person else ""))
+
+    return _each_file(args, show)
+
+
+def _each_file(args: argparse.Namespace, show: Callable[[Library | None, str], None]) -> int:
+    """`show` each of `args.files` with the library when there is one (a file outside it is read
+    now); a file that fails is said in one line; exit 1 when every file failed."""
     try:
         library: Library | None = _open(args)
     except LibraryNotFound:
@@ -198,56 +235,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         for path in args.files:
             full = os.path.abspath(path)
             try:
-                metadata, stored = _metadata(library, full)
-            except EngineError as exc:
-                failed += 1
-                if args.json:
-                    print(json.dumps({**_json_path(full), "error": str(exc)}))
-                else:
-                    print(f"{display_path(full)}: {exc}")
-                continue
-            if args.json:
-                fields = {k: v for k, v in metadata.__dict__.items() if k != "notes"}
-                print(json.dumps({**_json_path(full), "in_library": stored, **fields, "notes": list(metadata.notes)}))
-            else:
-                _print_metadata(full, metadata, stored)
-    finally:
-        if library is not None:
-            library.close()
-    return 1 if failed == len(args.files) else 0
-
-
-def cmd_faces(args: argparse.Namespace) -> int:
-    """Each file's faces as the library stored them (a file not in the library: found now)."""
-    try:
-        library: Library | None = _open(args)
-    except LibraryNotFound:
-        library = None
-    failed = 0
-    try:
-        for path in args.files:
-            full, stored = os.path.abspath(path), library is not None
-            try:
-                try:
-                    faces = library.faces(full) if library is not None else find_photo_faces(full)
-                except NotInLibrary:
-                    faces, stored = find_photo_faces(full), False
+                show(library, full)
             except EngineError as exc:
                 failed += 1
                 print(json.dumps({**_json_path(full), "error": str(exc)}) if args.json
                       else f"{display_path(full)}: {exc}")
-                continue
-            boxes = [{"box": [round(v, 4) for v in f.box], "score": round(f.score, 3), "person": f.person}
-                     for f in faces]
-            if args.json:
-                print(json.dumps({**_json_path(full), "in_library": stored, "faces": boxes}))
-                continue
-            print(f"{display_path(full)}: {len(faces)} face{'s' if len(faces) != 1 else ''}"
-                  + ("" if stored else "  (not in the library: found now)"))
-            for face in faces:
-                x, y, w, h = face.box
-                print(f"  x {x:.3f}  y {y:.3f}  w {w:.3f}  h {h:.3f}  score {face.score:.2f}"
-                      + (f"  {face.person}" if face.person else ""))
     finally:
         if library is not None:
             library.close()
