@@ -29,7 +29,15 @@ from .engine.api import (
     sort_hits,
 )
 from .engine.errors import EngineError, LibraryNotFound, NotInLibrary, UnknownWord, display_path, sentences
-from .engine.types import IndexProgress, IndexReport, PhotoMetadata, SearchHit, TagScore, WordHit
+from .engine.types import (
+    IndexProgress,
+    IndexReport,
+    PersonGroup,
+    PhotoMetadata,
+    SearchHit,
+    TagScore,
+    WordHit,
+)
 from .version import version_text
 
 
@@ -82,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="find photos like this image file (repeatable)")
     p.add_argument("--text", action=_QueryAction, dest="queries", metavar="TEXT",
                    help="find photos of this word or phrase (repeatable)")
+    p.add_argument("--like-person", action=_QueryAction, dest="queries", metavar="FILE",
+                   help="more of this person: photos with faces nearest the main face in FILE (repeatable)")
     p.add_argument("--model", help="model id")
     p.add_argument("--sort", choices=SORTS, default="relevance",
                    help="order of the results: relevance (default) or date, newest taken first; among the "
@@ -118,6 +128,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("faces", help="the faces found in photos (boxes as fractions of the upright photo)")
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("files", nargs="+", metavar="FILE")
+
+    p = sub.add_parser("people", help="people and unnamed groups of faces; name, merge, remove, suggestions")
+    p.add_argument("--json", action="store_true", help="one JSON object per person or group per line")
+    people_sub = p.add_subparsers(dest="action")
+    q = people_sub.add_parser("name", help="name a group (g3) or rename a person (p2)")
+    q.add_argument("id", metavar="ID")
+    q.add_argument("name", metavar="NAME")
+    q = people_sub.add_parser("merge", help="make the second person or group part of the first")
+    q.add_argument("ids", nargs=2, metavar="ID")
+    q = people_sub.add_parser("remove", help="take faces from their person; never suggested for them again")
+    q.add_argument("faces", nargs="+", type=int, metavar="FACE_ID")
+    q = people_sub.add_parser("suggestions", help="faces suggested for a person; --accept or --reject them all")
+    q.add_argument("person", metavar="NAME")
+    verdict = q.add_mutually_exclusive_group()
+    verdict.add_argument("--accept", action="store_true", help="confirm every suggestion")
+    verdict.add_argument("--reject", action="store_true", help="reject every suggestion")
 
     p = sub.add_parser("status", help="what the library holds, and whether it is sound")
     p.add_argument("--json", action="store_true")
@@ -246,6 +272,51 @@ def _each_file(args: argparse.Namespace, show: Callable[[Library | None, str], N
     return 1 if failed == len(args.files) else 0
 
 
+def cmd_people(args: argparse.Namespace) -> int:
+    """List people and unnamed groups, or make a decision about them."""
+    with _open(args) as library:
+        if args.action == "name":
+            _print_people([library.name_group(args.id, args.name)], args.json)
+        elif args.action == "merge":
+            _print_people([library.merge_people(*args.ids)], args.json)
+        elif args.action == "remove":
+            removed = library.remove_faces(args.faces)
+            print(f"{removed} face{'s' if removed != 1 else ''} removed from their person")
+        elif args.action == "suggestions":
+            faces = library.suggestions(args.person)
+            if args.accept or args.reject:
+                ids = [face.face_id for face in faces]
+                done = (library.confirm_suggestions if args.accept else library.reject_suggestions)(args.person, ids)
+                print(f"{done} suggestion{'s' if done != 1 else ''} {'accepted' if args.accept else 'rejected'}")
+            else:
+                for face in faces:
+                    print(json.dumps({"face": face.face_id, **_json_path(face.path), "box": _box(face.box)})
+                          if args.json else f"  face {face.face_id}  {display_path(face.path)}")
+        else:
+            _print_people(library.people(), args.json)
+    return 0
+
+
+def _print_people(groups: Sequence[PersonGroup], as_json: bool) -> None:
+    if not groups and not as_json:
+        print("no people yet: index photos with faces (cbir index), then name a group")
+    for group in groups:
+        if as_json:
+            print(json.dumps({"id": group.id, "name": group.name, "count": group.count,
+                              "suggested": group.suggested,
+                              "faces": [{**_json_path(f.path), "face": f.face_id, "box": _box(f.box)}
+                                        for f in group.faces]}))
+            continue
+        said = f" ({group.suggested} suggested)" if group.suggested else ""
+        print(f"{group.id}  {group.name or '(unnamed)'} · {group.count} face{'s' if group.count != 1 else ''}{said}")
+        for face in group.faces:
+            print(f"    face {face.face_id}  {display_path(face.path)}")
+
+
+def _box(box: tuple[float, float, float, float]) -> list[float]:
+    return [round(v, 4) for v in box]
+
+
 def _metadata(library: Library | None, path: str) -> tuple[PhotoMetadata, bool]:
     if library is not None:
         try:
@@ -369,9 +440,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     def run(query: tuple[str, str]) -> list[SearchHit]:
         kind, value = query
-        typed = parse_query(" ".join([value if kind != "image" else "", *option_terms]))
-        if kind == "image":
-            return library.search_image(value, args.k, filters=typed.filters)
+        typed = parse_query(" ".join([value if kind in ("text", "filters") else "", *option_terms]))
+        by_file = {"image": library.search_image, "like-person": library.search_person_like}
+        if kind in by_file:
+            return by_file[kind](value, args.k, filters=typed.filters)
         if not typed.text:  # filters alone: the photos they allow, newest taken first
             return library.filtered(typed.filters, 0, args.k)
         try:
@@ -385,13 +457,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     def as_json(query: tuple[str, str]) -> dict[str, Any]:
         kind, value = query
         filters = {"filters": option_terms} if option_terms else {}
-        if kind == "image":
-            return {"image": _json_path(os.path.abspath(value))["path"], **filters}
+        if kind in ("image", "like-person"):
+            return {kind.replace("-", "_"): _json_path(os.path.abspath(value))["path"], **filters}
         return {"text": value, **({"respelt": respelt[value]} if value in respelt else {}), **filters}
 
     def print_text(query: tuple[str, str], hits: Sequence[SearchHit], error: str | None) -> None:
         kind, value = query
-        label = display_path(os.path.abspath(value)) if kind == "image" else value
+        label = display_path(os.path.abspath(value)) if kind in ("image", "like-person") else value
         if value in respelt and kind == "text":
             label = f"{value} (no such word; showing {respelt[value]})"
         label = " ".join(part for part in (label, *option_terms) if part)
@@ -461,7 +533,8 @@ FILTER_OPTIONS = (("from", "DATE", "taken on or after (a year, month or day: 201
                   ("lens", "NAME", "part of the lens name (repeatable)"),
                   ("folder", "FOLDER", "a folder (and below), or a folder name anywhere in the path (repeatable)"),
                   ("type", "TYPE", "raw, heic, jpeg, png, tiff, webp, gif, bmp, avif (repeatable)"),
-                  ("tag", "TAG", "a tag the photo shows (repeatable)"))
+                  ("tag", "TAG", "a tag the photo shows (repeatable)"),
+                  ("person", "NAME", "a named person in the photo (repeatable: any of them)"))
 
 
 def _add_filter_options(p: argparse.ArgumentParser) -> None:
@@ -630,7 +703,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": cmd_index, "search": cmd_search, "words": cmd_words, "tags": cmd_tags,
     "info": cmd_info, "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
     "list": cmd_list,
-    "settings": cmd_settings, "faces": cmd_faces,
+    "settings": cmd_settings, "faces": cmd_faces, "people": cmd_people,
 }
 
 

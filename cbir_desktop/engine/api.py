@@ -18,6 +18,7 @@ import time
 from collections.abc import Collection, Generator, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,8 @@ from .errors import (
     NotInLibrary,
     sentences,
 )
+from .faces.matching import match_boxes
+from .faces.people import regroup, suggest
 from .faces.reader import read_faces
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
 from .healing import heal, problems
@@ -43,6 +46,7 @@ from .models.importer import import_model
 from .models.manifest import Manifest, load_manifest
 from .paths import folder_hierarchy
 from .photos.decode import display_image
+from .photos.face_regions import FaceRegion, read_face_regions, write_face_regions
 from .photos.formats import PHOTO_EXTENSIONS
 from .photos.formats import is_photo_name as _is_photo_name
 from .photos.metadata import read_metadata
@@ -51,10 +55,12 @@ from .photos.thumbnails import thumbnail
 from .search.image import embed_file, rank_by_image
 from .search.metadata_words import HeldNameWords, NamedPhotos, name_respelling, rank_named
 from .search.pairs import PAIRS_SETTING, fetch_size, pair_scored, with_raw_paths
+from .search.people_words import PeoplePhotos, find_people
 from .search.query import filter_term, filter_terms, parse_query
 from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
 from .search.results import SORTS, hits_for, photo_tags, sort_hits
 from .search.text import rank_by_text, require_words, similar_words
+from .storage import people_rows
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
 from .storage.face_rows import delete_face_data, faces_of
@@ -71,6 +77,8 @@ from .types import (
     IndexReport,
     LibraryStatus,
     ModelInfo,
+    PersonFace,
+    PersonGroup,
     PhotoFace,
     PhotoMetadata,
     SearchHit,
@@ -392,7 +400,9 @@ class Library:
         """Photos matching a word or phrase (zero-shot, blended with what the library learned),
         best first, each with its calibrated `relevance`; only those `filters` allow, when given.
         Photos from a place, camera or lens the text names come first (`_search_named`)."""
-        named = self._search_named(text, k, model_id, filters)
+        named = self._search_people(text, k, model_id, filters)
+        if named is None:
+            named = self._search_named(text, k, model_id, filters)
         if named is not None:
             return named
         with self._sentences():
@@ -563,6 +573,198 @@ class Library:
             rows = faces_of(self.catalogue, [photo_id]).get(photo_id, [])
         return [PhotoFace(row.box, row.score, row.person) for row in rows]
 
+    # -- people (faces/people.py groups and suggests, storage/people_rows.py keeps) -----------
+    # A person is "p<id>" (or their name), an automatic group of unnamed faces "g<number>". Every
+    # decision works the suggestions and groups out again (a pass over the face descriptors).
+    def people(self, samples: int = 4, min_faces: int = 2) -> list[PersonGroup]:
+        """The named people (most faces first), then the unnamed groups of at least `min_faces`
+        faces (most faces first), each with up to `samples` faces to show."""
+        with self._sentences():
+            return [self._group(row.person, row.cluster, row.name, row.faces, samples)
+                    for row in people_rows.group_rows(self.catalogue, min_faces)]
+
+    def name_group(self, group: str, name: str) -> PersonGroup:
+        """Name a group ("g3": its faces become that person's, confirmed) or rename a person ("p2");
+        a name someone already has joins them."""
+        if not name.strip():
+            raise EngineError("A person needs a name.")
+        kind, number = self._person_ref(group)
+        with self._decision() as cat:
+            if kind == "person":
+                person = people_rows.rename_person(cat, number, name)
+            else:
+                person = people_rows.add_person(cat, name)
+                people_rows.name_faces(cat, people_rows.group_faces_of(cat, number), person)
+        return self._person(person)
+
+    def merge_people(self, keep: str, other: str) -> PersonGroup:
+        """Make `other` (a person or group) part of `keep`: two groups stay one unnamed group, a
+        group and a person become the person, two people become `keep` (with both's "not him")."""
+        (kind, number), (other_kind, other_number) = self._person_ref(keep), self._person_ref(other)
+        if (kind, number) == (other_kind, other_number):
+            raise EngineError(f"{keep} and {other} are the same; name two different people or groups.")
+        with self._decision() as cat:
+            if kind == "group" and other_kind == "group":
+                cat.db.execute("UPDATE faces SET cluster = ? WHERE person_id IS NULL AND cluster = ?",
+                               (number, other_number))
+                merged = None
+            elif kind == "group" or other_kind == "group":
+                person, cluster = (other_number, number) if kind == "group" else (number, other_number)
+                people_rows.name_faces(cat, people_rows.group_faces_of(cat, cluster), person)
+                merged = person
+            else:
+                people_rows.merge_people(cat, number, other_number)
+                merged = number
+        if merged is None:
+            return self._unnamed(number)
+        return self._person(merged)
+
+    def name_faces(self, face_ids: Sequence[int], name: str) -> PersonGroup:
+        """Name single faces (confirmed): the person is added when new."""
+        if not name.strip():
+            raise EngineError("A person needs a name.")
+        with self._decision() as cat:
+            self._check_faces(face_ids)
+            person = people_rows.add_person(cat, name)
+            people_rows.name_faces(cat, face_ids, person)
+        return self._person(person)
+
+    def remove_faces(self, face_ids: Sequence[int]) -> int:
+        """Take faces away from the person they were given to (confirmed or suggested): "not
+        Anna" is remembered, and they are never suggested for her again. Returns how many."""
+        with self._decision() as cat:
+            self._check_faces(face_ids)
+            removed = 0
+            for face_id in face_ids:
+                person, _ = people_rows.face_person(cat, face_id)
+                if person is not None:
+                    removed += people_rows.reject(cat, person, [face_id])
+        return removed
+
+    def suggestions(self, person: str) -> list[PersonFace]:
+        """The faces suggested for a person (close to their faces, never rejected for them)."""
+        with self._sentences():
+            number = self._named(person)
+            return [PersonFace(f.face_id, f.path, f.box) for f in people_rows.suggestions_of(self.catalogue, number)]
+
+    def confirm_suggestions(self, person: str, face_ids: Sequence[int] | None = None) -> int:
+        """Confirm suggested faces (default: all of them) as the person's; returns how many."""
+        with self._decision() as cat:
+            number = self._named(person)
+            faces = [f.face_id for f in people_rows.suggestions_of(cat, number)] if face_ids is None else face_ids
+            self._check_faces(faces)
+            return people_rows.confirm(cat, number, faces)
+
+    def reject_suggestions(self, person: str, face_ids: Sequence[int] | None = None) -> int:
+        """"Not them" for suggested faces (default: all): never suggested for the person again."""
+        with self._decision() as cat:
+            number = self._named(person)
+            faces = [f.face_id for f in people_rows.suggestions_of(cat, number)] if face_ids is None else face_ids
+            self._check_faces(faces)
+            return people_rows.reject(cat, number, faces)
+
+    def search_person_like(self, path: PathLike, k: int = 20, model_id: str | None = None,
+                           filters: Filters | None = None, distance: float = 0.6) -> list[SearchHit]:
+        """"More of this person": the photos whose faces are nearest the main face (best detector
+        score) of the photo at `path` (in the library or not), closer than `distance`, nearest
+        first; relevance falls from 1 (the same face) to 0 at `distance`. [] when it has no face."""
+        full = os.path.abspath(os.fspath(path))
+        with self._sentences():
+            row = self.catalogue.photo_by_path(full)
+            stored = faces_of(self.catalogue, [row.id]).get(row.id, []) if row is not None else []
+            if stored:
+                descriptor = people_rows.descriptor_of(self.catalogue, stored[0].id)
+            else:
+                found = read_faces(full)
+                if not found:
+                    return []
+                descriptor = found[0].descriptor
+            within = self._within(filters)
+            allowed = None if within is None else set(within.tolist())
+            nearest = self._handles.face_index().nearest(self.catalogue, descriptor, max(10 * k, 100))
+            photo_of = people_rows.photos_of_faces(self.catalogue, [face_id for face_id, _ in nearest])
+            scored: dict[int, float] = {}
+            for face_id, apart in nearest:
+                pid = photo_of.get(face_id)
+                if pid is not None and apart < distance and pid not in scored and (allowed is None or pid in allowed):
+                    scored[pid] = 1.0 - apart / distance
+            best = sorted(scored.items(), key=lambda item: -item[1])[:k]
+            return self._hits(self.embedder(model_id), best, [score for _, score in best], allowed, k)
+
+    def _search_people(self, text: str, k: int, model_id: str | None,
+                       filters: Filters | None) -> list[SearchHit] | None:
+        """`search_text`'s answer when `text` names people of the library: their photos (all of
+        them in each) first, ranked by the other words or newest first, then the ordinary
+        results (`rank_named`); None when it names nobody."""
+        embedder = self.embedder(model_id)
+        with self._sentences():
+            query = find_people(self.catalogue, text)
+            if query is None:
+                return None
+            found = self._within(filters)
+            within = None if found is None else set(found.tolist())
+            if within is not None and not within:
+                return []
+            return rank_named(
+                query, PeoplePhotos(self.catalogue, query), text, k, within,
+                lambda words, n, inside: self._search_text(words, n, embedder, inside),
+                lambda scored: self._hits(embedder, scored)) or []
+
+    def _decision(self) -> _Decision:
+        """`with self._decision() as cat:` one transaction of the user's decisions about people,
+        then suggestions and groups worked out again, under the writer lock."""
+        self._check_writable()
+        return _Decision(self)
+
+    def _person_ref(self, ref: str) -> tuple[str, int]:
+        """("person", id) or ("group", number) for "p12", "g3" or a person's name."""
+        text = ref.strip()
+        if len(text) > 1 and text[0] in "pPgG" and text[1:].isdigit():
+            number = int(text[1:])
+            if text[0] in "pP":
+                if self.catalogue.db.execute("SELECT 1 FROM people WHERE id = ?", (number,)).fetchone():
+                    return "person", number
+            elif people_rows.group_faces_of(self.catalogue, number):
+                return "group", number
+        found = people_rows.person_id(self.catalogue, text)
+        if found is None:
+            raise EngineError(f"No person or group {ref!r}; `cbir people` lists them (p12 a person, g3 a group).")
+        return "person", found
+
+    def _named(self, ref: str) -> int:
+        kind, number = self._person_ref(ref)
+        if kind != "person":
+            raise EngineError(f"{ref} is an unnamed group; name it first.")
+        return number
+
+    def _check_faces(self, face_ids: Sequence[int]) -> None:
+        for face_id in face_ids:
+            try:
+                people_rows.face_person(self.catalogue, int(face_id))
+            except KeyError:
+                raise EngineError(f"No face {face_id} in the library; `cbir people` shows the faces' ids.") from None
+
+    def _group(self, person: int | None, cluster: int | None, name: str | None, count: int,
+               samples: int) -> PersonGroup:
+        faces = tuple(PersonFace(f.face_id, f.path, f.box)
+                      for f in people_rows.samples(self.catalogue, person, cluster, samples))
+        if person is None:
+            return PersonGroup(f"g{cluster}", None, count, faces)
+        suggested = len(people_rows.suggestions_of(self.catalogue, person))
+        return PersonGroup(f"p{person}", name, count, faces, suggested)
+
+    def _person(self, person: int) -> PersonGroup:
+        with self._sentences():
+            for row in people_rows.group_rows(self.catalogue, 1):
+                if row.person == person:
+                    return self._group(row.person, None, row.name, row.faces, 4)
+        return PersonGroup(f"p{person}", None, 0)
+
+    def _unnamed(self, cluster: int) -> PersonGroup:
+        with self._sentences():
+            count = len(people_rows.group_faces_of(self.catalogue, cluster))
+            return self._group(None, cluster, None, count, 4)
+
     def raw_companion(self, path: PathLike) -> str | None:
         """The RAW file paired with the library's JPEG at `path`, if it has one (pairing on or off)."""
         photo_id = self._library_photo(path)
@@ -624,7 +826,8 @@ class Library:
     def write_xmp(self, paths: Sequence[PathLike]) -> list[Path]:
         """Write confirmed tags (dc:subject) and folder hierarchies (lr:hierarchicalSubject)
         to XMP sidecars beside the photos, merging with what they hold and removing the tags
-        the user rejected. The photos' own bytes never change."""
+        the user rejected; and the names of the photo's confirmed faces as MWG face regions
+        with People keywords. The photos' own bytes never change."""
         roots = self.folders()
         written = []
         for path in paths:
@@ -635,7 +838,22 @@ class Library:
                 written.append(write_keywords(full, [t for t, ok in mine.items() if ok],
                                               [hierarchy] if hierarchy else [],
                                               removed=[t for t, ok in mine.items() if not ok]))
+                self._write_face_regions(full)
         return written
+
+    def _write_face_regions(self, path: str) -> None:
+        """The photo's confirmed names as MWG face regions in its sidecar (photos whose faces were
+        read only). A region the file held over no face found here is kept as it was."""
+        row = self.catalogue.photo_by_path(path)
+        faces = faces_of(self.catalogue, [row.id]).get(row.id, []) if row is not None else []
+        if row is None or not faces or row.width <= 0 or row.height <= 0:
+            return
+        named = [FaceRegion(face.person, face.box) for face in faces
+                 if face.person and face.person_source in people_rows.CONFIRMED]
+        held = read_face_regions(path)
+        over_faces = match_boxes([face.box for face in faces], [region.box for region in held])
+        kept = [region for r, region in enumerate(held) if r not in over_faces]
+        write_face_regions(path, [*named, *kept], row.width, row.height)
 
     def _library_photo(self, path: PathLike) -> int:
         row = self.catalogue.photo_by_path(os.path.abspath(os.fspath(path)))
@@ -690,6 +908,39 @@ class Library:
             model_id, checked = import_model(self.root / MODELS_FOLDER, self.manifest, Path(file), name)
         self._handles.reload_manifest()
         return model_id, list(checked.notes)
+
+
+class _Decision:
+    """A transaction of decisions about people under the writer lock; on success the
+    suggestions and automatic groups are worked out again in the same transaction."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.writing = library._writing("naming people")
+        self.sentences = library._sentences()
+
+    def __enter__(self) -> Catalogue:
+        self.writing.__enter__()
+        self.sentences.__enter__()
+        self.transaction = self.library.catalogue.transaction("people")
+        self.transaction.__enter__()
+        return self.library.catalogue
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            try:
+                if kind is None:
+                    suggest(self.library.catalogue)
+                    regroup(self.library.catalogue)
+            except BaseException as failed:
+                self.transaction.__exit__(type(failed), failed, None)
+                raise
+            self.transaction.__exit__(kind, exc, tb)
+        finally:
+            try:
+                self.sentences.__exit__(kind, exc, tb)
+            finally:
+                self.writing.__exit__(kind, exc, tb)
 
 
 class _Writing:

@@ -148,6 +148,29 @@ class PhotoFace:
 
 
 @dataclass(frozen=True)
+class PersonFace:
+    """One face of a person or group, to show: `face_id` (for removing or confirming it), the
+    photo's path and the box (x, y, w, h) as fractions of the upright photo."""
+
+    face_id: int
+    path: str
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class PersonGroup:
+    """A named person ("p12") or an unnamed automatic group of faces ("g3"): its id, its name
+    (None for a group), how many faces it holds (a person's suggestions included: `suggested`
+    of them) and a few sample faces, the best first."""
+
+    id: str
+    name: str | None
+    count: int
+    faces: tuple[PersonFace, ...] = ()
+    suggested: int = 0
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """A model the library can use, as the manifest and the runner describe it."""
 
@@ -254,6 +277,7 @@ class Filters:
     types: tuple[str, ...] = ()  # file kinds: "raw", "heic", "jpeg", "png", "tiff", "webp", "gif", "bmp", "avif"
     has_gps: bool | None = None
     tags: tuple[str, ...] = ()  # a tag the photo shows (the user's, or a suggestion)
+    people: tuple[str, ...] = ()  # a named person in the photo (confirmed or suggested)
 
     @property
     def empty(self) -> bool:

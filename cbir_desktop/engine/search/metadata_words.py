@@ -27,6 +27,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from ..errors import UnknownWord
 from ..storage.catalogue import Catalogue
@@ -48,8 +49,8 @@ from ..words.spelling import respell
 from ..words.vectors import WordVectors
 from .relevance import RELEVANT_FROM, STRONG_FROM
 
-__all__ = ["HeldNameWords", "Name", "NameVocabulary", "NamedPhotos", "NamedQuery", "fold", "name_respelling",
-           "rank_named"]
+__all__ = ["HeldNameWords", "Name", "NameVocabulary", "NamedPhotos", "NamedQuery", "SelectedPhotos", "fold",
+           "name_respelling", "rank_named"]
 
 # The most common words of the vocabulary (by frequency rank): a word among the first
 # COMMON_WORDS is never a country code nor the start of a longer name ("can", "pan", "de");
@@ -280,6 +281,19 @@ class HeldNameWords:
             return self._vocabulary
 
 
+class SelectedPhotos(Protocol):
+    """What `rank_named` needs of the photos a query's names select (places and cameras here,
+    people in search/people_words.py)."""
+
+    def within(self, allowed: set[int] | None) -> set[int]: ...
+
+    def any_within(self, allowed: set[int] | None) -> bool: ...
+
+    def newest(self, k: int, allowed: set[int] | None) -> list[int]: ...
+
+    def reasons(self, ids: Sequence[int]) -> dict[int, str]: ...
+
+
 class NamedPhotos:
     """The photos every group of a `NamedQuery` names (any name of a group, every group), read
     as they are needed: a query that is one group of names, unfiltered, counts them and reads
@@ -354,7 +368,7 @@ Content = Callable[[str, int, "set[int] | None"], list[SearchHit]]
 Hits = Callable[[Sequence[tuple[int, float]]], list[SearchHit]]
 
 
-def rank_named(query: NamedQuery, photos: NamedPhotos, text: str, k: int, within: set[int] | None,
+def rank_named(query: NamedQuery, photos: SelectedPhotos, text: str, k: int, within: set[int] | None,
                content: Content, hits: Hits) -> list[SearchHit] | None:
     """The results of a query that names places, cameras or lenses: `photos` (what the names
     select) and the content search's hits for `text`.
@@ -399,7 +413,7 @@ def rank_named(query: NamedQuery, photos: NamedPhotos, text: str, k: int, within
     return _alternate(named, followers)[:k]
 
 
-def _by_content(query: NamedQuery, photos: NamedPhotos, k: int, within: set[int] | None,
+def _by_content(query: NamedQuery, photos: SelectedPhotos, k: int, within: set[int] | None,
                 content: Content) -> list[SearchHit] | None:
     """The named photos ranked by the query's other words (None when no word vector knows
     them), strong: from STRONG_FROM up, rising with their content relevance."""

@@ -36,7 +36,8 @@ FILE_TYPES: dict[str, frozenset[str]] = {
 _TYPE_NAMES = {"jpg": "jpeg", "heif": "heic", "tif": "tiff"}
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _TERM = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
-_LIST_KEYS = {"place": "places", "camera": "cameras", "lens": "lenses", "folder": "folders", "tag": "tags"}
+_LIST_KEYS = {"place": "places", "camera": "cameras", "lens": "lenses", "folder": "folders", "tag": "tags",
+              "person": "people"}
 _DATE_KEYS = ("year", "month", "date", "from", "to")
 
 
@@ -91,7 +92,7 @@ def _apply(filters: Filters, key: str, value: str) -> Filters:
 
 
 _EXAMPLES = {"place": "lisbon", "camera": "x100v", "lens": "35mm", "folder": "Holidays", "tag": "beach",
-             "type": "raw", "gps": "yes", "year": "2019", "month": "2019-06", "date": "2019-06-15",
+             "person": "Anna", "type": "raw", "gps": "yes", "year": "2019", "month": "2019-06", "date": "2019-06-15",
              "from": "2019-06", "to": "2019-09"}
 
 

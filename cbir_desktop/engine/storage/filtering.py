@@ -4,7 +4,8 @@ One WHERE clause over `photos p LEFT JOIN metadata m`: dates on the local captur
 places on town, region, country or country code, cameras and lenses by part of their name,
 folders by path range (absolute) or by a folder name anywhere in the path, file types on
 the type the metadata reader saw, tags on the user's confirmed tags and the model's
-suggestions the user did not reject. Values of one field are alternatives; fields combine.
+suggestions the user did not reject, people on a face given to that person (confirmed or
+suggested; a suggestion the user rejects leaves). Values of one field are alternatives; fields combine.
 
 Given the library's `Vocabulary`, places, cameras and lenses are first resolved to the
 names the library holds and become equalities on indexed columns (a name it does not
@@ -50,7 +51,7 @@ def where_clause(filters: Filters, vocabulary: Vocabulary | None = None,
     id column) and its parameters."""
     parts: list[str] = []
     params: list[Any] = []
-    for clause in (_dates, _folders, _types, _gps, lambda f: _tags(f, photo_id)):
+    for clause in (_dates, _folders, _types, _gps, lambda f: _tags(f, photo_id), lambda f: _people(f, photo_id)):
         found = clause(filters)
         if found is not None:
             parts.append(found[0])
@@ -186,6 +187,15 @@ def _tags(filters: Filters, photo_id: str) -> Clause:
     for value in filters.tags:
         params += [value.lower(), value.lower(), SUGGESTED_FROM, value.lower()]
     return _any(tag, len(filters.tags)), params
+
+
+def _people(filters: Filters, photo_id: str) -> Clause:
+    """A face of that person (names compare without case, as `people.name` is unique)."""
+    if not filters.people:
+        return None
+    person = (f"EXISTS (SELECT 1 FROM faces f JOIN people n ON n.id = f.person_id WHERE f.photo_id = {photo_id}"
+              " AND n.name = ?)")
+    return _any(person, len(filters.people)), [value.strip() for value in filters.people]
 
 
 def _any(clause: str, count: int) -> str:
