@@ -125,9 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("files", nargs="+", metavar="FILE")
 
-    p = sub.add_parser("faces", help="the faces found in photos (boxes as fractions of the upright photo)")
+    p = sub.add_parser("faces", help="the faces found in photos (boxes as fractions of the upright photo); "
+                                     "--delete-all forgets every face and person of the library")
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--delete-all", action="store_true",
+                   help="delete all face data (faces, names, groups, suggestions; photos and tags stay), "
+                        "after asking on a terminal")
+    p.add_argument("--yes", action="store_true", help="with --delete-all: do not ask (needed when not on a terminal)")
+    p.add_argument("files", nargs="*", metavar="FILE")
 
     p = sub.add_parser("people", help="people and unnamed groups of faces; name, merge, remove, suggestions")
     p.add_argument("--json", action="store_true", help="one JSON object per person or group per line")
@@ -227,7 +232,16 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_faces(args: argparse.Namespace) -> int:
-    """Each file's faces as the library stored them (a file not in the library: found now)."""
+    """Each file's faces as the library stored them (a file not in the library: found now), or
+    with --delete-all every face of the library forgotten."""
+    if args.delete_all:
+        if args.files:
+            print("cbir: --delete-all deletes the whole library's face data; name no files", file=sys.stderr)
+            return 2
+        return _delete_face_data(args)
+    if not args.files:
+        print("cbir: name the photos to show faces of: cbir faces FILE…", file=sys.stderr)
+        return 2
     def show(library: Library | None, full: str) -> None:
         stored = library is not None
         try:
@@ -247,6 +261,26 @@ def cmd_faces(args: argparse.Namespace) -> int:
                   + (f"  {face.person}" if face.person else ""))
 
     return _each_file(args, show)
+
+
+def _delete_face_data(args: argparse.Namespace) -> int:
+    """Forget every face and person of the library, once the user said yes (`--yes`, or `y` on a
+    terminal); refuses when nobody can be asked."""
+    with _open(args) as library:
+        faces, people = library.face_data_size()
+        named = f"{people} named {'person' if people == 1 else 'people'}"
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("cbir: deleting all face data needs a yes: run it on a terminal, or add --yes", file=sys.stderr)
+                return 1
+            answer = input(f"Delete all face data: {faces} face{'s' if faces != 1 else ''} and {named}? "
+                           "Photos and tags stay. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing deleted")
+                return 1
+        removed = library.delete_face_data()
+        print(f"deleted {removed} face{'s' if removed != 1 else ''} and {named} (photos and tags kept)")
+    return 0
 
 
 def _each_file(args: argparse.Namespace, show: Callable[[Library | None, str], None]) -> int:

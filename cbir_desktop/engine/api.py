@@ -63,7 +63,7 @@ from .search.text import rank_by_text, require_words, similar_words
 from .storage import people_rows
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
-from .storage.face_rows import delete_face_data, faces_of
+from .storage.face_rows import count_face_data, delete_face_data, faces_of
 from .storage.facets import facets
 from .storage.grouping import GROUPINGS, group_counts, grouped_rows, in_groups
 from .storage.repair import RepairReport, repair_catalogue
@@ -571,7 +571,12 @@ class Library:
         photo_id = self._library_photo(path)
         with self._sentences():
             rows = faces_of(self.catalogue, [photo_id]).get(photo_id, [])
-        return [PhotoFace(row.box, row.score, row.person) for row in rows]
+        return [PhotoFace(row.box, row.score, row.person, row.person_source == "suggested") for row in rows]
+
+    def face_data_size(self) -> tuple[int, int]:
+        """(faces, named people) the library holds: what `delete_face_data` would forget."""
+        with self._sentences():
+            return count_face_data(self.catalogue)
 
     # -- people (faces/people.py groups and suggests, storage/people_rows.py keeps) -----------
     # A person is "p<id>" (or their name), an automatic group of unnamed faces "g<number>". Every

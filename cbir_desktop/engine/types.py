@@ -140,11 +140,13 @@ class IndexReport:
 @dataclass(frozen=True)
 class PhotoFace:
     """A face in a photo: its box (x, y, w, h) as fractions of the upright photo, the detector's
-    score, and the person's name when it has one."""
+    score, and the person's name when it has one; `suggested` when the app gave that name and
+    nobody has confirmed it yet (the viewer shows it as a question)."""
 
     box: tuple[float, float, float, float]
     score: float
     person: str | None = None
+    suggested: bool = False
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,13 @@ def faces_state(cat: Catalogue) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def count_face_data(cat: Catalogue) -> tuple[int, int]:
+    """(faces, named people) stored: what `delete_face_data` would forget."""
+    faces = cat.db.execute("SELECT COUNT(*) FROM faces").fetchone()[0]
+    people = cat.db.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+    return int(faces), int(people)
+
+
 def delete_face_data(cat: Catalogue) -> int:
     """Forget every face, person, rejection and which photos were read; returns faces removed.
     Photos, tags and everything else stay."""
