@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.errors import EngineError
+from ..engine.types import PhotoFace
+from .face_boxes import draw_face_boxes, face_boxes
 from .settings import RESULTS, THUMBNAIL_SIZE
 
 log = logging.getLogger(__name__)
@@ -60,32 +63,104 @@ def ask_remove_folder(parent: QWidget | None, folder: str, photos: int) -> tuple
     return box, remove
 
 
-class PreviewDialog(QDialog):
-    """A larger view of one photo; space or Escape closes it."""
+def _faces_and_people(faces: int, people: int) -> str:
+    """ "12 faces and 1 named person" """
+    return f"{faces} face{'s' if faces != 1 else ''} and {people} named {'person' if people == 1 else 'people'}"
 
-    def __init__(self, parent: QWidget | None, path: str, pixmap: QPixmap) -> None:
+
+def ask_delete_faces(parent: QWidget | None, faces: int, people: int,
+                     turned_off: bool = False) -> tuple[QMessageBox, QPushButton]:
+    """The question asked before every face of the library is forgotten, and its Delete button
+    (Cancel, or Keep after turning recognition off, is the default). Not yet shown."""
+    forget = (f"Forget {_faces_and_people(faces, people)}: every face box, name, group and suggestion. "
+              "The photos and their tags stay, and nothing else changes.")
+    if turned_off:
+        text = ("Face recognition is off: indexing no longer looks for faces. "
+                f"Delete the face data found so far too? {forget}")
+    else:
+        text = f"Delete all face data of this library? {forget}"
+    box = QMessageBox(QMessageBox.Icon.Question, "Delete face data", text, parent=parent)
+    box.setObjectName("delete_faces_question")
+    delete = box.addButton("Delete face data", QMessageBox.ButtonRole.DestructiveRole)
+    if turned_off:
+        box.setDefaultButton(box.addButton("Keep", QMessageBox.ButtonRole.RejectRole))
+    else:
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box, delete
+
+
+def faces_deleted_note(parent: QWidget | None, faces: int, people: int) -> QMessageBox:
+    """What a deletion forgot, said once it is done. Not yet shown."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Face data deleted",
+                      f"Deleted {_faces_and_people(faces, people)}. The photos and their tags are kept.",
+                      parent=parent)
+    box.setObjectName("faces_deleted_note")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box
+
+
+class PreviewDialog(QDialog):
+    """A larger view of one photo; space or Escape closes it. "Show faces" (or the F key) draws
+    each stored face's box with its name over the photo; `faces_toggled` says the new choice so
+    the window can remember it."""
+
+    faces_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None, path: str, pixmap: QPixmap, faces: Sequence[PhotoFace] = (),
+                 show_faces: bool = False, faces_on: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle(path)
-        label = QLabel()
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setPixmap(pixmap.scaled(900, 700, Qt.AspectRatioMode.KeepAspectRatio,
-                                      Qt.TransformationMode.SmoothTransformation))
+        self.plain = pixmap.scaled(900, 700, Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+        ratio = self.plain.devicePixelRatio()
+        self.boxes = face_boxes(faces, self.plain.width() / ratio, self.plain.height() / ratio)
+        self.photo = QLabel()
+        self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.show_faces = QCheckBox(f"Show faces ({len(self.boxes)})")
+        self.show_faces.setToolTip("Draw a box round each face, with its name (F)" if faces_on
+                                   else "Face recognition is off for this library (Settings)")
+        self.show_faces.setEnabled(faces_on)
+        self.show_faces.setChecked(show_faces)
+        self.show_faces.toggled.connect(self._on_show_faces_toggled)
         layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(QLabel(path))
+        layout.addWidget(self.photo)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(path), 1)
+        row.addWidget(self.show_faces)
+        layout.addLayout(row)
+        self._draw()
+
+    def shown_pixmap(self) -> QPixmap:
+        """The picture as shown now (with the boxes when they are on)."""
+        return self.photo.pixmap()
+
+    def _draw(self) -> None:
+        on = self.show_faces.isChecked() and self.show_faces.isEnabled()
+        self.photo.setPixmap(draw_face_boxes(self.plain, self.boxes) if on and self.boxes else self.plain)
+
+    def _on_show_faces_toggled(self, on: bool) -> None:
+        self._draw()
+        self.faces_toggled.emit(on)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             self.accept()
+        elif event.key() == Qt.Key.Key_F and self.show_faces.isEnabled():
+            self.show_faces.toggle()
         else:
             super().keyPressEvent(event)
 
 
 class SettingsDialog(QDialog):
-    """Model, results per search, thumbnail size, RAW+JPEG pairs; the device in use is shown."""
+    """Model, results per search, thumbnail size, RAW+JPEG pairs, face recognition; the device in
+    use is shown. "Delete all face data…" only asks (`delete_faces_requested`): the window does it."""
+
+    delete_faces_requested = Signal()
 
     def __init__(self, parent: QWidget | None, models: list[tuple[str, str]], current_model: str,
-                 device: str, results: int, thumb: int, library: str, pairs_as_one: bool = True) -> None:
+                 device: str, results: int, thumb: int, library: str, pairs_as_one: bool = True,
+                 faces_on: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -109,6 +184,18 @@ class SettingsDialog(QDialog):
         self.pairs.setChecked(pairs_as_one)
         self.pairs_shown = pairs_as_one  # as the library had it when the dialog opened
         form.addRow("", self.pairs)
+        self.faces = QCheckBox("Recognise faces")
+        self.faces.setToolTip("Indexing finds faces so people can be named and searched, on this computer "
+                              "only. Turned off, new photos are not looked at for faces.")
+        self.faces.setChecked(faces_on)
+        self.faces_shown = faces_on  # as the library had it when the dialog opened
+        self.delete_faces = QPushButton("Delete all face data…")
+        self.delete_faces.setToolTip("Forget every face, name and group; the photos and tags stay")
+        self.delete_faces.clicked.connect(self.delete_faces_requested)
+        faces_row = QHBoxLayout()
+        faces_row.addWidget(self.faces, 1)
+        faces_row.addWidget(self.delete_faces)
+        form.addRow("People", faces_row)
         self.library = QLineEdit(library)
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._on_browse_clicked)

@@ -5,23 +5,24 @@ It only shows; the window reads the metadata (`Library.metadata`) in a worker.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..engine.types import PhotoMetadata
+from ..engine.types import PhotoFace, PhotoMetadata
 
-__all__ = ["InfoPanel", "info_rows"]
+__all__ = ["InfoPanel", "info_rows", "people_text"]
 
 SOURCES = {"exif": "from the camera (EXIF)", "heif": "from the camera (HEIF)", "raw": "from the camera (RAW)",
            "xmp": "from XMP", "file": "the file's date: the photo records none"}
 
 
 def info_rows(path: str, metadata: PhotoMetadata, tags: list[str],
-              raw_path: str | None = None) -> list[tuple[str, str]]:
+              raw_path: str | None = None, faces: Sequence[PhotoFace] = ()) -> list[tuple[str, str]]:
     """(label, text) of every fact known about a photo, in reading order; `raw_path` is the
-    RAW file paired with this JPEG."""
+    RAW file paired with this JPEG, `faces` the faces stored for it (none: no People row)."""
     m = metadata
     rows: list[tuple[str, str]] = []
     if m.taken_local:
@@ -41,6 +42,9 @@ def info_rows(path: str, metadata: PhotoMetadata, tags: list[str],
     place = ", ".join(part for part in (m.city, m.region, m.country) if part)
     if m.lat is not None and m.lon is not None:
         rows.append(("Place", (place + "\n" if place else "") + f"{m.lat:.5f}, {m.lon:.5f}"))
+    people = people_text(faces)
+    if people:
+        rows.append(("People", people))
     rows.append(("File", path.replace("/", "/\u200b")))  # a long path wraps at its slashes
     if raw_path:
         rows.append(("RAW", "A RAW file goes with this JPEG:\n" + raw_path.replace("/", "/\u200b")))
@@ -49,6 +53,19 @@ def info_rows(path: str, metadata: PhotoMetadata, tags: list[str],
     if m.notes:
         rows.append(("Notes", "\n".join(m.notes)))
     return rows
+
+
+def people_text(faces: Sequence[PhotoFace]) -> str:
+    """Who is in a photo, for the Info panel: confirmed names, then suggested ones marked as
+    such, then how many faces are unnamed ("" when it has no faces)."""
+    confirmed = list(dict.fromkeys(f.person for f in faces if f.person is not None and not f.suggested))
+    suggested = list(dict.fromkeys(f.person for f in faces if f.person is not None and f.suggested
+                                   and f.person not in confirmed))
+    unnamed = sum(1 for f in faces if f.person is None)
+    parts = confirmed + [f"{name} (suggested)" for name in suggested]
+    if unnamed:
+        parts.append(f"{unnamed} unnamed face{'s' if unnamed != 1 else ''}")
+    return ", ".join(parts)
 
 
 def _shutter(seconds: float | None) -> str:
@@ -72,8 +89,9 @@ class InfoPanel(QWidget):
     def show_nothing(self, hint: str = "Select a photo to see where, when and how it was taken.") -> None:
         self._set_rows([("", hint)])
 
-    def show_photo(self, path: str, metadata: PhotoMetadata, tags: list[str], raw_path: str | None = None) -> None:
-        self._set_rows(info_rows(path, metadata, tags, raw_path))
+    def show_photo(self, path: str, metadata: PhotoMetadata, tags: list[str], raw_path: str | None = None,
+                   faces: Sequence[PhotoFace] = ()) -> None:
+        self._set_rows(info_rows(path, metadata, tags, raw_path, faces))
 
     def texts(self) -> dict[str, str]:
         """Label -> text as shown (for tests and copying)."""

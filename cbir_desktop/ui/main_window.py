@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from ..engine.api import RELEVANT_FROM, Library, filter_terms, is_photo_name, parse_query
 from ..engine.errors import EngineError, UnknownWord
@@ -54,7 +55,14 @@ from ..engine.types import (
     WordHit,
 )
 from . import ops
-from .dialogs import PreviewDialog, SettingsDialog, ask_remove_folder, show_error
+from .dialogs import (
+    PreviewDialog,
+    SettingsDialog,
+    ask_delete_faces,
+    ask_remove_folder,
+    faces_deleted_note,
+    show_error,
+)
 from .folders_dock import FoldersDock
 from .grouping_bar import GroupingBar
 from .info_panel import InfoPanel
@@ -64,7 +72,17 @@ from .results_model import ResultsModel, Row, without_empty_groups
 from .results_view import ResultsView, context_menu
 from .search_bar import SearchBar
 from .search_notice import SearchNotice, quoted
-from .settings import LIBRARY, LIBRARY_GROUPING, RESULTS, SORT, THUMBNAIL_SIZE, library_grouping, sort_order
+from .settings import (
+    LIBRARY,
+    LIBRARY_GROUPING,
+    PREVIEW_FACES,
+    RESULTS,
+    SORT,
+    THUMBNAIL_SIZE,
+    library_grouping,
+    preview_faces,
+    sort_order,
+)
 from .sort_box import SortBox
 from .tag_panel import TagPanel
 from .undo import TagHistory, describe
@@ -107,6 +125,8 @@ class MainWindow(QMainWindow):
     library_shown = Signal(object)  # LibraryPage, once the library view shows it
     pickers_shown = Signal(object)  # the Filter menu (filter_menu.FilterMenu), once it pops up
     pairs_changed = Signal(bool)  # RAW+JPEG pairs show as one photo (True) or not, from now
+    face_recognition_changed = Signal(bool)  # indexing finds faces (True) or not, from now
+    face_data_deleted = Signal(object)  # ops.FaceDeletion: every face and person is gone (people panel: refresh)
 
     def __init__(self, library: Library, settings: QSettings, thumbnail_cache: Path) -> None:
         super().__init__()
@@ -897,12 +917,13 @@ class MainWindow(QMainWindow):
         hit = self.view.selected_hit()
         if hit is None:
             return
-        ops.run_in_background(ops.load_image, hit.path, PREVIEW_SIDE,
-                              on_result=lambda image: self._show_preview(hit.path, image),
-                              on_error=self._on_error)
+        ops.run_in_background(ops.preview_photo, self.library, hit.path, PREVIEW_SIDE,
+                              on_result=self._show_preview, on_error=self._on_error)
 
-    def _show_preview(self, path: str, image: QImage) -> None:
-        dialog = PreviewDialog(self, path, QPixmap.fromImage(image))
+    def _show_preview(self, photo: ops.PreviewPhoto) -> None:
+        dialog = PreviewDialog(self, photo.path, QPixmap.fromImage(photo.image), photo.faces,
+                               preview_faces(self.settings), photo.faces_on)
+        dialog.faces_toggled.connect(lambda on: self.settings.setValue(PREVIEW_FACES, on))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
@@ -936,7 +957,8 @@ class MainWindow(QMainWindow):
     def _on_photo_info(self, info: ops.PhotoInfo) -> None:
         if self.tag_panel.paths[:1] == [info.path]:
             hit = next((h for h in self.results.hits() if h.path == info.path), None)
-            self.info_panel.show_photo(info.path, info.metadata, list(hit.tags) if hit else [], info.raw_path)
+            self.info_panel.show_photo(info.path, info.metadata, list(hit.tags) if hit else [], info.raw_path,
+                                       info.faces)
 
     def refresh_tag_panel(self) -> None:
         """Load the first selected photo's tags in a worker; a newer request wins."""
@@ -1102,8 +1124,11 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self, [(m.id, m.name) for m in state.models], self._model_target or self._model_id,
                                 self.device_label.toolTip() or "not known yet (the model is loading)",
                                 RESULTS.read(self.settings), self.view.side,
-                                str(self.library.root), state.pairs_as_one)
+                                str(self.library.root), state.pairs_as_one, state.faces_on)
         dialog.pairs.setEnabled(not self.library.read_only)
+        dialog.faces.setEnabled(not self.library.read_only)
+        dialog.delete_faces.setEnabled(not self.library.read_only)
+        dialog.delete_faces_requested.connect(lambda: self.delete_face_data(dialog))
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()  # window-modal, and the event loop keeps running
@@ -1116,6 +1141,9 @@ class MainWindow(QMainWindow):
         if dialog.pairs.isEnabled() and dialog.pairs.isChecked() != dialog.pairs_shown:
             ops.run_in_background(ops.set_pairs_as_one, self.library, dialog.pairs.isChecked(),
                                   on_result=self._on_pairs_changed, on_error=self._on_error)
+        if dialog.faces.isEnabled() and dialog.faces.isChecked() != dialog.faces_shown:
+            ops.run_in_background(ops.set_face_recognition, self.library, dialog.faces.isChecked(),
+                                  on_result=self._on_face_recognition_changed, on_error=self._on_error)
         self.switch_model(dialog.model.currentData())
 
     def _on_pairs_changed(self, on: bool) -> None:
@@ -1127,6 +1155,40 @@ class MainWindow(QMainWindow):
             self._search.request(answer.query, answer.k, answer.by_image, sort_order(self.settings),
                                  answer.filters if answer.by_image else ())
         self.pairs_changed.emit(on)
+
+    # -- privacy: face recognition and face data --------------------------------------------
+    def _on_face_recognition_changed(self, on: bool) -> None:
+        """Turned off: the Info panel stops naming people, and the user is asked whether the
+        faces found so far should go too."""
+        self.face_recognition_changed.emit(on)
+        self._show_info(self.tag_panel.paths[:1])
+        if not on:
+            self.delete_face_data(None, turned_off=True)
+
+    def delete_face_data(self, parent: QWidget | None = None, turned_off: bool = False) -> None:
+        """Count the face data (in a worker), ask, then delete it (in a worker) and say how much
+        went; `parent` is the dialog that asked (the window when None or already closed)."""
+        ops.run_in_background(ops.face_data_size, self.library, on_error=self._on_error,
+                              on_result=lambda size: self._ask_delete_faces(parent, size, turned_off))
+
+    def _ask_delete_faces(self, parent: QWidget | None, size: tuple[int, int], turned_off: bool) -> None:
+        faces, people = size
+        if turned_off and not faces and not people:
+            return  # nothing to forget: no question
+        box, delete = ask_delete_faces(parent if parent is not None and isValid(parent) else self,
+                                       faces, people, turned_off)
+        box.finished.connect(lambda _result: self._on_delete_faces_answered(box.clickedButton() is delete))
+        box.open()
+
+    def _on_delete_faces_answered(self, delete: bool) -> None:
+        if delete:
+            ops.run_in_background(ops.delete_face_data, self.library, on_result=self._on_face_data_deleted,
+                                  on_error=self._on_error)
+
+    def _on_face_data_deleted(self, deletion: ops.FaceDeletion) -> None:
+        faces_deleted_note(self, deletion.faces, deletion.people).open()
+        self._show_info(self.tag_panel.paths[:1])
+        self.face_data_deleted.emit(deletion)
 
     # -- about ----------------------------------------------------------------------------
     @Slot()

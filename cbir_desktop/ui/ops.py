@@ -25,6 +25,7 @@ from PySide6.QtGui import QImage
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
 from ..engine.api import Library, filter_terms, parse_query, sort_hits
+from ..engine.errors import NotInLibrary
 from ..engine.types import (
     Facets,
     Failure,
@@ -33,28 +34,35 @@ from ..engine.types import (
     IndexProgress,
     IndexReport,
     ModelInfo,
+    PhotoFace,
     PhotoMetadata,
     SearchHit,
 )
 from .images import photo_image
 
 __all__ = [
+    "FaceDeletion",
     "FolderRemoval",
     "IndexRun",
     "LibraryPage",
     "LibrarySettings",
+    "PreviewPhoto",
     "SerialOp",
     "add_folder",
     "await_all",
     "browse",
     "completions",
+    "delete_face_data",
+    "face_data_size",
     "facets",
     "index_library",
     "library_settings",
     "load_image",
+    "preview_photo",
     "remove_folder",
     "run_in_background",
     "search",
+    "set_face_recognition",
     "set_pairs_as_one",
     "thumbnail_images",
 ]
@@ -373,11 +381,63 @@ class PhotoInfo:
     path: str
     metadata: PhotoMetadata
     raw_path: str | None = None  # the RAW beside this JPEG, when it has one
+    faces: tuple[PhotoFace, ...] = ()  # who is in it (none while face recognition is off)
 
 
 def photo_info(library: Library, path: str) -> PhotoInfo:
-    """What the library knows of a photo's own metadata (for the Info panel), and its RAW."""
-    return PhotoInfo(path, library.metadata(path), library.raw_companion(path))
+    """What the library knows of a photo's own metadata (for the Info panel), its RAW and its faces."""
+    return PhotoInfo(path, library.metadata(path), library.raw_companion(path), _faces(library, path))
+
+
+def _faces(library: Library, path: str) -> tuple[PhotoFace, ...]:
+    """The faces stored for `path`; none while face recognition is off (off means off, even for
+    faces found before) or when the photo is not in the library."""
+    if not library.face_recognition:
+        return ()
+    try:
+        return tuple(library.faces(path))
+    except NotInLibrary:
+        return ()
+
+
+@dataclass(frozen=True)
+class PreviewPhoto:
+    """What the preview shows: the photo upright, its faces, and whether face recognition is on."""
+
+    path: str
+    image: QImage
+    faces: tuple[PhotoFace, ...] = ()
+    faces_on: bool = True
+
+
+def preview_photo(library: Library, path: str, max_side: int) -> PreviewPhoto:
+    """A photo for the preview, decoded upright at most `max_side` pixels, with its stored faces."""
+    return PreviewPhoto(path, photo_image(path, max_side), _faces(library, path), library.face_recognition)
+
+
+@dataclass(frozen=True)
+class FaceDeletion:
+    """What deleting the face data forgot."""
+
+    faces: int
+    people: int
+
+
+def face_data_size(library: Library) -> tuple[int, int]:
+    """(faces, named people) the library holds: said before they are deleted."""
+    return library.face_data_size()
+
+
+def delete_face_data(library: Library) -> FaceDeletion:
+    """Forget every face and person of the library (photos and tags stay)."""
+    _, people = library.face_data_size()
+    return FaceDeletion(library.delete_face_data(), people)
+
+
+def set_face_recognition(library: Library, on: bool) -> bool:
+    """Turn face recognition on or off; returns the setting as now stored."""
+    library.set_face_recognition(on)
+    return library.face_recognition
 
 
 @dataclass(frozen=True)
@@ -386,11 +446,12 @@ class LibrarySettings:
 
     models: list[ModelInfo]
     pairs_as_one: bool
+    faces_on: bool = True  # face recognition
 
 
 def library_settings(library: Library) -> LibrarySettings:
     """The library's side of the Settings dialog."""
-    return LibrarySettings(library.models(), library.pairs_as_one)
+    return LibrarySettings(library.models(), library.pairs_as_one, library.face_recognition)
 
 
 def set_pairs_as_one(library: Library, on: bool) -> bool:

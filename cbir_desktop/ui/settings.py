@@ -12,8 +12,8 @@ from PySide6.QtCore import QSettings
 
 from ..engine.api import GROUPINGS
 
-__all__ = ["APPEARANCE", "LIBRARY", "LIBRARY_GROUPING", "RESULTS", "SORT", "THUMBNAIL_SIZE", "IntSetting",
-           "library_folder", "library_grouping", "sort_order"]
+__all__ = ["APPEARANCE", "LIBRARY", "LIBRARY_GROUPING", "PREVIEW_FACES", "RESULTS", "SORT", "THUMBNAIL_SIZE",
+           "IntSetting", "library_folder", "library_grouping", "preview_faces", "sort_order"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,18 @@ LIBRARY = "library"  # the library folder used from the next start (empty: the d
 LIBRARY_GROUPING = "library_grouping"  # the library view's groups: month (default), folder or place
 APPEARANCE = "appearance"  # system (default), light or dark; $CBIR_APPEARANCE overrides it (ui/appearance.py)
 SORT = "results_sort"  # how content searches are ordered: relevance (default) or date (newest first)
+PREVIEW_FACES = "preview_faces"  # the preview draws face boxes with names (off by default)
 
 
 def library_folder(settings: QSettings) -> str | None:
     """The library folder chosen in Settings, if any."""
     value = settings.value(LIBRARY)
     return str(value) if value else None
+
+
+def preview_faces(settings: QSettings) -> bool:
+    """Whether the preview shows face boxes; an INI file gives back "true"/"false" as text."""
+    return str(settings.value(PREVIEW_FACES, "false")).lower() in ("true", "1")
 
 
 def library_grouping(settings: QSettings) -> str:
