@@ -33,6 +33,7 @@ from .errors import (
     NotInLibrary,
     sentences,
 )
+from .faces.crops import face_crop
 from .faces.matching import match_boxes
 from .faces.people import regroup, suggest
 from .faces.reader import read_faces
@@ -94,6 +95,7 @@ from .words.vectors import WordVectors
 
 __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "list_models", "is_photo_name",
            "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata", "find_photo_faces",
+           "face_pixels",
            "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms",
            "GROUPINGS", "filter_term", "SORTS", "sort_hits"]
 
@@ -171,6 +173,13 @@ def photo_pixels(path: PathLike, max_side: int = 0) -> npt.NDArray[np.uint8]:
     `max_side` wide and high (0: full size), decoded as the index and the thumbnails are, so
     HEIC and RAW files show too. Blocking: call from a worker. Raises `ImageUnreadable`."""
     return np.asarray(display_image(os.fspath(path), max_side), dtype=np.uint8)
+
+
+def face_pixels(path: PathLike, box: tuple[float, float, float, float], side: int) -> npt.NDArray[np.uint8]:
+    """A face to show: a square (side, side, 3) of upright RGB pixels around `box` (x, y, w, h as
+    fractions of the upright photo, as `PersonFace.box`), with some room around it. Blocking:
+    call from a worker. Raises `ImageUnreadable`."""
+    return face_crop(os.fspath(path), box, side)
 
 
 def read_photo_metadata(path: PathLike) -> PhotoMetadata:
@@ -587,6 +596,24 @@ class Library:
         with self._sentences():
             return [self._group(row.person, row.cluster, row.name, row.faces, samples)
                     for row in people_rows.group_rows(self.catalogue, min_faces)]
+
+    def person_faces(self, ref: str, limit: int = 1000) -> list[PersonFace]:
+        """Every face (up to `limit`) of a person ("p2" or a name; confirmed first) or an unnamed
+        group ("g3"), best detector score first: the faces to look through and correct."""
+        with self._sentences():
+            kind, number = self._person_ref(ref)
+            person, cluster = (number, None) if kind == "person" else (None, number)
+            return [PersonFace(f.face_id, f.path, f.box)
+                    for f in people_rows.samples(self.catalogue, person, cluster, limit)]
+
+    def person_photos(self, ref: str, model_id: str | None = None) -> list[SearchHit]:
+        """The photos with a face of a person or an unnamed group (as `person_faces`), as results
+        to show, in the order of their best face."""
+        faces = self.person_faces(ref, limit=1_000_000)
+        with self._sentences():
+            ids = [row.id for row in (self.catalogue.photo_by_path(face.path) for face in faces) if row is not None]
+        scored = [(photo_id, 1.0) for photo_id in dict.fromkeys(ids)]
+        return self.photo_hits(scored, model_id)
 
     def name_group(self, group: str, name: str) -> PersonGroup:
         """Name a group ("g3": its faces become that person's, confirmed) or rename a person ("p2");

@@ -48,6 +48,7 @@ from ..engine.types import (
     IndexProgress,
     IndexReport,
     ModelInfo,
+    PersonGroup,
     SearchHit,
     TagEdit,
     TagScore,
@@ -67,6 +68,8 @@ from .folders_dock import FoldersDock
 from .grouping_bar import GroupingBar
 from .info_panel import InfoPanel
 from .ops import FacetsAnswer, FolderRemoval, IndexRun, LibraryPage, SearchAnswer, SerialOp
+from .people import PeopleWiring
+from .people_panel import PeopleDock
 from .pickers import picker_sections, with_terms
 from .results_model import ResultsModel, Row, without_empty_groups
 from .results_view import ResultsView, context_menu
@@ -198,6 +201,10 @@ class MainWindow(QMainWindow):
         self.folders_dock.remove_requested.connect(self.remove_folder)
         self.folders_dock.folder_chosen.connect(self.show_library)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.folders_dock)
+        self.people_dock = PeopleDock(self)  # a tab beside Folders (View → People)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.people_dock)
+        self.tabifyDockWidget(self.folders_dock, self.people_dock)
+        self.folders_dock.raise_()
         self.tags_dock = self._build_tags_dock()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tags_dock)
         self.info_dock = QDockWidget("Info", self)  # the selected photo's date, camera, place...
@@ -320,6 +327,10 @@ class MainWindow(QMainWindow):
         settings = QAction("&Settings…", self)
         settings.triggered.connect(self.open_settings)
         edit.addAction(settings)
+        view = self.menuBar().addMenu("&View")
+        people = self.people_dock.toggleViewAction()
+        people.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        view.addAction(people)
         help_ = self.menuBar().addMenu("&Help")
         about = QAction("&About…", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -361,6 +372,15 @@ class MainWindow(QMainWindow):
                                 on_error=lambda exc: log.warning("no device: %s", exc), drop_superseded=True)
         self._models = SerialOp(self, partial(ops.library_settings, lib), on_result=self._show_settings,
                                 on_error=self._on_error, drop_superseded=True)
+        self._group_photos = SerialOp(self, partial(ops.person_photos, lib), on_result=self._on_search_done,
+                                      on_error=self._on_search_error, drop_superseded=True)
+        self.people = PeopleWiring(self, lib, self.people_dock)
+        self.people.person_chosen.connect(self.search_text)
+        self.people.group_chosen.connect(self.show_group)
+        self.people.names_changed.connect(self.search_bar.set_names)
+        self.people.status.connect(self.status_label.setText)
+        self.face_data_deleted.connect(lambda _deletion: self.people.refresh())
+        self.people.refresh()
 
     def _build_timers(self) -> None:
         self.watcher = FolderWatcher(self)
@@ -437,6 +457,7 @@ class MainWindow(QMainWindow):
             self.show_library(None)  # the folder shown has gone: show the whole library
         self._update_centre()
         self._on_selection_changed()  # the selected photos may have left
+        self.people.refresh()  # their faces left with them
         self.status_label.setText(f"Removed {removal.folder} ({removal.removed} photo"
                                   f"{'s' if removal.removed != 1 else ''}) from the library.")
         self.folder_removed.emit(removal)
@@ -465,6 +486,7 @@ class MainWindow(QMainWindow):
         self.statusBar().insertWidget(0, note)
         self.tag_panel.set_read_only(reason)
         self.folders_dock.set_read_only(reason)
+        self.people_dock.set_read_only(reason)
         self.empty_add_button.setEnabled(False)
         for action in self.menuBar().findChildren(QAction):
             if action.text() in ("&Add folder…", "&Rescan now"):
@@ -513,6 +535,7 @@ class MainWindow(QMainWindow):
     def _on_index_done(self, run: IndexRun | None) -> None:
         if run is None:  # no folder to index
             return
+        self.people.refresh()  # the faces step may have found faces, groups and suggestions
         if run.model_id != self._model_id:
             log.info("switched to model %s", run.model_id)
             self._model_id = run.model_id
@@ -630,18 +653,38 @@ class MainWindow(QMainWindow):
     def _run_search(self, query: str, by_image: bool, k: int = 0, photo_filters: tuple[str, ...] = ()) -> None:
         """Search in a worker; a new search (not "Show more", which passes `k`) starts at the top.
         A search by photo takes its filters apart (`photo_filters`): its query is the photo."""
-        if self._browsing:  # keep the library view's place, to come back to
-            self._saved_library = LibraryPlace(self.results.rows(), self._library_more,
-                                               self.view.verticalScrollBar().value())
-            self._browsing = False
-            self.grouping_bar.hide()  # it groups the library view, not a search's results
-            self._browse.discard()
+        self._leave_library_view()
+        self._group_photos.discard()
         self.search_bar.set_query(query)
         self._completions.discard()
         self._show_all = bool(k)
         self.status_label.setText("Searching…")
         self._search.request(query, k or RESULTS.read(self.settings), by_image,  # older answers are dropped
                              sort_order(self.settings), photo_filters)
+
+    def _leave_library_view(self) -> None:
+        """A search's answer takes the centre: keep the library view's place, to come back to."""
+        if self._browsing:
+            self._saved_library = LibraryPlace(self.results.rows(), self._library_more,
+                                               self.view.verticalScrollBar().value())
+            self._browsing = False
+            self.grouping_bar.hide()  # it groups the library view, not a search's results
+            self._browse.discard()
+
+    @Slot(object)
+    def show_group(self, group: PersonGroup) -> None:
+        """The photos of an unnamed group of faces (People panel), shown as a search's answer;
+        a search, or *All photos* in the Folders panel, takes the centre back."""
+        self._leave_library_view()
+        self._search.discard()
+        self._chips.discard()
+        self._completions.discard()
+        self.search_bar.set_query("")
+        self.search_bar.show_chips([])
+        self._respelt = None
+        self._show_all = False
+        self.status_label.setText("Reading…")
+        self._group_photos.request(group, RESULTS.read(self.settings))
 
     def _search_again(self, k: int = 0) -> None:
         """The search shown, asked again (for `k` results: "Show more"; in the order now chosen)."""
@@ -873,6 +916,7 @@ class MainWindow(QMainWindow):
         self._browsing = True
         self.grouping_bar.show()
         self._search.discard()
+        self._group_photos.discard()
         self._chips.discard()
         self._completions.discard()
         self.search_bar.set_query("")

@@ -34,11 +34,13 @@ from ..engine.types import (
     IndexProgress,
     IndexReport,
     ModelInfo,
+    PersonFace,
+    PersonGroup,
     PhotoFace,
     PhotoMetadata,
     SearchHit,
 )
-from .images import photo_image
+from .images import face_image, photo_image
 
 __all__ = [
     "FaceDeletion",
@@ -54,12 +56,16 @@ __all__ = [
     "completions",
     "delete_face_data",
     "face_data_size",
+    "face_images",
     "facets",
     "index_library",
     "library_settings",
     "load_image",
+    "merge_people",
+    "person_photos",
     "preview_photo",
     "remove_folder",
+    "review_suggestions",
     "run_in_background",
     "search",
     "set_face_recognition",
@@ -483,3 +489,47 @@ def load_image(path: str, max_side: int) -> QImage:
     """Read a photo as a QImage (any format the library indexes, upright), at most `max_side`
     pixels wide and high when it is set."""
     return photo_image(path, max_side)
+
+
+# -- people (the People panel and its dialogs) ---------------------------------------
+def face_images(faces: list[PersonFace], px: int) -> Generator[tuple[int, QImage], None, None]:
+    """(face id, QImage) per face: a `px`-pixel square around it, cut from the upright photo. A
+    photo that no longer reads is left out (its entry keeps a plain square)."""
+    for face in faces:
+        try:
+            yield face.face_id, face_image(face.path, face.box, px)
+        except Exception:  # noqa: BLE001 - a face that cannot be shown is just a grey box
+            continue
+
+
+def person_photos(library: Library, group: PersonGroup, k: int) -> SearchAnswer:
+    """The photos of an unnamed group of faces (or of a person, by id), listed as a search's
+    answer; the query is what the status line calls it."""
+    hits = library.person_photos(group.id)[:k]
+    return SearchAnswer(group.name or "Unnamed", False, k, hits, listing=True)
+
+
+def merge_people(library: Library, keep: str, others: list[str], name: str = "") -> PersonGroup:
+    """Make each of `others` part of `keep` (named `name` first, when given), one after the
+    other; returns what `keep` became (its id may change: the merged one is followed)."""
+    merged = library.name_group(keep, name) if name else None
+    for other in others:
+        merged = library.merge_people(merged.id if merged is not None else keep, other)
+    assert merged is not None, "merge_people needs two entries"
+    return merged
+
+
+@dataclass(frozen=True)
+class Review:
+    """What one review of a person's suggestions decided."""
+
+    person: str
+    confirmed: int
+    rejected: int
+
+
+def review_suggestions(library: Library, person: str, confirm: list[int], reject: list[int]) -> Review:
+    """Confirm the suggested faces `confirm` as `person`'s and say "not them" for `reject`."""
+    confirmed = library.confirm_suggestions(person, confirm) if confirm else 0
+    rejected = library.reject_suggestions(person, reject) if reject else 0
+    return Review(person, confirmed, rejected)

@@ -63,6 +63,8 @@ class SearchBar(QWidget):
         self.field.textEdited.connect(self._on_field_text_edited)
         self.completer = QCompleter([], self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.activated[str].connect(self._on_completer_activated)
+        self._names: list[str] = []  # people's names: offered first, and choosing one searches it
         self.field.setCompleter(self.completer)
         row.addWidget(self.field, 1)
         self.open_button = QPushButton("Search by photo…")
@@ -112,10 +114,23 @@ class SearchBar(QWidget):
     def chip_words(self) -> list[str]:
         return self.chips.words()
 
+    def set_names(self, names: Sequence[str]) -> None:
+        """The people's names, offered (case-insensitive prefix) as soon as the person types."""
+        self._names = list(names)
+
+    def names_for(self, prefix: str) -> list[str]:
+        """The people's names starting with `prefix`, in any case."""
+        folded = prefix.casefold()
+        return [name for name in self._names if name.casefold().startswith(folded)] if folded else []
+
     def show_completions(self, prefix: str, words: list[str]) -> None:
-        """Offer `words` for `prefix`, unless the text moved on or was already searched."""
+        """Offer `words` for `prefix` (after the people's names that fit it), unless the text
+        moved on or was already searched."""
         if self.field.text().strip() != prefix or self._searched_text == self.field.text():
             return
+        names = self.names_for(prefix)
+        taken = {name.casefold() for name in names}
+        words = names + [word for word in words if word.casefold() not in taken]
         model = self.completer.model()
         model.setStringList(words)  # type: ignore[attr-defined]  # typed as the base model; ours is a QStringListModel
         if words and self.field.hasFocus():
@@ -133,6 +148,13 @@ class SearchBar(QWidget):
             self.cleared.emit()
             return
         self._completion_timer.start()
+        if self.names_for(text.strip()):  # names are at hand: no need to wait for the words
+            self.show_completions(text.strip(), [])
+
+    def _on_completer_activated(self, text: str) -> None:
+        """A person's name chosen from the completions searches for them at once."""
+        if text.casefold() in {name.casefold() for name in self._names}:
+            self.text_submitted.emit(text)
 
     def _on_completion_timer_timeout(self) -> None:
         prefix = self.field.text().strip()

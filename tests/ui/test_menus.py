@@ -1,4 +1,5 @@
-"""The File and Help menus: Quit closes the window the normal way; About says what runs where."""
+"""The File, View and Help menus: Quit closes the window the normal way; View shows or hides
+the People panel; About says what runs where."""
 
 from __future__ import annotations
 
@@ -26,10 +27,22 @@ def _about_dialog() -> AboutDialog | None:
     return next((w for w in QApplication.topLevelWidgets() if isinstance(w, AboutDialog) and w.isVisible()), None)
 
 
-def test_menu_bar_has_file_folders_edit_help_in_that_order(make_window) -> None:
+def test_menu_bar_has_file_folders_edit_view_help_in_that_order(make_window) -> None:
     window = make_window()
-    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Folders", "&Edit", "&Help"]
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Folders", "&Edit", "&View", "&Help"]
     assert _action(window, "File", "Quit").shortcut() == QKeySequence("Ctrl+Q")
+
+
+def test_view_people_shows_and_hides_the_people_panel(make_window, qtbot) -> None:
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    people = _action(window, "View", "People")
+    assert people.isChecked() and people.shortcut() == QKeySequence("Ctrl+Shift+P")
+    people.trigger()
+    assert not window.people_dock.isVisible() and not people.isChecked()
+    people.trigger()
+    assert window.people_dock.isVisible()
 
 
 def test_quit_closes_the_window_and_shuts_its_workers_down(make_window, photos, qtbot) -> None:
