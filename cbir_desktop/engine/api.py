@@ -497,6 +497,14 @@ class Library:
             return ranked if ranked is not None else self._search_text(text, k, embedder, within)
 
     def similar_words(self, word: str, k: int = 10) -> list[WordHit]:
+        """Words near `word`'s meaning, for the chips under the search bar; people's names in it
+        are left out (the words near "Anna" are other first names, not more of Anna)."""
+        with self._sentences():
+            people = find_people(self.catalogue, word)
+        if people is not None:
+            word = people.rest
+            if not word.strip():
+                return []
         return similar_words(self.words(), word, k)
 
     def completions(self, prefix: str, k: int = 10) -> list[str]:

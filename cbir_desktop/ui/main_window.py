@@ -1317,10 +1317,10 @@ def _duration(seconds: float | None) -> str:
 
 
 def _named_part(hits: list[SearchHit]) -> str:
-    """The status line's word on photos a query word named by place or camera (their reasons
-    are in each result's tooltip): ", 3 by place or camera: taken in Lisbon"."""
+    """The status line's word on photos a query word named by place, camera or person (their
+    reasons are in each result's tooltip): ", 3 taken in Lisbon", ", 4 with Anna"."""
     named = list(dict.fromkeys(hit.matched for hit in hits if hit.matched))
     if not named:
         return ""
     count = sum(1 for hit in hits if hit.matched)
-    return f", {count} by place or camera: {named[0]}" + (", …" if len(named) > 1 else "")
+    return f", {count} {named[0]}" + (", …" if len(named) > 1 else "")

@@ -89,6 +89,10 @@ def test_naming_a_group_makes_a_person_found_by_name_and_by_the_person_filter(li
     assert library.filtered(parse_query("person:Nobody").filters) == []
     hits = library.search_text("Anna", k=10)
     assert [hit.path for hit in hits[:4]] and all(hit.matched == "with Anna" for hit in hits[:4])
+    # The chips under the bar: no other first names for a name, the words near the rest of it.
+    assert library.similar_words("Anna") == []
+    near_green = [w.word for w in library.similar_words("green", 5)]
+    assert [w.word for w in library.similar_words("anna green", 5)] == near_green
 
 
 def test_two_names_find_the_photos_with_both(library: Library, indexed) -> None:

@@ -23,7 +23,7 @@ def test_a_place_search_shows_its_photos_first_and_says_why_in_the_tooltip_and_s
     assert Path(hits[0].path).name == "tram.jpg" and hits[0].matched == "taken in Lisbon"
     tooltip = window.results.data(window.results.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert "matched: taken in Lisbon" in tooltip
-    assert window.status_label.text().endswith("1 by place or camera: taken in Lisbon")
+    assert window.status_label.text().endswith(", 1 taken in Lisbon")
     with qtbot.waitSignal(window.search_finished, timeout=10000) as searched:
         window.search_text("fuji")
     assert [Path(h.path).name for h in searched.args[0] if h.matched] == ["tram.jpg"]
