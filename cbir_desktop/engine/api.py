@@ -34,6 +34,7 @@ from .errors import (
     sentences,
 )
 from .faces.crops import face_crop
+from .faces.grouping import GROUP_DISTANCE
 from .faces.matching import match_boxes
 from .faces.people import regroup, suggest
 from .faces.reader import read_faces
@@ -707,7 +708,8 @@ class Library:
                            filters: Filters | None = None, distance: float = 0.6) -> list[SearchHit]:
         """"More of this person": the photos whose faces are nearest the main face (best detector
         score) of the photo at `path` (in the library or not), closer than `distance`, nearest
-        first; relevance falls from 1 (the same face) to 0 at `distance`. [] when it has no face."""
+        first; relevance (`_face_relevance`) is strong for faces as close as one person's faces
+        usually are and ends at `distance`. [] when it has no face."""
         full = os.path.abspath(os.fspath(path))
         with self._sentences():
             row = self.catalogue.photo_by_path(full)
@@ -727,7 +729,7 @@ class Library:
             for face_id, apart in nearest:
                 pid = photo_of.get(face_id)
                 if pid is not None and apart < distance and pid not in scored and (allowed is None or pid in allowed):
-                    scored[pid] = 1.0 - apart / distance
+                    scored[pid] = _face_relevance(apart, distance)
             best = sorted(scored.items(), key=lambda item: -item[1])[:k]
             return self._hits(self.embedder(model_id), best, [score for _, score in best], allowed, k)
 
@@ -948,6 +950,17 @@ class Library:
             model_id, checked = import_model(self.root / MODELS_FOLDER, self.manifest, Path(file), name)
         self._handles.reload_manifest()
         return model_id, list(checked.notes)
+
+
+STRONG_FACE_DISTANCE = 0.4  # two faces this close are nearly always one person (dlib's descriptors)
+
+
+def _face_relevance(apart: float, distance: float) -> float:
+    """A face's relevance to another from their distance: strong up to STRONG_FACE_DISTANCE,
+    still relevant up to where automatic groups stop (GROUP_DISTANCE), weak beyond, 0 at `distance`."""
+    limit = max(distance, GROUP_DISTANCE + 1e-6)
+    return float(np.interp(apart, [0.0, STRONG_FACE_DISTANCE, GROUP_DISTANCE, limit],
+                           [1.0, STRONG_FROM, RELEVANT_FROM, 0.0]))
 
 
 class _Decision:

@@ -374,6 +374,8 @@ class MainWindow(QMainWindow):
                                 on_error=self._on_error, drop_superseded=True)
         self._group_photos = SerialOp(self, partial(ops.person_photos, lib), on_result=self._on_search_done,
                                       on_error=self._on_search_error, drop_superseded=True)
+        self._person_like = SerialOp(self, partial(ops.person_like, lib), on_result=self._on_person_like,
+                                     on_error=self._on_search_error, drop_superseded=True)
         self.people = PeopleWiring(self, lib, self.people_dock)
         self.people.person_chosen.connect(self.search_text)
         self.people.group_chosen.connect(self.show_group)
@@ -655,6 +657,7 @@ class MainWindow(QMainWindow):
         A search by photo takes its filters apart (`photo_filters`): its query is the photo."""
         self._leave_library_view()
         self._group_photos.discard()
+        self._person_like.discard()
         self.search_bar.set_query(query)
         self._completions.discard()
         self._show_all = bool(k)
@@ -675,6 +678,24 @@ class MainWindow(QMainWindow):
     def show_group(self, group: PersonGroup) -> None:
         """The photos of an unnamed group of faces (People panel), shown as a search's answer;
         a search, or *All photos* in the Folders panel, takes the centre back."""
+        self._clear_for_listing()
+        self._group_photos.request(group, RESULTS.read(self.settings))
+
+    @Slot(str)
+    def search_person_like(self, path: str) -> None:
+        """"More of this person": the photos with faces nearest the main face of the photo at
+        `path`, nearest first (nothing, and a word in the status line, when it has no face)."""
+        self._clear_for_listing()
+        self._person_like.request(path, RESULTS.read(self.settings))
+
+    def _on_person_like(self, answer: SearchAnswer) -> None:
+        self._on_search_done(answer)
+        if not answer.hits:
+            self.status_label.setText(f"No face found in {answer.query.removeprefix('the person in ')}: "
+                                      "nothing to look for.")
+
+    def _clear_for_listing(self) -> None:
+        """The centre made ready for a list of photos that is not a typed search."""
         self._leave_library_view()
         self._search.discard()
         self._chips.discard()
@@ -684,7 +705,8 @@ class MainWindow(QMainWindow):
         self._respelt = None
         self._show_all = False
         self.status_label.setText("Reading…")
-        self._group_photos.request(group, RESULTS.read(self.settings))
+        self._group_photos.discard()
+        self._person_like.discard()
 
     def _search_again(self, k: int = 0) -> None:
         """The search shown, asked again (for `k` results: "Show more"; in the order now chosen)."""
@@ -917,6 +939,7 @@ class MainWindow(QMainWindow):
         self.grouping_bar.show()
         self._search.discard()
         self._group_photos.discard()
+        self._person_like.discard()
         self._chips.discard()
         self._completions.discard()
         self.search_bar.set_query("")

@@ -13,6 +13,7 @@ Two ways to run work:
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections.abc import Callable, Generator
@@ -62,6 +63,7 @@ __all__ = [
     "library_settings",
     "load_image",
     "merge_people",
+    "person_like",
     "person_photos",
     "preview_photo",
     "remove_folder",
@@ -507,6 +509,13 @@ def person_photos(library: Library, group: PersonGroup, k: int) -> SearchAnswer:
     answer; the query is what the status line calls it."""
     hits = library.person_photos(group.id)[:k]
     return SearchAnswer(group.name or "Unnamed", False, k, hits, listing=True)
+
+
+def person_like(library: Library, path: str, k: int) -> SearchAnswer:
+    """The photos whose faces are nearest the main face of the photo at `path` ("More of this
+    person"), nearest first; the query is what the status line calls it."""
+    hits = library.search_person_like(path, k)
+    return SearchAnswer(f"the person in {os.path.basename(path)}", False, k, hits, listing=True)
 
 
 def merge_people(library: Library, keep: str, others: list[str], name: str = "") -> PersonGroup:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidgetItem
 
@@ -18,6 +19,7 @@ from cbir_desktop.engine.types import PersonGroup
 from cbir_desktop.ui.main_window import MainWindow
 from cbir_desktop.ui.people_faces import FacesDialog
 from cbir_desktop.ui.people_panel import GroupRole
+from cbir_desktop.ui.results_view import context_menu
 
 LFW = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "faces_lfw12" / "people"
 PEOPLE = ("Tony_Blair", "Serena_Williams", "Hugo_Chavez")
@@ -250,3 +252,27 @@ def test_clicking_an_entry_shows_its_photos_in_the_grid(window: MainWindow, inde
     shown = _click(window, qtbot, hugo)  # a person: as searching the name
     assert window.search_bar.text() == "Hugo"
     assert set(shown[:PER_PERSON]) == chavez
+
+
+def test_more_of_this_person_from_the_grids_menu(window: MainWindow, indexed, qtbot, tmp_path: Path) -> None:
+    """The grid's "More of this person" lists the photos of the person in the chosen photo,
+    nearest first; a photo without a face lists nothing and says why."""
+    _, who = indexed
+    serena = {path for path, person in who.items() if person == "Serena_Williams"}
+    group = _group_of(window, who, "Serena_Williams")
+    _click(window, qtbot, group)
+    window.view.setCurrentIndex(window.results.index(0, 0))
+    hit = window.view.selected_hit()
+    menu = context_menu(window, window, hit)
+    action = next(a for a in menu.actions() if a.text() == "More of this person")
+    with qtbot.waitSignal(window.search_finished, timeout=WAIT_MS):
+        action.trigger()
+    shown = [h.path for h in window.results.hits()]
+    assert shown[0] == hit.path and set(shown[:PER_PERSON]) == serena
+    assert all(h.relevance > 0 for h in window.results.hits())
+    blank = tmp_path / "no_face.jpg"
+    Image.new("RGB", (320, 240), (90, 140, 200)).save(blank)
+    with qtbot.waitSignal(window.search_finished, timeout=WAIT_MS):
+        window.search_person_like(str(blank))
+    assert window.results.hits() == []
+    assert window.status_label.text() == "No face found in no_face.jpg: nothing to look for."
