@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -104,6 +105,8 @@ PREVIEW_SIDE = 1600  # the preview decodes at most this size (fast even for 50-M
 BROWSE_PAGE = 200  # photos per page of the library view: a few screens, read in milliseconds
 # Phases of an indexing run that count photos, and how the status bar says them.
 COUNTED_PHASES = {"indexing": "Indexing", "finding faces": "Finding faces in"}
+LIVE_RELOAD_S = 2.0  # while indexing, a library view shorter than a page is read again this often
+REPORT_KEPT_S = 60.0  # a run that changed nothing leaves a change report this recent on the status line
 PANEL_WIDTH = 240  # the Folders and Tags panels' starting width, in pixels
 
 
@@ -151,6 +154,8 @@ class MainWindow(QMainWindow):
         self._restore_scroll: int | None = None  # a reloaded first page keeps the scroll position
         self._saved_library: LibraryPlace | None = None  # while a search is shown
         self._library_stale = False  # the library changed while a search was shown
+        self._live_reloaded = 0.0  # when the library view was last read again during indexing
+        self._changes_reported = -REPORT_KEPT_S, ""  # when and how the status line last said what a run changed
         self._respelt: tuple[str, list[str]] | None = None  # (typed, other spellings) of a respelt search
         self._answer: SearchAnswer | None = None  # the search shown
         self._held_back: list[SearchHit] = []  # its hits below the relevance cut-off, until "Show more"
@@ -532,7 +537,19 @@ class MainWindow(QMainWindow):
             if progress.phase == "scanning":
                 self.progress.setRange(0, 0)  # busy until the number of photos is known
             self.status_label.setText(progress.phase.capitalize() + "…")
+        if progress.phase == "indexing" and progress.done:
+            self._reload_while_indexing()
         self.index_progressed.emit(progress)
+
+    def _reload_while_indexing(self) -> None:
+        """A library view holding less than a page fills while photos are indexed: a first index
+        of a large folder shows its photos as they arrive, not only once it ends."""
+        if not self._browsing or self.results.photo_count() >= BROWSE_PAGE:
+            return
+        now = time.monotonic()
+        if now - self._live_reloaded >= LIVE_RELOAD_S:
+            self._live_reloaded = now
+            self.reload_library()
 
     def _on_index_done(self, run: IndexRun | None) -> None:
         if run is None:  # no folder to index
@@ -557,12 +574,21 @@ class MainWindow(QMainWindow):
         self.index_finished.emit(report)
 
     def _show_index_report(self, report: IndexReport) -> None:
-        self.status_label.setText(
-            "Indexing cancelled; it resumes next time." if report.cancelled else
-            f"Library up to date: {report.added} added, {report.updated} updated, {report.moved} moved, "
-            f"{report.removed} removed, {len(report.failed)} skipped."
-        )
+        """What the run changed; a run that changed nothing (a rescan the watcher asked for right
+        after) leaves a recent report of changes on the status line instead of "0 added"."""
         self.folders_dock.show_skipped(report.failed)
+        if report.cancelled:
+            self.status_label.setText("Indexing cancelled; it resumes next time.")
+            return
+        changed = report.added + report.updated + report.moved + report.removed + len(report.failed)
+        now = time.monotonic()
+        if changed:
+            self._changes_reported = now, (
+                f"Library up to date: {report.added} added, {report.updated} updated, {report.moved} moved, "
+                f"{report.removed} removed, {len(report.failed)} skipped.")
+        elif now - self._changes_reported[0] > REPORT_KEPT_S:
+            self._changes_reported = now, "Library up to date."
+        self.status_label.setText(self._changes_reported[1])
 
     def _on_index_error(self, exc: BaseException) -> None:
         self.status_label.setText("Indexing stopped.")

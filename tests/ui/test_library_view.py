@@ -106,3 +106,26 @@ def test_new_photos_appear_in_the_library_view_after_indexing(make_window, photo
     with qtbot.waitSignal(window.library_shown, timeout=20000, check_params_cb=lambda page: len(page.hits) == 6):
         newest = solid(photos / "purple.png", "purple")  # the watcher sees it
     assert _paths(window)[0] == newest
+
+
+def test_photos_appear_while_a_first_index_runs_and_a_later_empty_rescan_keeps_the_report(
+        make_window, hold_indexing, tmp_path, qtbot) -> None:
+    """A first index of a folder fills the empty library view batch by batch, long before it
+    ends; a rescan right after that changes nothing leaves "12 added" on the status line."""
+    root = tmp_path / "first"
+    for i in range(12):
+        solid(root / f"p{i:02d}.png", (i * 20, 90, 200 - i * 10), size=(96, 72))
+    window = make_window()
+    window.show()
+    gate = hold_indexing(window.library, batch_size=4)
+    window.add_folder(str(root))
+    qtbot.waitUntil(lambda: window.results.photo_count() == 4, timeout=20000)  # held after one batch
+    assert window._indexing.running and window.progress.value() == 4
+    with qtbot.waitSignal(window.index_finished, timeout=20000):
+        gate.open()
+    qtbot.waitUntil(lambda: window.results.photo_count() == 12, timeout=10000)  # read again at the end
+    assert window.status_label.text().startswith("Library up to date: 12 added")
+    with qtbot.waitSignal(window.index_finished, timeout=20000) as again:
+        window.start_indexing()
+    assert again.args[0].added == 0
+    assert window.status_label.text().startswith("Library up to date: 12 added")
