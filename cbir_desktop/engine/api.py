@@ -36,7 +36,7 @@ from .errors import (
 from .faces.crops import face_crop
 from .faces.grouping import GROUP_DISTANCE
 from .faces.matching import match_boxes
-from .faces.people import regroup, suggest
+from .faces.people import settle, watch
 from .faces.reader import read_faces
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
 from .healing import heal, problems
@@ -965,7 +965,8 @@ def _face_relevance(apart: float, distance: float) -> float:
 
 class _Decision:
     """A transaction of decisions about people under the writer lock; on success the
-    suggestions and automatic groups are worked out again in the same transaction."""
+    suggestions and automatic groups it touched are worked out again in the same transaction
+    (`settle`: only around the people it changed, so it answers fast in a large library)."""
 
     def __init__(self, library: Library) -> None:
         self.library = library
@@ -977,14 +978,14 @@ class _Decision:
         self.sentences.__enter__()
         self.transaction = self.library.catalogue.transaction("people")
         self.transaction.__enter__()
+        watch(self.library.catalogue)
         return self.library.catalogue
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
             try:
                 if kind is None:
-                    suggest(self.library.catalogue)
-                    regroup(self.library.catalogue)
+                    settle(self.library.catalogue)
             except BaseException as failed:
                 self.transaction.__exit__(type(failed), failed, None)
                 raise

@@ -203,10 +203,11 @@ def merge_people(cat: Catalogue, keep: int, gone: int) -> None:
     cat.db.execute("DELETE FROM people WHERE id = ?", (gone,))
 
 
-def face_matrix(cat: Catalogue, where: str, column: str
-           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], list[int | None]]:
-    """(ids, descriptors, `column`) of the faces `where` selects, by id."""
-    rows = cat.db.execute(f"SELECT id, descriptor, {column} FROM faces WHERE {where} ORDER BY id").fetchall()
+def face_matrix(cat: Catalogue, where: str, column: str, values: Sequence[int] = ()
+                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], list[int | None]]:
+    """(ids, descriptors, `column`) of the faces `where` (with `values` for its ?s) selects, by id."""
+    rows = cat.db.execute(f"SELECT id, descriptor, {column} FROM faces WHERE {where} ORDER BY id",
+                          tuple(values)).fetchall()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     matrix = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=np.float32).reshape(len(rows), DESCRIPTOR_DIM)
     return ids, matrix.copy(), [None if r[2] is None else int(r[2]) for r in rows]
