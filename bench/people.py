@@ -9,7 +9,7 @@ of faces strangers seen once or twice. The table of distances printed first chec
 against the real faces.
 
 Timed like the app: `regroup` and `suggest` in full (after indexing); one decision (name a
-group, merge two groups, merge two people, remove a face, confirm all of a person's
+group, merge a group into a person, merge two people, remove a face, confirm all of a person's
 suggestions) as `Library._Decision` does it: a transaction, `watch`, the change, `settle`.
 Each size runs in its own process, so its peak memory (ru_maxrss) is its own. At sizes above
 neighbours.EXACT_UP_TO it also checks the cells: the share of each sampled face's close
@@ -159,8 +159,8 @@ def one_size(count: int) -> dict[str, float]:
         named = [int(r[0]) for r in cat.db.execute("SELECT id FROM people ORDER BY id")]
         out["name a group"] = decision(cat, lambda c: people_rows.name_faces(
             c, people_rows.group_faces_of(c, free[0]), people_rows.add_person(c, "new person")))
-        out["merge groups"] = decision(cat, lambda c: c.db.execute(
-            "UPDATE faces SET cluster = ? WHERE person_id IS NULL AND cluster = ?", (free[1], free[2])))
+        out["merge a group into a person"] = decision(cat, lambda c: people_rows.name_faces(
+            c, people_rows.group_faces_of(c, free[1]), named[1]))
         face = int(cat.db.execute("SELECT id FROM faces WHERE person_id = ? AND person_source = 'user' "
                                   "LIMIT 1", (named[0],)).fetchone()[0])
         out["remove a face"] = decision(cat, lambda c: people_rows.reject(c, named[0], [face]))
@@ -242,7 +242,7 @@ def main() -> None:
         [[int(r["faces"]), r["regroup"], 1000 * r["regroup"] / r["faces"], int(r["groups"]), r["precision"],
           r["recall"], r["pairs recall"], r["suggest"], r["regroup again"], r["ids kept"], r["peak MB"]]
          for r in results])
-    kinds = ["name a group", "merge groups", "merge people", "remove a face", "confirm suggestions"]
+    kinds = ["name a group", "merge a group into a person", "merge people", "remove a face", "confirm suggestions"]
     table("One decision (seconds, watch + change + settle, one transaction)", ["faces", *kinds],
           [[int(r["faces"]), *(r[k] for k in kinds)] for r in results])
 

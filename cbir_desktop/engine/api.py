@@ -639,25 +639,24 @@ class Library:
         return self._person(person)
 
     def merge_people(self, keep: str, other: str) -> PersonGroup:
-        """Make `other` (a person or group) part of `keep`: two groups stay one unnamed group, a
-        group and a person become the person, two people become `keep` (with both's "not him")."""
+        """Make `other` (a person or group) part of `keep`: a group and a person become the
+        person, two people become `keep` (with both's "not him"). Two unnamed groups cannot be
+        merged as they are: automatic groups are worked out again after each indexing run, so
+        one of them is named first (the window asks for the name)."""
         (kind, number), (other_kind, other_number) = self._person_ref(keep), self._person_ref(other)
         if (kind, number) == (other_kind, other_number):
             raise EngineError(f"{keep} and {other} are the same; name two different people or groups.")
+        if kind == "group" and other_kind == "group":
+            raise EngineError(f"{keep} and {other} are both unnamed groups; name one first "
+                              f"(`cbir people name {keep} NAME`), then merge the other into that person.")
         with self._decision() as cat:
-            if kind == "group" and other_kind == "group":
-                cat.db.execute("UPDATE faces SET cluster = ? WHERE person_id IS NULL AND cluster = ?",
-                               (number, other_number))
-                merged = None
-            elif kind == "group" or other_kind == "group":
+            if kind == "group" or other_kind == "group":
                 person, cluster = (other_number, number) if kind == "group" else (number, other_number)
                 people_rows.name_faces(cat, people_rows.group_faces_of(cat, cluster), person)
                 merged = person
             else:
                 people_rows.merge_people(cat, number, other_number)
                 merged = number
-        if merged is None:
-            return self._unnamed(number)
         return self._person(merged)
 
     def name_faces(self, face_ids: Sequence[int], name: str) -> PersonGroup:
@@ -801,11 +800,6 @@ class Library:
                 if row.person == person:
                     return self._group(row.person, None, row.name, row.faces, 4)
         return PersonGroup(f"p{person}", None, 0)
-
-    def _unnamed(self, cluster: int) -> PersonGroup:
-        with self._sentences():
-            count = len(people_rows.group_faces_of(self.catalogue, cluster))
-            return self._group(None, cluster, None, count, 4)
 
     def raw_companion(self, path: PathLike) -> str | None:
         """The RAW file paired with the library's JPEG at `path`, if it has one (pairing on or off)."""

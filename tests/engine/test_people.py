@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from cbir_desktop.engine.api import Library, find_photo_faces, open_library, parse_query
+from cbir_desktop.engine.errors import EngineError
 from cbir_desktop.engine.photos.face_regions import FaceRegion, read_face_regions, write_face_regions
 
 LFW = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "faces_lfw12" / "people"
@@ -140,6 +141,8 @@ def test_merging_two_people_and_a_group_into_a_person(library: Library, indexed)
     _, who = indexed
     firsts = [next(path for path, p in who.items() if p == person) for person in PEOPLE]
     groups = [_group_of(library, path) for path in firsts]
+    with pytest.raises(EngineError, match="both unnamed groups; name one first"):
+        library.merge_people(groups[0], groups[1])  # they would split again at the next regroup
     library.name_group(groups[0], "A")
     library.name_group(groups[1], "B")
     merged = library.merge_people("A", "B")
