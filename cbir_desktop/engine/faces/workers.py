@@ -4,7 +4,7 @@ process when processes cannot start (a bundle without `freeze_support`, a locked
 or a worker dies.
 
 Workers are spawned (never forked: the caller holds SQLite connections and Qt threads), each
-loads the models once (models.py keeps them per thread) and holds ~150 MB; they start on the
+loads the models once (models.py keeps them per thread) and holds ~120 MB; they start on the
 first photo and stop when `close` is called, the in-flight photos finishing first.
 """
 
