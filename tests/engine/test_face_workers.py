@@ -1,12 +1,16 @@
 """The faces step on worker processes (dlib holds the GIL, so the step reads photos in spawned
-processes): the same faces as in this process, a cancel mid-step resumes, and a photo that
-cannot be decoded in a worker is skipped with its reason."""
+processes): the same faces as in this process, a cancel mid-step resumes, a photo that cannot
+be decoded in a worker is skipped with its reason, and where processes cannot start the photos
+are read in this process."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import threading
 from collections.abc import Generator
+from multiprocessing import spawn
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +105,17 @@ def test_a_photo_a_worker_cannot_decode_is_skipped_with_its_reason(tiny_models, 
         assert "truncated" in report.skipped[0][1] or "damaged" in report.skipped[0][1]
         assert library.faces(paths[0]) and library.faces(paths[2])
         assert count_faces_read(library.catalogue, READER_VERSION)[0] == 3  # not read again next run
+
+
+def test_where_worker_processes_cannot_start_the_photos_are_read_in_this_process(tiny_models, tmp_path) -> None:
+    photos = tmp_path / "photos"
+    lfw_photos(photos, 3)
+    with open_library(tmp_path / "library") as library:
+        library.index([photos], faces=False)
+        python = spawn.get_executable()
+        multiprocessing.set_executable(str(tmp_path / "no-python-here"))  # as a locked-down system would
+        try:
+            report = finish(run_step(library, photos, True))
+        finally:
+            multiprocessing.set_executable(os.fspath(python))
+        assert not report.processes and report.photos == 3 and report.faces >= 3 and not report.skipped

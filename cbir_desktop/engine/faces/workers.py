@@ -62,7 +62,13 @@ class FaceReaders:
         self._pool: Executor | None = None
 
     def submit(self, path: str) -> Future[PhotoFaces]:
-        return self._started().submit(read_photo_faces, path, self.long_side)
+        try:  # a process pool starts its workers on the first photos
+            return self._started().submit(read_photo_faces, path, self.long_side)
+        except (OSError, BrokenProcessPool) as exc:
+            if not self.processes:
+                raise
+            self._fall_back(exc)
+            return self.submit(path)
 
     def result(self, path: str, future: Future[PhotoFaces]) -> PhotoFaces:
         """The future's answer; the photo is read again on a thread when the workers died."""
@@ -70,10 +76,13 @@ class FaceReaders:
             return future.result()
         except BrokenProcessPool as exc:
             if self.processes:
-                log.warning("Face workers stopped (%s); reading faces in this process", exc)
-                self.close()
-                self.processes = False
+                self._fall_back(exc)
             return self.submit(path).result()
+
+    def _fall_back(self, problem: Exception) -> None:
+        log.warning("Face workers cannot run (%s); reading faces in this process", problem)
+        self.close()
+        self.processes = False
 
     def close(self) -> None:
         """Stop the pool: photos not started are dropped, the ones being read finish."""

@@ -44,8 +44,8 @@ PHASE = "finding faces"
 FACES_BATCH = 16  # photos a transaction stores
 WORKERS = 2  # the cores indexing is sized for
 # Fewer photos than this are read in this process: spawning the workers and loading their models
-# (~1.5 s) costs more than the second core saves.
-PROCESSES_FROM = 12
+# (1.5-4.5 s, measured on a busy 2-core machine) costs more than the second core saves.
+PROCESSES_FROM = 48
 
 
 @dataclass
