@@ -74,7 +74,7 @@ def awkward(tmp_path_factory: pytest.TempPathFactory,
     face = _crop("Laura_Bush", 0)
     shutil.copy(sorted((LFW / "Laura_Bush").glob("*.jpg"))[0], photos / "upright.jpg")
     _backdrop((640, 480)).save(photos / "no_faces.jpg", quality=90)
-    for name, side in (("tiny", 45), ("small", 270)):  # a face box about 20 and 120 px wide in 4000x3000
+    for name, side in (("tiny", 45), ("small", 270), ("medium", 640)):  # a face box ~20, ~120, ~270 px wide
         big = _backdrop((4000, 3000))
         big.paste(face.resize((side, side)), (1500, 1200))
         big.save(photos / f"{name}.jpg", quality=90)
@@ -125,16 +125,17 @@ def test_a_mosaic_of_50_faces_finds_them_all_and_groups_them_by_person(awkward) 
 
 
 def test_faces_below_the_detectors_smallest_size_are_not_found_and_larger_ones_are(awkward) -> None:
-    """The detector sees a 1200-px copy (faces/reader.py): a face box of about 20 px in a
-    4000-px photo is 6 px there, far below HOG's smallest (about 20 px on the copy, 1.7% of
-    the photo's long side), so it is not found and the photo counts as read with no face; one
-    of about 120 px (3% of the side) is found, its box in the photo's fractions."""
+    """The detector sees a 1600-px copy without upsampling (faces/reader.py), so its smallest
+    face is HOG's 80-px window there: 1/20 of the photo's long side. Face boxes of about 20 px
+    (0.5%) and 120 px (3%) in a 4000-px photo are not found, and those photos count as read
+    with no face; one of about 270 px (7%) is found, its box in the photo's fractions."""
     library, photos, _ = awkward
     assert library.faces(photos / "tiny.jpg") == []
-    [small] = library.faces(photos / "small.jpg")
-    x, y, w, h = small.box
-    assert 1500 / 4000 < x + w / 2 < (1500 + 270) / 4000 and 1200 / 3000 < y + h / 2 < (1200 + 270) / 3000
-    assert 0.02 < w < 0.05
+    assert library.faces(photos / "small.jpg") == []
+    [medium] = library.faces(photos / "medium.jpg")
+    x, y, w, h = medium.box
+    assert 1500 / 4000 < x + w / 2 < (1500 + 640) / 4000 and 1200 / 3000 < y + h / 2 < (1200 + 640) / 3000
+    assert 0.05 < w < 0.09
 
 
 def test_a_face_cut_by_the_border_is_found_with_its_box_inside_the_photo(awkward) -> None:

@@ -2,10 +2,12 @@
 current face reader, and store them with their descriptors.
 
 It runs once the photos' vectors and indexes are stored, so the first searches never wait for
-it. Photos are read on a small look-ahead of threads (decoding releases the GIL) and stored
-`FACES_BATCH` photos a transaction: a cancel or a crash loses one batch, and the next run reads
-only what `faces_read` does not hold yet. A photo that cannot be decoded, or in which dlib
-fails, is recorded with 0 faces and never stops the run.
+it. Photos are read with a small look-ahead on two worker processes (faces/workers.py: dlib
+holds the GIL, so threads would not run side by side; threads when processes cannot start, and
+for a few photos, where starting workers costs more than it saves) and stored `FACES_BATCH`
+photos a transaction: a cancel or a crash loses one batch, and the next run reads only what
+`faces_read` does not hold yet. A photo that cannot be decoded, or in which dlib fails, is
+recorded with 0 faces and its reason logged, and never stops the run.
 
 People: a face region another tool wrote in the photo's XMP (faces/matching.py: the detected face
 it overlaps best) names that face ('xmp'); a region over no detected face is not a person here
@@ -22,16 +24,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Generator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 
-from ..errors import ImageUnreadable
-from ..faces.detect import FoundFace
 from ..faces.index import FaceIndex
 from ..faces.matching import match_boxes
 from ..faces.people import regroup, suggest
-from ..faces.reader import DETECT_SIDE, READER_VERSION, read_faces
-from ..photos.face_regions import FaceRegion, read_face_regions
+from ..faces.reader import DETECT_SIDE, READER_VERSION
+from ..faces.workers import FaceReaders, PhotoFaces
+from ..photos.face_regions import FaceRegion
 from ..storage.catalogue import Catalogue, prefix_range
 from ..storage.face_rows import NewFace, photos_needing_faces, store_faces
 from ..storage.people_rows import add_person, name_faces, named_faces_of
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 
 PHASE = "finding faces"
 FACES_BATCH = 16  # photos a transaction stores
+WORKERS = 2  # the cores indexing is sized for
+# Fewer photos than this are read in this process: spawning the workers and loading their models
+# (1.5-4.5 s, measured on a busy 2-core machine) costs more than the second core saves.
+PROCESSES_FROM = 48
 
 
 @dataclass
@@ -49,6 +54,8 @@ class FacesReport:
     faces: int = 0  # faces they held
     unreadable: int = 0  # photos recorded with no faces because they could not be read
     cancelled: bool = False
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of the unreadable ones
+    processes: bool = False  # whether worker processes read the photos (to the end)
 
 
 def find_faces_step(
@@ -58,14 +65,23 @@ def find_faces_step(
     cancel: threading.Event,
     threads: int | None = None,
     long_side: int = DETECT_SIDE,
+    processes: bool | None = None,
 ) -> Generator[IndexProgress, None, FacesReport]:
     """Read the faces of the photos under `folders` (all photos when empty) that the current
-    reader has not read, yielding progress; rebuilds the face index when done."""
+    reader has not read, yielding progress; rebuilds the face index when done. `threads` readers
+    run side by side, in worker processes when `processes` (None: when there are enough photos)."""
     report = FacesReport()
     ranges = [prefix_range(os.path.abspath(folder)) for folder in folders]
     todo = photos_needing_faces(catalogue, READER_VERSION, ranges)
     if todo:
-        yield from _read_all(catalogue, todo, cancel, threads or min(2, os.cpu_count() or 1), long_side, report)
+        workers = threads or min(WORKERS, os.cpu_count() or 1)
+        use_processes = len(todo) >= PROCESSES_FROM if processes is None else processes
+        readers = FaceReaders(workers, long_side, use_processes)
+        try:
+            yield from _read_all(catalogue, todo, cancel, readers, report)
+        finally:  # also when the caller drops the generator: the workers stop with the step
+            readers.close()
+        report.processes = readers.processes
         with catalogue.transaction("faces"):
             suggest(catalogue)
             regroup(catalogue)
@@ -74,58 +90,47 @@ def find_faces_step(
     return report
 
 
-def _read_all(catalogue: Catalogue, todo: list[tuple[int, str]], cancel: threading.Event, threads: int,
-              long_side: int, report: FacesReport) -> Generator[IndexProgress, None, None]:
+def _read_all(catalogue: Catalogue, todo: list[tuple[int, str]], cancel: threading.Event, readers: FaceReaders,
+              report: FacesReport) -> Generator[IndexProgress, None, None]:
     total, start = len(todo), time.monotonic()
     yield IndexProgress(PHASE, 0, total)
-
-    def read(path: str) -> _Read:
-        try:
-            found: list[FoundFace] | None = read_faces(path, long_side)
-        except ImageUnreadable:
-            return None, []
-        except (MemoryError, RuntimeError) as exc:  # dlib's own errors are RuntimeErrors
-            log.warning("No faces read from %s: %s", path, exc)
-            return None, []
-        return found, read_face_regions(path) if found else []
-
-    with ThreadPoolExecutor(threads, thread_name_prefix="faces") as pool:
-        pending: deque[tuple[int, str, Future[_Read]]] = deque()
-        queue = iter(todo)
-        batch: list[tuple[int, str, _Read]] = []
-        while True:
-            while len(pending) < threads * 2 and not cancel.is_set():
-                item = next(queue, None)
-                if item is None:
-                    break
-                pending.append((item[0], item[1], pool.submit(read, item[1])))
-            if not pending:
+    pending: deque[tuple[int, str, Future[PhotoFaces]]] = deque()
+    queue = iter(todo)
+    batch: list[tuple[int, str, PhotoFaces]] = []
+    while True:
+        while len(pending) < readers.workers * 2 and not cancel.is_set():
+            item = next(queue, None)
+            if item is None:
                 break
-            photo_id, path, future = pending.popleft()
-            batch.append((photo_id, path, future.result()))
-            if len(batch) >= FACES_BATCH or not pending or cancel.is_set():
+            pending.append((item[0], item[1], readers.submit(item[1])))
+        if not pending:
+            break
+        photo_id, path, future = pending.popleft()
+        batch.append((photo_id, path, readers.result(path, future)))
+        if len(batch) >= FACES_BATCH or not pending or cancel.is_set():
+            _store(catalogue, batch, report)
+            batch = []
+        done = report.photos + len(batch)
+        elapsed = time.monotonic() - start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else None
+        yield IndexProgress(PHASE, done, total, rate, eta, path)
+        if cancel.is_set():
+            if batch:
                 _store(catalogue, batch, report)
-                batch = []
-            done = report.photos + len(batch)
-            elapsed = time.monotonic() - start
-            rate = done / elapsed if elapsed > 0 else 0.0
-            eta = (total - done) / rate if rate > 0 else None
-            yield IndexProgress(PHASE, done, total, rate, eta, path)
-            if cancel.is_set():
-                if batch:
-                    _store(catalogue, batch, report)
-                for _, _, waiting in pending:
-                    waiting.cancel()
-                break
+            for _, _, waiting in pending:
+                waiting.cancel()
+            break
     report.cancelled = report.photos < total
 
 
-_Read = tuple[list[FoundFace] | None, list[FaceRegion]]  # faces (None: unreadable), the file's named regions
-
-
-def _store(catalogue: Catalogue, read: list[tuple[int, str, _Read]], report: FacesReport) -> None:
+def _store(catalogue: Catalogue, read: list[tuple[int, str, PhotoFaces]], report: FacesReport) -> None:
     with catalogue.transaction("faces"):
-        for photo_id, _, (found, regions) in read:
+        for photo_id, path, photo in read:
+            found, regions = photo.faces, photo.regions
+            if found is None:
+                log.warning("No faces read from %s: %s", path, photo.problem)
+                report.skipped.append((path, photo.problem))
             faces = [NewFace(f.box, f.score, f.landmarks, f.descriptor) for f in found or ()]
             named_before = named_faces_of(catalogue, photo_id)
             ids = store_faces(catalogue, photo_id, faces, READER_VERSION)
