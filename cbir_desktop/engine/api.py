@@ -37,7 +37,7 @@ from .faces.crops import face_crop
 from .faces.grouping import GROUP_DISTANCE
 from .faces.matching import match_boxes
 from .faces.people import settle, watch
-from .faces.reader import read_faces
+from .faces.reader import FACE_DETAILS, STANDARD, read_faces
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
 from .healing import heal, problems
 from .indexing.faces_step import find_faces_step
@@ -106,6 +106,7 @@ MODEL_SETTING = "model"
 BACKUP_STAMP_SETTING = "backed_up_work"  # what the user's work looked like at the last backup
 LOCK_POLL_S = 0.5
 FACES_SETTING = "faces"  # "off": face recognition turned off for this library
+FACE_DETAIL_SETTING = "face detail"  # "small": look for smaller faces (slower); see faces/reader.py
 PathLike = str | os.PathLike[str]
 
 
@@ -326,7 +327,8 @@ class Library:
                     self.learner.catch_up(embedder)
                     if faces and self.face_recognition:
                         found = yield from find_faces_step(self._handles.catalogue, targets,
-                                                           self._handles.face_index(), cancel)
+                                                           self._handles.face_index(), cancel,
+                                                           detail=FACE_DETAILS[self.face_detail])
                         report.faces_photos, report.faces_found = found.photos, found.faces
                         report.cancelled = found.cancelled
                     self._back_up_if_changed()
@@ -572,6 +574,22 @@ class Library:
         self._check_writable()
         with self._sentences():
             self.catalogue.set_setting(FACES_SETTING, "on" if on else "off")
+
+    @property
+    def face_detail(self) -> str:
+        """How closely indexing looks for faces: "standard" (faces from 1/20 of a photo's long
+        side) or "small" (from 1/30, about 1.5x slower: group photos)."""
+        detail = self.catalogue.get_setting(FACE_DETAIL_SETTING, STANDARD.name)
+        return detail if detail in FACE_DETAILS else STANDARD.name
+
+    def set_face_detail(self, detail: str) -> None:
+        """Look for faces at `detail` from the next indexing run on: every photo is read again
+        at the new detail (names kept: faces match by their boxes)."""
+        if detail not in FACE_DETAILS:
+            raise EngineError(f"Faces are looked for at {' or '.join(FACE_DETAILS)} detail, not {detail!r}.")
+        self._check_writable()
+        with self._sentences():
+            self.catalogue.set_setting(FACE_DETAIL_SETTING, detail)
 
     def delete_face_data(self) -> int:
         """Forget every face, person and face decision of this library, and its face index; the

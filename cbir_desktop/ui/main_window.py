@@ -1217,9 +1217,10 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self, [(m.id, m.name) for m in state.models], self._model_target or self._model_id,
                                 self.device_label.toolTip() or "not known yet (the model is loading)",
                                 RESULTS.read(self.settings), self.view.side,
-                                str(self.library.root), state.pairs_as_one, state.faces_on)
+                                str(self.library.root), state.pairs_as_one, state.faces_on, state.small_faces)
         dialog.pairs.setEnabled(not self.library.read_only)
         dialog.faces.setEnabled(not self.library.read_only)
+        dialog.small_faces.setEnabled(state.faces_on and not self.library.read_only)
         dialog.delete_faces.setEnabled(not self.library.read_only)
         dialog.delete_faces_requested.connect(lambda: self.delete_face_data(dialog))
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
@@ -1237,6 +1238,9 @@ class MainWindow(QMainWindow):
         if dialog.faces.isEnabled() and dialog.faces.isChecked() != dialog.faces_shown:
             ops.run_in_background(ops.set_face_recognition, self.library, dialog.faces.isChecked(),
                                   on_result=self._on_face_recognition_changed, on_error=self._on_error)
+        if dialog.small_faces.isEnabled() and dialog.small_faces.isChecked() != dialog.small_faces_shown:
+            ops.run_in_background(ops.set_small_faces, self.library, dialog.small_faces.isChecked(),
+                                  on_result=lambda _on: self.start_indexing(), on_error=self._on_error)
         self.switch_model(dialog.model.currentData())
 
     def _on_pairs_changed(self, on: bool) -> None:

@@ -72,6 +72,7 @@ __all__ = [
     "search",
     "set_face_recognition",
     "set_pairs_as_one",
+    "set_small_faces",
     "thumbnail_images",
 ]
 
@@ -455,11 +456,19 @@ class LibrarySettings:
     models: list[ModelInfo]
     pairs_as_one: bool
     faces_on: bool = True  # face recognition
+    small_faces: bool = False  # faces looked for down to 1/30 of a photo's side (slower)
 
 
 def library_settings(library: Library) -> LibrarySettings:
     """The library's side of the Settings dialog."""
-    return LibrarySettings(library.models(), library.pairs_as_one, library.face_recognition)
+    return LibrarySettings(library.models(), library.pairs_as_one, library.face_recognition,
+                           library.face_detail == "small")
+
+
+def set_small_faces(library: Library, on: bool) -> bool:
+    """Look for small faces (or not) from the next indexing run; returns the setting as stored."""
+    library.set_face_detail("small" if on else "standard")
+    return library.face_detail == "small"
 
 
 def set_pairs_as_one(library: Library, on: bool) -> bool:

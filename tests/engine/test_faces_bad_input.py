@@ -19,7 +19,8 @@ from helpers import stored_turned
 from PIL import Image
 
 from cbir_desktop.engine.api import Library, open_library
-from cbir_desktop.engine.faces.reader import READER_VERSION
+from cbir_desktop.engine.errors import EngineError
+from cbir_desktop.engine.faces.reader import READER_VERSION, SMALL_FACES
 from cbir_desktop.engine.storage.face_rows import count_faces_read
 
 LFW = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "faces_lfw12" / "people"
@@ -136,6 +137,32 @@ def test_faces_below_the_detectors_smallest_size_are_not_found_and_larger_ones_a
     x, y, w, h = medium.box
     assert 1500 / 4000 < x + w / 2 < (1500 + 640) / 4000 and 1200 / 3000 < y + h / 2 < (1200 + 640) / 3000
     assert 0.05 < w < 0.09
+
+
+def test_the_small_faces_setting_reads_every_photo_again_and_finds_a_3_percent_face(
+        awkward, tmp_path: Path, tiny_models: Path) -> None:
+    """`set_face_detail("small")` (1200 px upsampled once: faces from 1/30 of the long side) reads
+    the photos again at the next indexing run, finds the 3% face the standard detail misses, and
+    keeps the name the user gave the face on the larger one."""
+    _, photos, _ = awkward
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("small.jpg", "medium.jpg"):
+        shutil.copy(photos / name, folder / name)
+    with open_library(tmp_path / "library") as library:
+        library.index([folder])
+        assert library.faces(folder / "small.jpg") == [] and library.face_detail == "standard"
+        [face] = [f for f in library.people(min_faces=1)[0].faces]
+        library.name_faces([face.face_id], "Laura")
+        library.set_face_detail("small")
+        report = library.index([folder])
+        assert report.faces_photos == 2  # both read again
+        assert count_faces_read(library.catalogue, SMALL_FACES.reader)[0] == 2
+        [small] = library.faces(folder / "small.jpg")
+        assert 0.02 < small.box[2] < 0.05
+        assert [f.person for f in library.faces(folder / "medium.jpg")] == ["Laura"]
+        with pytest.raises(EngineError, match="standard or small"):
+            library.set_face_detail("tiny")
 
 
 def test_a_face_cut_by_the_border_is_found_with_its_box_inside_the_photo(awkward) -> None:

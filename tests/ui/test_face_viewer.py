@@ -217,6 +217,22 @@ def test_face_recognition_turned_off_skips_the_faces_step_and_hides_people(windo
     assert library.face_data_size() == (7, 1)
 
 
+def test_find_small_faces_reads_every_photo_again_at_the_finer_detail(window, indexed, qtbot) -> None:
+    library: Library = window.library
+    settings = _settings(window, qtbot)
+    assert settings.small_faces.isEnabled() and not settings.small_faces.isChecked()
+    settings.faces.setChecked(False)
+    assert not settings.small_faces.isEnabled()  # no faces, no detail to choose
+    settings.faces.setChecked(True)
+    settings.small_faces.setChecked(True)
+    with qtbot.waitSignal(window.index_finished, timeout=60000) as finished:
+        settings.accept()
+    assert library.face_detail == "small"
+    assert finished.args[0].faces_photos == len(list((indexed / "photos").iterdir()))  # all read again
+    assert library.face_data_size() == (7, 1)  # the same faces, the name kept
+    assert _settings(window, qtbot).small_faces.isChecked()
+
+
 def test_delete_all_face_data_asks_then_forgets_faces_and_people_but_keeps_photos_and_tags(window, indexed,
                                                                                              qtbot) -> None:
     library: Library = window.library

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -23,6 +24,25 @@ READER_VERSION = 2  # 2: 1600 px without upsampling (was 1200 px with one)
 DETECT_SIDE = 1600
 UPSAMPLE = 0
 SMALL_SIDE = 1000
+SMALL_FACES_READER = 1000  # added to READER_VERSION for photos read with `SMALL_FACES`
+
+
+@dataclass(frozen=True)
+class FaceDetail:
+    """How closely photos are looked at for faces: the copy's long side, HOG's upsampling, and
+    the reader id kept with each photo read (a photo read at another detail is read again)."""
+
+    name: str
+    long_side: int
+    upsample: int
+    reader: int
+
+
+# "small": faces down to 1/30 of the long side (1200 px upsampled once: 40-px faces on the copy),
+# about 1.5x the time a photo (bench/faces.py); for group photos with small faces.
+STANDARD = FaceDetail("standard", DETECT_SIDE, UPSAMPLE, READER_VERSION)
+SMALL_FACES = FaceDetail("small", 1200, 1, READER_VERSION + SMALL_FACES_READER)
+FACE_DETAILS = {detail.name: detail for detail in (STANDARD, SMALL_FACES)}
 
 
 def detector_settings(width: int, height: int, long_side: int = DETECT_SIDE,

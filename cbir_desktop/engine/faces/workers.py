@@ -20,7 +20,7 @@ from ..errors import ImageUnreadable
 from ..photos.face_regions import FaceRegion, read_face_regions
 from .detect import FoundFace
 from .models import thread_models
-from .reader import read_faces
+from .reader import UPSAMPLE, read_faces
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,10 @@ class PhotoFaces:
     problem: str = ""
 
 
-def read_photo_faces(path: str, long_side: int) -> PhotoFaces:
+def read_photo_faces(path: str, long_side: int, upsample: int = UPSAMPLE) -> PhotoFaces:
     """The faces of one photo; never raises for a bad photo (run in a worker or a thread)."""
     try:
-        found = read_faces(path, long_side)
+        found = read_faces(path, long_side, upsample)
     except ImageUnreadable as exc:
         return PhotoFaces(None, problem=exc.reason)
     except (MemoryError, RuntimeError) as exc:  # dlib's own errors are RuntimeErrors
@@ -55,15 +55,16 @@ class FaceReaders:
     """A pool reading photos' faces: `workers` processes when `processes`, else threads; falls back
     to threads for good when the processes cannot start or die."""
 
-    def __init__(self, workers: int, long_side: int, processes: bool) -> None:
+    def __init__(self, workers: int, long_side: int, processes: bool, upsample: int = UPSAMPLE) -> None:
         self.workers = workers
         self.long_side = long_side
+        self.upsample = upsample
         self.processes = processes
         self._pool: Executor | None = None
 
     def submit(self, path: str) -> Future[PhotoFaces]:
         try:  # a process pool starts its workers on the first photos
-            return self._started().submit(read_photo_faces, path, self.long_side)
+            return self._started().submit(read_photo_faces, path, self.long_side, self.upsample)
         except (OSError, BrokenProcessPool) as exc:
             if not self.processes:
                 raise

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from ..faces.index import FaceIndex
 from ..faces.matching import match_boxes
 from ..faces.people import regroup, suggest
-from ..faces.reader import DETECT_SIDE, READER_VERSION
+from ..faces.reader import STANDARD, FaceDetail
 from ..faces.workers import FaceReaders, PhotoFaces
 from ..photos.face_regions import FaceRegion
 from ..storage.catalogue import Catalogue, prefix_range
@@ -64,21 +64,21 @@ def find_faces_step(
     face_index: FaceIndex,
     cancel: threading.Event,
     threads: int | None = None,
-    long_side: int = DETECT_SIDE,
+    detail: FaceDetail = STANDARD,
     processes: bool | None = None,
 ) -> Generator[IndexProgress, None, FacesReport]:
     """Read the faces of the photos under `folders` (all photos when empty) that the current
-    reader has not read, yielding progress; rebuilds the face index when done. `threads` readers
+    reader (at `detail`) has not read, yielding progress; rebuilds the face index when done. `threads` readers
     run side by side, in worker processes when `processes` (None: when there are enough photos)."""
     report = FacesReport()
     ranges = [prefix_range(os.path.abspath(folder)) for folder in folders]
-    todo = photos_needing_faces(catalogue, READER_VERSION, ranges)
+    todo = photos_needing_faces(catalogue, detail.reader, ranges)
     if todo:
         workers = threads or min(WORKERS, os.cpu_count() or 1)
         use_processes = len(todo) >= PROCESSES_FROM if processes is None else processes
-        readers = FaceReaders(workers, long_side, use_processes)
+        readers = FaceReaders(workers, detail.long_side, use_processes, detail.upsample)
         try:
-            yield from _read_all(catalogue, todo, cancel, readers, report)
+            yield from _read_all(catalogue, todo, cancel, readers, report, detail.reader)
         finally:  # also when the caller drops the generator: the workers stop with the step
             readers.close()
         report.processes = readers.processes
@@ -91,7 +91,7 @@ def find_faces_step(
 
 
 def _read_all(catalogue: Catalogue, todo: list[tuple[int, str]], cancel: threading.Event, readers: FaceReaders,
-              report: FacesReport) -> Generator[IndexProgress, None, None]:
+              report: FacesReport, reader: int) -> Generator[IndexProgress, None, None]:
     total, start = len(todo), time.monotonic()
     yield IndexProgress(PHASE, 0, total)
     pending: deque[tuple[int, str, Future[PhotoFaces]]] = deque()
@@ -108,7 +108,7 @@ def _read_all(catalogue: Catalogue, todo: list[tuple[int, str]], cancel: threadi
         photo_id, path, future = pending.popleft()
         batch.append((photo_id, path, readers.result(path, future)))
         if len(batch) >= FACES_BATCH or not pending or cancel.is_set():
-            _store(catalogue, batch, report)
+            _store(catalogue, batch, report, reader)
             batch = []
         done = report.photos + len(batch)
         elapsed = time.monotonic() - start
@@ -117,14 +117,15 @@ def _read_all(catalogue: Catalogue, todo: list[tuple[int, str]], cancel: threadi
         yield IndexProgress(PHASE, done, total, rate, eta, path)
         if cancel.is_set():
             if batch:
-                _store(catalogue, batch, report)
+                _store(catalogue, batch, report, reader)
             for _, _, waiting in pending:
                 waiting.cancel()
             break
     report.cancelled = report.photos < total
 
 
-def _store(catalogue: Catalogue, read: list[tuple[int, str, PhotoFaces]], report: FacesReport) -> None:
+def _store(catalogue: Catalogue, read: list[tuple[int, str, PhotoFaces]], report: FacesReport,
+           reader: int) -> None:
     with catalogue.transaction("faces"):
         for photo_id, path, photo in read:
             found, regions = photo.faces, photo.regions
@@ -133,7 +134,7 @@ def _store(catalogue: Catalogue, read: list[tuple[int, str, PhotoFaces]], report
                 report.skipped.append((path, photo.problem))
             faces = [NewFace(f.box, f.score, f.landmarks, f.descriptor) for f in found or ()]
             named_before = named_faces_of(catalogue, photo_id)
-            ids = store_faces(catalogue, photo_id, faces, READER_VERSION)
+            ids = store_faces(catalogue, photo_id, faces, reader)
             _keep_names(catalogue, [f.box for f in faces], ids, named_before, regions)
             report.photos += 1
             report.faces += len(faces)
