@@ -14,7 +14,9 @@ with its reasons and, per member, what differs from it (keeper.py).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ..storage.catalogue import Catalogue
 from ..storage.culling_rows import CopyFacts, StoredSignature, copy_facts, same_content, signatures_of
@@ -28,6 +30,7 @@ from .series import DEFAULT_WINDOW_S, series_pairs
 
 EXACT_COSINE = 0.95
 SAME_COSINE = 0.70  # neardup/'s rotated and greyscale variants: 0.62-0.83 to one another, joined through the rest
+THREADS = max(1, min(4, os.cpu_count() or 1))
 SAME_BYTES = "same bytes"
 SAME_SERIES = "same series"
 
@@ -58,13 +61,7 @@ def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", wi
         candidates = [(a, b, c) for a, b, c in candidates if frozenset((a, b)) not in known]
         signatures = signatures_for(catalogue, facts, {p for a, b, _ in candidates for p in (a, b)},
                                     keep_signatures, progress)
-        for a, b, _ in sorted(candidates, key=lambda pair: -pair[2]):
-            sa, sb = signatures.get(a), signatures.get(b)
-            if sa is None or sb is None:
-                continue
-            found = (SAME_PIXELS if same_pixels(sa, sb) else "") if level == "exact" else same_shot(sa, sb)
-            if found:
-                why[(a, b)] = found
+        why.update(_confirmed(candidates, signatures, level))
     groups = connected(why)
     members = {pid for group in groups for pid in group}
     if level == SERIES:
@@ -77,6 +74,23 @@ def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", wi
         joined.setdefault(a, reason)
         joined.setdefault(b, reason)
     return [_group(level, [facts[pid] for pid in group], joined, sharpness) for group in groups]
+
+
+def _confirmed(candidates: list[tuple[int, int, float]], signatures: dict[int, StoredSignature],
+               level: str) -> dict[tuple[int, int], str]:
+    """The candidate pairs the pixel checks confirm, with how; on `THREADS` threads (the
+    registration's FFTs release the GIL)."""
+
+    def check(pair: tuple[int, int, float]) -> str:
+        a, b, cosine = pair
+        sa, sb = signatures.get(a), signatures.get(b)
+        if sa is None or sb is None:
+            return ""
+        return (SAME_PIXELS if same_pixels(sa, sb) else "") if level == "exact" else same_shot(sa, sb, cosine)
+
+    with ThreadPoolExecutor(THREADS, thread_name_prefix="confirm") as pool:
+        verdicts = list(pool.map(check, candidates, chunksize=64))
+    return {(a, b): found for (a, b, _), found in zip(candidates, verdicts, strict=True) if found}
 
 
 def _group(level: str, members: list[CopyFacts], joined: dict[int, str],

@@ -24,6 +24,7 @@ _RADII = 128
 # Holds a grey copy and the other turned (at most sqrt(2) x SIDE) side by side: no wrap-around.
 CANVAS = 320
 MIN_OVERLAP = 0.25
+GOOD_ENOUGH = 0.8  # an agreement that needs no second try (the other half turn)
 PEAKS = 4  # shifts tried: the highest correlation peaks  # of the smaller image's area: less overlap says nothing
 
 Grey = npt.NDArray[np.uint8]
@@ -46,6 +47,8 @@ def align(first: Grey, second: Grey) -> Alignment:
         agreement = _agreement(first, second, turn, scale)
         if agreement > best.agreement:
             best = Alignment(turn, scale, agreement)
+        if best.agreement >= GOOD_ENOUGH:
+            break
     return best
 
 
@@ -114,19 +117,17 @@ def _agreement(first: Grey, second: Grey, angle: float, scale: float) -> float:
     image = Image.fromarray(second)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     moved = np.asarray(image.resize(size, Image.Resampling.BILINEAR).rotate(
-        angle, Image.Resampling.BILINEAR, expand=True, fillcolor=None), np.float64)
-    mask_image = Image.new("L", size, 255).rotate(angle, Image.Resampling.NEAREST, expand=True)
-    mask = np.asarray(mask_image, np.float64) > 0
-    canvas = CANVAS
-    a = np.zeros((canvas, canvas))
-    m_a = np.zeros((canvas, canvas), bool)
-    a[: first.shape[0], : first.shape[1]] = first
+        angle, Image.Resampling.BILINEAR, expand=True), np.float64)
+    mask = np.asarray(Image.new("L", size, 255).rotate(angle, Image.Resampling.NEAREST, expand=True)) > 0
+    m_a = np.zeros((CANVAS, CANVAS), bool)
+    m_b = np.zeros((CANVAS, CANVAS), bool)
     m_a[: first.shape[0], : first.shape[1]] = True
-    b = np.zeros((canvas, canvas))
-    m_b = np.zeros((canvas, canvas), bool)
-    b[: moved.shape[0], : moved.shape[1]] = moved
     m_b[: moved.shape[0], : moved.shape[1]] = mask
-    edges_a, edges_b = _edges(a) * _inside(m_a), _edges(b) * _inside(m_b)  # not the borders' steps
+    edges_a = np.zeros((CANVAS, CANVAS))
+    edges_b = np.zeros((CANVAS, CANVAS))
+    # Edges inside each picture only, not the steps at its borders or at a turned copy's corners.
+    edges_a[: first.shape[0], : first.shape[1]] = _edges(first.astype(np.float64)) * _inside(np.ones(first.shape, bool))
+    edges_b[: moved.shape[0], : moved.shape[1]] = _edges(moved) * _inside(mask)
     smaller = min(first.size, int(mask.sum()))
     best = -1.0
     for dy, dx in _peaks(edges_a, edges_b):  # a textured picture has echoes of the true shift
@@ -149,11 +150,13 @@ def _overlap_correlation(edges_a: Floats, edges_b: Floats, m_a: npt.NDArray[np.b
 
 def _peaks(a: Floats, b: Floats, count: int = PEAKS) -> list[tuple[int, int]]:
     """The shifts of the `count` highest peaks of the phase correlation of `a` and `b`."""
-    cross = np.fft.fft2(a) * np.conj(np.fft.fft2(b))
+    cross = np.fft.rfft2(a) * np.conj(np.fft.rfft2(b))
     cross /= np.maximum(np.abs(cross), 1e-12)
-    surface = np.real(np.fft.ifft2(cross))
+    surface = np.fft.irfft2(cross, s=a.shape)
+    flat = surface.ravel()
+    highest = np.argpartition(flat, -count * 20)[-count * 20 :]
     found: list[tuple[int, int]] = []
-    for index in np.argsort(surface, axis=None)[::-1][: count * 20]:
+    for index in highest[np.argsort(flat[highest])[::-1]]:
         y, x = np.unravel_index(int(index), surface.shape)
         shift = (int(y) if y <= surface.shape[0] // 2 else int(y) - surface.shape[0],
                  int(x) if x <= surface.shape[1] // 2 else int(x) - surface.shape[1])
