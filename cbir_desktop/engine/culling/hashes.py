@@ -34,5 +34,18 @@ def phash(dct: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
 
 def distance(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> int:
     """The smallest Hamming distance between `a`'s hash and a hash of any turn or flip of `b`."""
+    return closest(a, b)[0]
+
+
+def closest(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> tuple[int, int]:
+    """(Hamming distance, which variant of `b`) for the turn or flip of `b` closest to `a`."""
     mine = phash(a)
-    return min(int(np.count_nonzero(mine != phash(block))) for block in variants(b))
+    found = [int(np.count_nonzero(mine != phash(block))) for block in variants(b)]
+    best = int(np.argmin(found))
+    return found[best], best
+
+
+def turned(image: npt.NDArray[np.uint8], variant: int) -> npt.NDArray[np.uint8]:
+    """A grey image flipped and turned as `variants` index `variant` says of its DCT block."""
+    flips = (image, image[:, ::-1], image[::-1, :], image[::-1, ::-1])[variant % 4]
+    return np.ascontiguousarray(flips.T if variant >= 4 else flips)
