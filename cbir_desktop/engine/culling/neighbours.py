@@ -81,23 +81,27 @@ def _approximate(ids: Ids, matrix: Matrix, threshold: float) -> Pairs:
     index.build(_TREES, n_jobs=-1)
     seen: set[tuple[int, int]] = set()
     for row in range(len(ids)):
-        for other in index.get_nns_by_item(row, NEAREST):
+        for other in index.get_nns_by_item(row, NEAREST + 1):  # + 1: itself
             if other != row:
                 seen.add((min(row, other), max(row, other)))
     if not seen:
         return []
     left, right = (np.fromiter((p[i] for p in seen), np.int64, len(seen)) for i in (0, 1))
-    cosines = np.einsum("ij,ij->i", matrix[left].astype(np.float32), matrix[right].astype(np.float32))
-    keep = np.nonzero(cosines >= threshold)[0]
-    return [(int(ids[left[i]]), int(ids[right[i]]), float(cosines[i])) for i in keep]
+    pairs: Pairs = []
+    for start in range(0, len(left), BLOCK * 4):  # a few MB at a time, not both sides of every pair at once
+        a, b = left[start : start + BLOCK * 4], right[start : start + BLOCK * 4]
+        cosines = np.einsum("ij,ij->i", matrix[a].astype(np.float32), matrix[b].astype(np.float32))
+        pairs.extend((int(ids[a[i]]), int(ids[b[i]]), float(cosines[i])) for i in np.nonzero(cosines >= threshold)[0])
+    return pairs
 
 
 def _principal(matrix: Matrix) -> Matrix:
     rng = np.random.default_rng(0)
     sample = matrix[rng.choice(len(matrix), min(_SAMPLE, len(matrix)), replace=False)].astype(np.float32)
     mean = sample.mean(axis=0)
-    _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
-    basis = vt[:REDUCED].T
+    centred = sample - mean
+    _, vectors = np.linalg.eigh(centred.T @ centred)  # the covariance's eigenvectors: 10x faster than an SVD
+    basis = np.ascontiguousarray(vectors[:, ::-1][:, :REDUCED], np.float32)
     out = np.zeros((len(matrix), REDUCED), np.float32)
     for start in range(0, len(matrix), BLOCK * 8):
         out[start : start + BLOCK * 8] = (matrix[start : start + BLOCK * 8].astype(np.float32) - mean) @ basis
