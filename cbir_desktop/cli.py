@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .engine.api import (
+    DUPLICATE_LEVELS,
     GROUPINGS,
     RELEVANT_FROM,
     SORTS,
@@ -30,6 +31,7 @@ from .engine.api import (
 )
 from .engine.errors import EngineError, LibraryNotFound, NotInLibrary, UnknownWord, display_path, sentences
 from .engine.types import (
+    DuplicateGroup,
     IndexProgress,
     IndexReport,
     PersonGroup,
@@ -149,6 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
     verdict = q.add_mutually_exclusive_group()
     verdict.add_argument("--accept", action="store_true", help="confirm every suggestion")
     verdict.add_argument("--reject", action="store_true", help="reject every suggestion")
+
+    p = sub.add_parser("duplicates", help="groups of duplicate photos, each with the copy to keep; "
+                                          "--trash-rejects moves the others to the system trash")
+    p.add_argument("--level", choices=DUPLICATE_LEVELS, default="same",
+                   help="exact: the same bytes or pixels; same (default): the same shot in another size, format, "
+                        "orientation, crop or edit; series: shots of one scene taken moments apart by one camera")
+    p.add_argument("--window", type=float, metavar="SECONDS",
+                   help="series: the most seconds between two shots (default: the library's setting, 30)")
+    p.add_argument("--json", action="store_true", help="one JSON object per group per line")
+    p.add_argument("--trash-rejects", action="store_true",
+                   help="move all but the suggested keeper of each group to the system trash, after a summary "
+                        "and a question (never deleted: restore them from the trash)")
+    p.add_argument("--yes", action="store_true", help="with --trash-rejects: do not ask")
 
     p = sub.add_parser("status", help="what the library holds, and whether it is sound")
     p.add_argument("--json", action="store_true")
@@ -330,6 +345,64 @@ def cmd_people(args: argparse.Namespace) -> int:
         else:
             _print_people(library.people(), args.json)
     return 0
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    """Print the groups of one level; with --trash-rejects, move all but each keeper to the trash."""
+    if args.trash_rejects and not args.yes and not sys.stdin.isatty():
+        print("cbir: --trash-rejects asks before moving files and there is no terminal to ask; add --yes",
+              file=sys.stderr)
+        return 1
+    with _open(args) as library:
+        def reading(done: int, total: int) -> None:
+            if sys.stderr.isatty():
+                print(f"\rReading {done} of {total} photos", end="\n" if done == total else "", file=sys.stderr)
+
+        groups = library.duplicates(args.level, args.window, progress=reading)
+        for number, group in enumerate(groups, 1):
+            _print_duplicates(number, group, args.json)
+        if not groups and not args.json:
+            print(f"No duplicates at the {args.level!r} level.")
+        if not args.trash_rejects:
+            return 0
+        rejects = [m for group in groups for m in group.rejects]
+        if not rejects:
+            print("Nothing to move to the trash.", file=sys.stderr)
+            return 0
+        size = sum(m.size for m in rejects) / 1e6
+        print(f"{len(rejects)} photo{'s' if len(rejects) != 1 else ''} ({size:.1f} MB) of {len(groups)} group"
+              f"{'s' if len(groups) != 1 else ''} will go to the trash; the {len(groups)} keepers stay.",
+              file=sys.stderr)
+        if not args.yes:
+            print("Move them to the trash? [y/N] ", end="", file=sys.stderr, flush=True)
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                print("Nothing moved.", file=sys.stderr)
+                return 1
+        report = library.trash_photos([m.path for m in rejects])
+        for failure in report.failed:
+            print(f"cbir: {display_path(failure.path)}: not moved ({failure.reason})", file=sys.stderr)
+        print(f"{len(report.moved)} photo{'s' if len(report.moved) != 1 else ''} moved to the trash "
+              "and out of the library.", file=sys.stderr)
+        return 1 if report.failed else 0
+
+
+def _print_duplicates(number: int, group: DuplicateGroup, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"group": number, "level": group.level, "keeper": _json_path(group.keeper.path)["path"],
+                          "reasons": list(group.reasons), "members": [
+                              {**_json_path(m.path), "keep": m.keep, "width": m.width, "height": m.height,
+                               "size": m.size, "format": m.file_format, "taken": m.taken,
+                               "sharpness": None if m.sharpness is None else round(m.sharpness, 1),
+                               "differences": list(m.differences), "found": m.why}
+                              for m in group.members]}))
+        return
+    print(f"Group {number} ({len(group.members)} photos): keep {display_path(group.keeper.path)} "
+          f"({', '.join(group.reasons)})")
+    for m in group.members:
+        sharp = "" if m.sharpness is None else f"  sharpness {m.sharpness:.0f}"
+        differs = f"  differs: {', '.join(m.differences)}" if m.differences else ""
+        print(f"  {'keep' if m.keep else '    '}  {display_path(m.path)}  {m.width}x{m.height}  "
+              f"{m.size / 1e3:.0f} KB  {m.file_format}  {m.taken}{sharp}{differs}")
 
 
 def _print_people(groups: Sequence[PersonGroup], as_json: bool) -> None:
@@ -743,6 +816,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "info": cmd_info, "status": cmd_status, "models": cmd_models, "repair": cmd_repair,
     "list": cmd_list,
     "settings": cmd_settings, "faces": cmd_faces, "people": cmd_people,
+    "duplicates": cmd_duplicates,
 }
 
 

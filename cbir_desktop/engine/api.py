@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Collection, Generator, Iterable, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +23,9 @@ from types import TracebackType
 import numpy as np
 import numpy.typing as npt
 
+from .culling.finder import find_duplicates
+from .culling.series import DEFAULT_WINDOW_S
+from .culling.trash import trash_photos
 from .errors import (
     CatalogueDamaged,
     EngineError,
@@ -71,7 +74,9 @@ from .storage.grouping import GROUPINGS, group_counts, grouped_rows, in_groups
 from .storage.repair import RepairReport, repair_catalogue
 from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
+    DUPLICATE_LEVELS,
     Device,
+    DuplicateGroup,
     Facets,
     Filters,
     GroupedHits,
@@ -88,6 +93,7 @@ from .types import (
     TagEdit,
     TagScore,
     TrainingReport,
+    TrashReport,
     WordHit,
 )
 from .vectors.index import VectorIndex
@@ -98,7 +104,7 @@ __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "
            "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata", "find_photo_faces",
            "face_pixels",
            "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms",
-           "GROUPINGS", "filter_term", "SORTS", "sort_hits"]
+           "GROUPINGS", "filter_term", "SORTS", "sort_hits", "DUPLICATE_LEVELS"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +113,7 @@ BACKUP_STAMP_SETTING = "backed_up_work"  # what the user's work looked like at t
 LOCK_POLL_S = 0.5
 FACES_SETTING = "faces"  # "off": face recognition turned off for this library
 FACE_DETAIL_SETTING = "face detail"  # "small": look for smaller faces (slower); see faces/reader.py
+SERIES_WINDOW_SETTING = "series_window_s"  # seconds between two shots of one series (duplicates)
 PathLike = str | os.PathLike[str]
 
 
@@ -561,6 +568,45 @@ class Library:
         self._check_writable()
         with self._sentences():
             self.catalogue.set_setting(PAIRS_SETTING, "on" if on else "off")
+
+    # -- duplicates -------------------------------------------------------------------------
+    def duplicates(self, level: str = "same", window_s: float | None = None, model_id: str | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> list[DuplicateGroup]:
+        """Groups of duplicates at `level` (one of `DUPLICATE_LEVELS`: "exact" copies, the
+        "same" photo in other sizes and edits, a "series" of shots taken within `window_s`
+        seconds, default `series_window`), largest first, each with its suggested keeper first.
+        Blocking: the first call reads the pixels of the photos with a close neighbour
+        (`progress(done, total)`) and keeps what it read for the next."""
+        if level not in DUPLICATE_LEVELS:
+            raise EngineError(f"Unknown duplicate level {level!r}: use one of {', '.join(DUPLICATE_LEVELS)}.")
+        with self._sentences():
+            return find_duplicates(self.catalogue, model_id or self.model_id, level,
+                                   self.series_window if window_s is None else window_s,
+                                   keep_signatures=not self.read_only, progress=progress)
+
+    @property
+    def series_window(self) -> float:
+        """Seconds within which two shots of one camera can be of one series (default 10)."""
+        try:
+            return float(self.catalogue.get_setting(SERIES_WINDOW_SETTING) or DEFAULT_WINDOW_S)
+        except ValueError:
+            return DEFAULT_WINDOW_S
+
+    def set_series_window(self, seconds: float) -> None:
+        """Keep the series time window in this library's catalogue."""
+        self._check_writable()
+        if not seconds > 0:
+            raise EngineError("The series time window must be more than 0 seconds.")
+        with self._sentences():
+            self.catalogue.set_setting(SERIES_WINDOW_SETTING, repr(float(seconds)))
+
+    def trash_photos(self, paths: Sequence[PathLike]) -> TrashReport:
+        """Move these photos to the system trash (recoverable; never a permanent delete) and
+        out of the library, as when a file disappears; those that cannot be moved stay, and
+        are listed with the reason."""
+        self._check_writable()
+        with self._writing("moving photos to the trash"), self._sentences():
+            return trash_photos(self.catalogue, [os.fspath(p) for p in paths])
 
     # -- faces --------------------------------------------------------------------------------
     @property

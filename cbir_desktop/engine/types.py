@@ -321,3 +321,49 @@ class Facets:
     gps: tuple[FacetCount, ...] = ()  # "yes" (with a position) and "no"
     first_taken: str | None = None  # earliest and latest local capture day ("2019-06-15"), for date ranges
     last_taken: str | None = None
+
+
+DUPLICATE_LEVELS = ("exact", "same", "series")
+
+
+@dataclass(frozen=True)
+class DuplicateMember:
+    """One photo of a duplicate group, with what tells it apart from the group's keeper."""
+
+    path: str
+    width: int
+    height: int
+    size: int  # bytes
+    file_format: str  # "JPEG", "HEIF", "PNG", "RAW"...
+    taken: str  # capture time as the camera said it (ISO 8601), else the file's time (UTC)
+    sharpness: float | None  # variance of the Laplacian of a small grey copy; None: not read
+    keep: bool  # the suggested keeper
+    differences: tuple[str, ...] = ()  # of "resolution", "file size", "format", "date", "sharpness", vs the keeper
+    why: str = ""  # how it was found the same as the group: "same bytes", "same pixels", "same picture", ...
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Copies of one photo ("exact", "same") or the shots of one series ("series"); the keeper
+    first, then the rest by path."""
+
+    level: str
+    members: tuple[DuplicateMember, ...]
+    reasons: tuple[str, ...] = ()  # why the keeper is suggested ("the highest resolution", ...)
+
+    @property
+    def keeper(self) -> DuplicateMember:
+        return next(m for m in self.members if m.keep)
+
+    @property
+    def rejects(self) -> tuple[DuplicateMember, ...]:
+        return tuple(m for m in self.members if not m.keep)
+
+
+@dataclass(frozen=True)
+class TrashReport:
+    """What moving photos to the system trash did: the files moved (and out of the library),
+    and those that could not be moved, with the reason (they stay, in the library too)."""
+
+    moved: tuple[str, ...] = ()
+    failed: tuple[Failure, ...] = ()

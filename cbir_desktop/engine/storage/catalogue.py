@@ -25,7 +25,7 @@ from ..types import Failure, Filters, PhotoMetadata, TagScore
 from .filtering import ids_query, where_clause
 from .vocabulary import Vocabulary, VocabularyCache
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -231,8 +231,27 @@ CREATE TABLE IF NOT EXISTS faces_read (
 # where the last stopped and a new reader reads them all again. Deleting a photo takes its
 # faces, its rejections and its row in `faces_read`; deleting a person unnames their faces.
 
+_SCHEMA_V8 = """
+CREATE TABLE IF NOT EXISTS signatures (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    reader INTEGER NOT NULL,
+    content_hash BLOB,
+    pixel_hash BLOB,
+    grey BLOB,
+    grey_width INTEGER NOT NULL DEFAULT 0,
+    dct BLOB,
+    sharpness REAL
+)
+"""
+# Duplicates (issue 14): what the checks of engine/culling/ read from a photo's pixels (its
+# signature: a hash of the upright pixels, a small grey copy, the low DCT frequencies, a
+# sharpness), worked out the first time a photo is a candidate and kept, with the content it
+# was read from (`content_hash`: a changed file is read again) and the version of the reader
+# (`reader`). An unreadable photo keeps a row without pixels, so it is not tried again until
+# it changes. Derived from the files (never backed up); leaves with its photo.
+
 MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4), (5, _SCHEMA_V5),
-              (6, _SCHEMA_V6), (7, _SCHEMA_V7))
+              (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8))
 PAIRS_STEP = 6  # the step after which an existing library's RAW+JPEG pairs are found
 PAIRED_RAWS = "SELECT raw_id FROM raw_pairs"  # the RAWs a listing shows as their JPEG
 METADATA_FIELDS = (
