@@ -586,7 +586,8 @@ class Library:
 
     @property
     def series_window(self) -> float:
-        """Seconds within which two shots of one camera can be of one series (default 10)."""
+        """Seconds within which two shots of one camera can be of one series (default 30: the
+        Canon HDR pair of neardup is 26 s apart)."""
         try:
             return float(self.catalogue.get_setting(SERIES_WINDOW_SETTING) or DEFAULT_WINDOW_S)
         except ValueError:
