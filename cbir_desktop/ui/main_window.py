@@ -65,6 +65,7 @@ from .dialogs import (
     faces_deleted_note,
     show_error,
 )
+from .duplicates_wiring import DuplicatesWiring
 from .folders_dock import FoldersDock
 from .grouping_bar import GroupingBar
 from .info_panel import InfoPanel
@@ -322,6 +323,10 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
         self.redo_action.triggered.connect(self.redo_tag_edit)
         edit.addActions([self.undo_action, self.redo_action])
+        self.undo_trash_action = QAction("Undo &move to trash", self)  # the Duplicates window's, until the app closes
+        self.undo_trash_action.setEnabled(False)
+        self.undo_trash_action.triggered.connect(self.undo_trash)
+        edit.addAction(self.undo_trash_action)
         edit.addSeparator()
         self._update_undo_actions()
         paste = QAction("&Paste image or path", self)
@@ -336,6 +341,10 @@ class MainWindow(QMainWindow):
         people = self.people_dock.toggleViewAction()
         people.setShortcut(QKeySequence("Ctrl+Shift+P"))
         view.addAction(people)
+        duplicates = QAction("Find &duplicates…", self)
+        duplicates.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        duplicates.triggered.connect(self.open_duplicates)
+        view.addAction(duplicates)
         help_ = self.menuBar().addMenu("&Help")
         about = QAction("&About…", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -388,6 +397,11 @@ class MainWindow(QMainWindow):
         self.people.status.connect(self.status_label.setText)
         self.face_data_deleted.connect(lambda _deletion: self.people.refresh())
         self.people.refresh()
+        self.duplicates = DuplicatesWiring(self, lib, self.thumbnail_cache)
+        self.duplicates.status.connect(self.status_label.setText)
+        self.duplicates.trashed.connect(self._on_photos_trashed)
+        self.duplicates.restored.connect(lambda _restore: self.start_indexing())
+        self.duplicates.undo_changed.connect(self.undo_trash_action.setEnabled)
 
     def _build_timers(self) -> None:
         self.watcher = FolderWatcher(self)
@@ -1318,6 +1332,29 @@ class MainWindow(QMainWindow):
             widths = [max(d.minimumSizeHint().width(), room // len(docks)) for d in docks]
             self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
+    # -- duplicates ------------------------------------------------------------------------
+    def open_duplicates(self) -> None:
+        """The Duplicates window: groups of copies and series, the keeper suggested, the rest to the trash."""
+        self.duplicates.open()
+
+    def undo_trash(self) -> None:
+        """Put the photos last moved to the trash back; the next indexing run takes them in again."""
+        self.duplicates.undo()
+
+    def _on_photos_trashed(self, report: Any) -> None:
+        """Photos left for the trash: out of the grid, the saved library view, the panels."""
+        gone = set(report.moved)
+        for path in gone:
+            self.results.remove_path(path)
+        if self._saved_library is not None:
+            self._saved_library.rows = without_empty_groups(
+                [row for row in self._saved_library.rows if not isinstance(row, SearchHit) or row.path not in gone],
+                self._saved_library.more)
+        self._update_centre()
+        self._on_selection_changed()
+        self.refresh_folders()
+        self.people.refresh()
+
     # -- closing --------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Cancel and await every worker, then close the library (safe to call twice)."""
@@ -1325,6 +1362,7 @@ class MainWindow(QMainWindow):
         self._debounce.stop()
         self._train_timer.stop()
         self.watcher.close()
+        self.duplicates.close()
         for op in self.findChildren(SerialOp):
             op.close()  # nothing starts again, and indexing stops at its next batch
         ops.await_all(msecs=10000)

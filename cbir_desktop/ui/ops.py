@@ -14,7 +14,9 @@ Two ways to run work:
 from __future__ import annotations
 
 import os
+import queue
 import threading
+import time
 import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_wo
 from ..engine.api import Library, filter_terms, parse_query, sort_hits
 from ..engine.errors import NotInLibrary
 from ..engine.types import (
+    DuplicateGroup,
     Facets,
     Failure,
     Filters,
@@ -40,11 +43,14 @@ from ..engine.types import (
     PhotoFace,
     PhotoMetadata,
     SearchHit,
+    TrashReport,
 )
 from .images import face_image, photo_image
+from .trash_restore import Restore, restore_from_trash
 
 __all__ = [
     "FaceDeletion",
+    "DuplicatesProgress",
     "FolderRemoval",
     "IndexRun",
     "LibraryPage",
@@ -59,6 +65,7 @@ __all__ = [
     "face_data_size",
     "face_images",
     "facets",
+    "find_duplicates",
     "index_library",
     "library_settings",
     "load_image",
@@ -67,6 +74,7 @@ __all__ = [
     "person_photos",
     "preview_photo",
     "remove_folder",
+    "restore_photos",
     "review_suggestions",
     "run_in_background",
     "search",
@@ -74,6 +82,7 @@ __all__ = [
     "set_pairs_as_one",
     "set_small_faces",
     "thumbnail_images",
+    "trash_photos",
 ]
 
 Callback = Callable[[Any], None]
@@ -551,3 +560,66 @@ def review_suggestions(library: Library, person: str, confirm: list[int], reject
     confirmed = library.confirm_suggestions(person, confirm) if confirm else 0
     rejected = library.reject_suggestions(person, reject) if reject else 0
     return Review(person, confirmed, rejected)
+
+
+# -- duplicates (the Duplicates window) ----------------------------------------------
+@dataclass(frozen=True)
+class DuplicatesProgress:
+    """Photos read so far by a duplicate search, for the status line."""
+
+    done: int
+    total: int
+    rate: float  # photos a second
+    eta_s: float | None
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def find_duplicates(library: Library, level: str, window_s: float | None,
+                    cancel: threading.Event) -> Generator[DuplicatesProgress, None, list[DuplicateGroup] | None]:
+    """The groups at `level` (None: cancelled). The engine call blocks, so it runs in a thread
+    of its own; its progress comes back through a queue and goes out as yields. Cancelling
+    stops it at its next progress report (every few hundred photos read)."""
+    reports: queue.Queue[tuple[int, int]] = queue.Queue()
+    answer: list[Any] = []
+
+    def progressed(done: int, total: int) -> None:
+        reports.put((done, total))
+        if cancel.is_set():
+            raise _Cancelled
+
+    def run() -> None:
+        try:
+            answer.append(library.duplicates(level, window_s, progress=progressed))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the worker below
+            answer.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, name="duplicates", daemon=True)
+    thread.start()
+    while thread.is_alive() or not reports.empty():
+        try:
+            done, total = reports.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        rate = done / max(time.monotonic() - started, 1e-3)
+        yield DuplicatesProgress(done, total, rate, (total - done) / rate if rate else None)
+    thread.join()
+    result = answer[0] if answer else None
+    if isinstance(result, _Cancelled) or cancel.is_set():
+        return None
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def trash_photos(library: Library, paths: list[str]) -> TrashReport:
+    """Move `paths` to the system trash and out of the library."""
+    return library.trash_photos(paths)
+
+
+def restore_photos(paths: list[str]) -> Restore:
+    """Put trashed photos back where they were (the window reindexes their folders next)."""
+    return restore_from_trash(paths)
