@@ -20,7 +20,8 @@ class SyncedView(QGraphicsView):
     """A photo view whose wheel zooms the whole dialog."""
 
     def __init__(self, dialog: CompareDialog) -> None:
-        super().__init__(QGraphicsScene())
+        super().__init__()
+        self.setScene(QGraphicsScene(self))  # owned by the view: a parentless scene would be collected
         self._dialog = dialog
         self.item = QGraphicsPixmapItem()
         self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
@@ -59,11 +60,15 @@ class CompareDialog(QDialog):
         self._syncing = False
 
     def set_image(self, path: str, image: QImage) -> None:
+        """Show one photo; every photo loaded so far then fits its view at one common scale."""
         for view, shown in zip(self.views, self.paths, strict=True):
             if shown == path:
                 view.set_image(image)
-                view.fitInView(view.item, Qt.AspectRatioMode.KeepAspectRatio)
-                self.scale = view.transform().m11()
+        fits = [min(v.viewport().width() / v.sceneRect().width(), v.viewport().height() / v.sceneRect().height())
+                for v in self.views if not v.item.pixmap().isNull() and v.sceneRect().width() > 0]
+        if fits:
+            self.scale = min(fits)
+            self.zoom(1.0)
 
     def zoom(self, factor: float) -> None:
         """Every view to the same scale, the first one's anchor followed by the rest."""
