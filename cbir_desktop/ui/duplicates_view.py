@@ -124,6 +124,7 @@ class DuplicatesView(QWidget):
         super().__init__()
         self.decisions = Decisions([])
         self.rows: list[GroupRow] = []
+        self._read_only = False
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Find:"))
@@ -217,6 +218,12 @@ class DuplicatesView(QWidget):
         self.status.setText(summary)
         self._update_buttons()
 
+    def set_read_only(self, reason: str) -> None:
+        """A read-only library: groups can be looked at, nothing moved to the trash."""
+        self._read_only = bool(reason)
+        self.trash_button.setToolTip(f"Read-only library ({reason}): nothing can be moved" if reason else "")
+        self._update_buttons()
+
     def show_status(self, text: str) -> None:
         self.status.setText(text)
 
@@ -256,4 +263,4 @@ class DuplicatesView(QWidget):
         self.accept_button.setEnabled(idle and bool(self.decisions.groups))
         rejected = len(self.decisions.rejected())
         self.trash_button.setText(f"Move {rejected} rejected to trash…" if rejected else "Move rejected to trash…")
-        self.trash_button.setEnabled(idle and rejected > 0)
+        self.trash_button.setEnabled(idle and rejected > 0 and not self._read_only)

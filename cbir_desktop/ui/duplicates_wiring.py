@@ -66,6 +66,7 @@ class DuplicatesWiring(QObject):
             self.view.cancel_requested.connect(self.cancel)
             self.view.trash_requested.connect(self.ask_trash)
             self.view.compare_requested.connect(self.open_compare)
+            self.view.set_read_only(self.library.read_only)
             QVBoxLayout(self.window).addWidget(self.view)
         self.window.show()
         self.window.raise_()

@@ -220,3 +220,19 @@ def test_undo_says_where_files_are_when_the_trash_no_longer_holds_them(tmp_path,
     answer = restore_from_trash([str(gone)])
     assert answer.restored == ()
     assert answer.not_restored == ((str(gone), f"not in the trash at {trash}"),)
+
+
+def test_a_read_only_library_shows_groups_but_moves_nothing(qtbot):
+    from cbir_desktop.engine.types import DuplicateGroup, DuplicateMember
+    from cbir_desktop.ui.duplicates import Decisions
+    from cbir_desktop.ui.duplicates_view import DuplicatesView
+    members = (DuplicateMember("/p/a.jpg", 300, 200, 11000, "JPEG", "2024-05-01T10:00:00", 2600.0, True),
+               DuplicateMember("/p/b.jpg", 150, 100, 4000, "JPEG", "2024-05-01T10:00:00", 2400.0, False,
+                               ("resolution", "file size"), "same picture"))
+    view = DuplicatesView(30)
+    qtbot.addWidget(view)
+    view.set_read_only("read-only media")
+    view.show_groups(Decisions([DuplicateGroup("same", members, ("the highest resolution",))]), "1 group")
+    view.accept_button.click()
+    assert [m.path for m in view.decisions.rejected()] == ["/p/b.jpg"]
+    assert not view.trash_button.isEnabled() and "Read-only" in view.trash_button.toolTip()
