@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from send2trash import send2trash
-
 from ..storage.catalogue import Catalogue
 from ..types import Failure, TrashReport
 
@@ -18,6 +16,8 @@ def trash_photos(catalogue: Catalogue, paths: Sequence[str]) -> TrashReport:
     """Send each file to the trash, then drop the ones moved from the library (one transaction).
     A file that cannot be moved (no trash on its drive, no permission) stays, and stays in the
     library; a file already gone leaves the library as at the next indexing run."""
+    from send2trash import send2trash  # here, not at the top: only trashing needs it (the export venv lacks it)
+
     moved: list[str] = []
     failed: list[Failure] = []
     for path in paths:
