@@ -50,11 +50,11 @@ def cluster_faces(descriptors: npt.NDArray[np.float32], distance: float = GROUP_
     0.43 while chinese whispers stays at 1.0 (tests/e2e/test_people_lfw.py measures the default).
     The graph holds each face's nearest close faces, found without comparing all pairs in a
     large library (faces/neighbours.py), so grouping 100k faces takes seconds, not hours."""
-    import dlib
-
     count = len(descriptors)
     if count == 0:
-        return []
+        return []  # before dlib is needed: a library without faces groups without it
+    import dlib
+
     first, second = close_pairs(np.asarray(descriptors, dtype=np.float32), distance)
     every = np.arange(count, dtype=np.int64)
     keys = np.sort(np.concatenate([every * count + every, first * count + second]))  # row by row, as dlib reads
