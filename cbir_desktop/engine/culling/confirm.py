@@ -25,6 +25,7 @@ from ..storage.culling_rows import StoredSignature
 from .hashes import closest, turned
 from .registration import align
 
+CHECK_VERSION = 1  # kept with each pair verdict: a change to these checks (thresholds too) decides pairs again
 HASH_DISTANCE = 10  # of 63 bits
 AGREEMENT = 0.78
 HASH_AGREEMENT = 0.85
