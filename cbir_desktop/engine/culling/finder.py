@@ -23,6 +23,7 @@ from ..storage.culling_rows import CopyFacts, StoredSignature, copy_facts, same_
 from ..types import DUPLICATE_LEVELS, DuplicateGroup, DuplicateMember
 from .cache import signatures_for
 from .confirm import SAME_PIXELS, same_pixels, same_shot
+from .face_sharpness import face_sharpness
 from .groups import connected
 from .keeper import SERIES, choose_keeper, differences, file_format, taken
 from .neighbours import close_pairs, library_vectors
@@ -70,11 +71,12 @@ def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", wi
     else:  # copies: sharpness only where the pixels were read anyway
         signatures.update(signatures_of(catalogue, [pid for pid in members if pid not in signatures]))
     sharpness = {pid: s.sharpness for pid, s in signatures.items() if s.readable}
+    faces = face_sharpness(catalogue, facts, groups) if level == SERIES else {}
     joined: dict[int, str] = {}  # how each photo was found the same as another
     for (a, b), reason in why.items():
         joined.setdefault(a, reason)
         joined.setdefault(b, reason)
-    return [_group(level, [facts[pid] for pid in group], joined, sharpness) for group in groups]
+    return [_group(level, [facts[pid] for pid in group], joined, sharpness, faces) for group in groups]
 
 
 def _confirmed(candidates: list[tuple[int, int, float]], signatures: dict[int, StoredSignature],
@@ -105,8 +107,8 @@ def _confirmed(candidates: list[tuple[int, int, float]], signatures: dict[int, S
 
 
 def _group(level: str, members: list[CopyFacts], joined: dict[int, str],
-           sharpness: dict[int, float]) -> DuplicateGroup:
-    keeper, reasons = choose_keeper(members, sharpness, level)
+           sharpness: dict[int, float], faces: dict[int, float] | None = None) -> DuplicateGroup:
+    keeper, reasons = choose_keeper(members, sharpness, level, faces)
     ordered = [keeper, *sorted((m for m in members if m.id != keeper.id), key=lambda m: m.path)]
     return DuplicateGroup(level, tuple(
         DuplicateMember(m.path, m.width, m.height, m.size, file_format(m), taken(m), sharpness.get(m.id),

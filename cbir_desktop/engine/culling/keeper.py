@@ -7,14 +7,16 @@ pixels (a square crop exported larger) yet is not the photo as taken; the most p
 that kept the camera's metadata; one in a format cameras write (JPEG, HEIF, RAW, TIFF) over
 one that exports and screenshots use (PNG, WebP, BMP); the larger file at equal resolution
 (less compressed); the sharpest; the oldest file.
-For a series (different shots) the sharpest comes first, then the rest in the same order.
+For a series (different shots) the sharpest comes first, then the rest in the same order; when
+its shots have faces (face_sharpness.py), the shot whose faces are sharpest comes before that
+(eyes open cannot be measured with the landmarks we ship), and a shot without faces after those with.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from ..photos.formats import RAW_EXTENSIONS, extension
@@ -40,25 +42,31 @@ def is_raw(path: str) -> bool:
     return extension(path) in RAW_EXTENSIONS
 
 
-def choose_keeper(members: Sequence[CopyFacts], sharpness: dict[int, float], level: str
-                  ) -> tuple[CopyFacts, tuple[str, ...]]:
-    """The member to keep and the reasons, in the words a person reads."""
+def choose_keeper(members: Sequence[CopyFacts], sharpness: dict[int, float], level: str,
+                  face_sharpness: Mapping[int, float] | None = None) -> tuple[CopyFacts, tuple[str, ...]]:
+    """The member to keep and the reasons, in the words a person reads. `face_sharpness` (per
+    photo with faces, its least sharp face) ranks a series first when given."""
+    faces = face_sharpness or {}
 
     def merits(f: CopyFacts) -> tuple[float, ...]:
         copy = (float(is_raw(f.path)), float(not derived_name(f.path)), float(f.width * f.height),
                 float(f.camera is not None), float(camera_format(f)), float(f.size), sharpness.get(f.id, 0.0),
                 -f.mtime_ns / 1e9)
-        return (sharpness.get(f.id, 0.0), *copy) if level == SERIES else copy
+        if level != SERIES:
+            return copy
+        return (float(f.id in faces), faces.get(f.id, 0.0), sharpness.get(f.id, 0.0), *copy)
 
     ranked = sorted(members, key=merits, reverse=True)
     best = ranked[0]
-    return best, _reasons(best, ranked[1:], sharpness, level)
+    return best, _reasons(best, ranked[1:], sharpness, level, faces)
 
 
-def _reasons(best: CopyFacts, others: Sequence[CopyFacts], sharpness: dict[int, float], level: str
-             ) -> tuple[str, ...]:
+def _reasons(best: CopyFacts, others: Sequence[CopyFacts], sharpness: dict[int, float], level: str,
+             faces: Mapping[int, float]) -> tuple[str, ...]:
     reasons = []
     sharp = sharpness.get(best.id, 0.0)
+    if level == SERIES and best.id in faces and any(faces.get(o.id, -1.0) < faces[best.id] for o in others):
+        reasons.append("the sharpest faces")
     if level == SERIES and any(sharpness.get(o.id, 0.0) < sharp for o in others):
         reasons.append("the sharpest")
     if is_raw(best.path) and any(not is_raw(o.path) for o in others):

@@ -82,6 +82,16 @@ def count_faces_read(cat: Catalogue, reader: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def photos_read_for_faces(cat: Catalogue, photo_ids: Sequence[int]) -> set[int]:
+    """Which of `photo_ids` the faces step has read (by any reader, faces found or not)."""
+    found: set[int] = set()
+    for chunk in _chunks(list(photo_ids), 500):
+        marks = ",".join("?" * len(chunk))
+        found.update(int(r[0]) for r in cat.db.execute(
+            f"SELECT photo_id FROM faces_read WHERE photo_id IN ({marks})", chunk))
+    return found
+
+
 def faces_of(cat: Catalogue, photo_ids: Sequence[int]) -> dict[int, list[FaceRow]]:
     """The faces of each photo, best detector score first (photos without faces are absent)."""
     found: dict[int, list[FaceRow]] = {}
