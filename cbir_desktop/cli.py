@@ -153,17 +153,22 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--reject", action="store_true", help="reject every suggestion")
 
     p = sub.add_parser("duplicates", help="groups of duplicate photos, each with the copy to keep; "
-                                          "--trash-rejects moves the others to the system trash")
+                                          "--trash-rejects moves the others to the system trash, "
+                                          "--reject-xmp marks them rejected in XMP")
     p.add_argument("--level", choices=DUPLICATE_LEVELS, default="same",
                    help="exact: the same bytes or pixels; same (default): the same shot in another size, format, "
                         "orientation, crop or edit; series: shots of one scene taken moments apart by one camera")
     p.add_argument("--window", type=float, metavar="SECONDS",
                    help="series: the most seconds between two shots (default: the library's setting, 30)")
     p.add_argument("--json", action="store_true", help="one JSON object per group per line")
-    p.add_argument("--trash-rejects", action="store_true",
-                   help="move all but the suggested keeper of each group to the system trash, after a summary "
-                        "and a question (never deleted: restore them from the trash)")
-    p.add_argument("--yes", action="store_true", help="with --trash-rejects: do not ask")
+    rejects = p.add_mutually_exclusive_group()
+    rejects.add_argument("--trash-rejects", action="store_true",
+                         help="move all but the suggested keeper of each group to the system trash, after a "
+                              "summary and a question (never deleted: restore them from the trash)")
+    rejects.add_argument("--reject-xmp", action="store_true",
+                         help="instead of moving them, mark all but each keeper rejected (xmp:Rating -1) in their "
+                              ".xmp sidecars, for culling in another tool (photos untouched), after the same question")
+    p.add_argument("--yes", action="store_true", help="with --trash-rejects or --reject-xmp: do not ask")
 
     p = sub.add_parser("status", help="what the library holds, and whether it is sound")
     p.add_argument("--json", action="store_true")
@@ -348,10 +353,12 @@ def cmd_people(args: argparse.Namespace) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    """Print the groups of one level; with --trash-rejects, move all but each keeper to the trash."""
-    if args.trash_rejects and not args.yes and not sys.stdin.isatty():
-        print("cbir: --trash-rejects asks before moving files and there is no terminal to ask; add --yes",
-              file=sys.stderr)
+    """Print the groups of one level; with --trash-rejects, move all but each keeper to the trash;
+    with --reject-xmp, mark them rejected in their XMP sidecars instead."""
+    flag = "--trash-rejects" if args.trash_rejects else "--reject-xmp" if args.reject_xmp else ""
+    if flag and not args.yes and not sys.stdin.isatty():
+        print(f"cbir: {flag} asks before {'moving files' if args.trash_rejects else 'writing sidecars'} and there "
+              "is no terminal to ask; add --yes", file=sys.stderr)
         return 1
     with _open(args) as library:
         def reading(done: int, total: int) -> None:
@@ -363,27 +370,42 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
             _print_duplicates(number, group, args.json)
         if not groups and not args.json:
             print(f"No duplicates at the {args.level!r} level.")
-        if not args.trash_rejects:
+        if not flag:
             return 0
         rejects = [m for group in groups for m in group.rejects]
         if not rejects:
-            print("Nothing to move to the trash.", file=sys.stderr)
+            print(f"Nothing to {'move to the trash' if args.trash_rejects else 'mark rejected'}.", file=sys.stderr)
             return 0
         size = sum(m.size for m in rejects) / 1e6
+        fate = "go to the trash" if args.trash_rejects else "be marked rejected (xmp:Rating -1) in their XMP sidecars"
         print(f"{len(rejects)} photo{'s' if len(rejects) != 1 else ''} ({size:.1f} MB) of {len(groups)} group"
-              f"{'s' if len(groups) != 1 else ''} will go to the trash; the {len(groups)} keepers stay.",
+              f"{'s' if len(groups) != 1 else ''} will {fate}; the {len(groups)} keepers stay.",
               file=sys.stderr)
         if not args.yes:
-            print("Move them to the trash? [y/N] ", end="", file=sys.stderr, flush=True)
+            question = "Move them to the trash?" if args.trash_rejects else "Mark them rejected?"
+            print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
             if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-                print("Nothing moved.", file=sys.stderr)
+                print("Nothing moved." if args.trash_rejects else "Nothing written.", file=sys.stderr)
                 return 1
+        if args.reject_xmp:
+            return _reject_in_xmp(library, [m.path for m in rejects])
         report = library.trash_photos([m.path for m in rejects])
         for failure in report.failed:
             print(f"cbir: {display_path(failure.path)}: not moved ({failure.reason})", file=sys.stderr)
         print(f"{len(report.moved)} photo{'s' if len(report.moved) != 1 else ''} moved to the trash "
               "and out of the library.", file=sys.stderr)
         return 1 if report.failed else 0
+
+
+def _reject_in_xmp(library: Library, paths: list[str]) -> int:
+    """Mark `paths` rejected in their sidecars; say which were skipped and why."""
+    report = library.mark_rejected_in_xmp(paths)
+    for failure in report.failed:
+        print(f"cbir: {display_path(failure.path)}: not marked ({failure.reason})", file=sys.stderr)
+    done = len(report.marked)
+    print(f"{done} photo{'s' if done != 1 else ''} marked rejected (xmp:Rating -1) in XMP sidecars; "
+          "the photos and the library are unchanged.", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def _print_duplicates(number: int, group: DuplicateGroup, as_json: bool) -> None:

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from .culling.finder import find_duplicates
 from .culling.series import DEFAULT_WINDOW_S
 from .culling.trash import trash_photos
+from .culling.xmp_reject import mark_rejected, undo_rejected
 from .errors import (
     CatalogueDamaged,
     EngineError,
@@ -95,6 +96,8 @@ from .types import (
     TrainingReport,
     TrashReport,
     WordHit,
+    XmpRejectReport,
+    XmpUndoReport,
 )
 from .vectors.index import VectorIndex
 from .words.space import WordSpace
@@ -608,6 +611,20 @@ class Library:
         self._check_writable()
         with self._writing("moving photos to the trash"), self._sentences():
             return trash_photos(self.catalogue, [os.fspath(p) for p in paths])
+
+    def mark_rejected_in_xmp(self, paths: Sequence[PathLike]) -> XmpRejectReport:
+        """Mark these photos rejected for other tools instead of moving them: `xmp:Rating="-1"`
+        in each one's XMP sidecar (named as `write_xmp` names it; made when missing, else edited
+        keeping all it holds). The photos' bytes and the library do not change. A damaged or
+        read-only sidecar is skipped and listed with the reason. Blocking file I/O; the report
+        holds what `undo_xmp_reject` needs."""
+        return mark_rejected([os.fspath(p) for p in paths])
+
+    def undo_xmp_reject(self, report: XmpRejectReport) -> XmpUndoReport:
+        """Put back each sidecar `mark_rejected_in_xmp` wrote: the rating it held, none, or no
+        sidecar where it made one that holds nothing else. A rating changed since (in another
+        tool) is left as it is and listed with the reason."""
+        return undo_rejected(report)
 
     # -- faces --------------------------------------------------------------------------------
     @property

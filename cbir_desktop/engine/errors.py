@@ -98,6 +98,7 @@ class SidecarUnreadable(EngineError):
 
     def __init__(self, path: str | os.PathLike[str], detail: str) -> None:
         self.path = os.fspath(path)
+        self.detail = detail
         super().__init__(f"The XMP sidecar {display_path(self.path)} is damaged ({detail}); it was left as it is. "
                          "Fix it or move it away, then write the tags again.")
 

@@ -367,3 +367,36 @@ class TrashReport:
 
     moved: tuple[str, ...] = ()
     failed: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True)
+class XmpRejection:
+    """One photo marked rejected in its XMP sidecar, with what an undo puts back."""
+
+    path: str  # the photo (never modified)
+    sidecar: str  # the sidecar written
+    before: str | None  # the xmp:Rating it held ("3", "0", "-1"); None: it held none
+    created: bool  # there was no sidecar: the app made it
+    # The sidecar's bytes before (None: created) and the SHA-256 of those written: while the file
+    # is as written, an undo puts the old bytes back exactly; once changed, only the rating.
+    previous: bytes | None = field(default=None, repr=False)
+    written: str = ""
+
+
+@dataclass(frozen=True)
+class XmpRejectReport:
+    """What marking photos rejected in XMP did (`Library.mark_rejected_in_xmp`): the photos
+    marked, for `Library.undo_xmp_reject`, and those skipped with the reason (nothing written
+    for them). The photos stay in the library."""
+
+    marked: tuple[XmpRejection, ...] = ()
+    failed: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True)
+class XmpUndoReport:
+    """What undoing an XMP reject did: the photos whose sidecars are as they were, and those
+    left as they are, with the reason (a sidecar changed since, or no longer writable)."""
+
+    restored: tuple[str, ...] = ()
+    failed: tuple[Failure, ...] = ()

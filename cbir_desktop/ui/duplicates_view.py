@@ -1,6 +1,7 @@
 """The Duplicates window's widgets: a level chooser, the groups side by side with the
-differences that matter, Keep / Reject per photo. They show and ask; `duplicates_wiring`
-runs the work and `duplicates.Decisions` holds the choices."""
+differences that matter, Keep / Reject per photo, and where the rejects go (the trash, or a
+reject rating in XMP). They show and ask; `duplicates_wiring` runs the work and
+`duplicates.Decisions` holds the choices."""
 
 from __future__ import annotations
 
@@ -118,6 +119,7 @@ class DuplicatesView(QWidget):
     find_requested = Signal(str, float)  # level, series window in seconds
     cancel_requested = Signal()
     trash_requested = Signal()
+    xmp_reject_requested = Signal()
     compare_requested = Signal(object)  # DuplicateGroup
 
     def __init__(self, window_s: float) -> None:
@@ -125,6 +127,7 @@ class DuplicatesView(QWidget):
         self.decisions = Decisions([])
         self.rows: list[GroupRow] = []
         self._read_only = False
+        self._thumbnails: dict[str, QPixmap] = {}  # by path: rows laid out again keep their pictures
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Find:"))
@@ -178,6 +181,11 @@ class DuplicatesView(QWidget):
         self.trash_button = QPushButton("Move rejected to trash…")
         self.trash_button.clicked.connect(self.trash_requested)
         actions.addWidget(self.trash_button)
+        self.xmp_button = QPushButton("Mark rejected in XMP…")
+        self.xmp_button.setToolTip("Instead of moving them: rating −1 (rejected) in each photo's .xmp sidecar, "
+                                   "for culling in darktable, digiKam or Lightroom. Photos stay where they are.")
+        self.xmp_button.clicked.connect(self.xmp_reject_requested)
+        actions.addWidget(self.xmp_button)
         layout.addLayout(actions)
         self._on_level_box_changed()
         self._update_buttons()
@@ -208,11 +216,15 @@ class DuplicatesView(QWidget):
             self.groups_layout.removeWidget(row)
             row.deleteLater()
         self.rows = []
+        shown = {m.path for g in decisions.groups for m in g.members}
+        self._thumbnails = {path: pixmap for path, pixmap in self._thumbnails.items() if path in shown}
         for number, group in enumerate(decisions.groups, 1):
             row = GroupRow(number, group, decisions)
             row.compare_requested.connect(self.compare_requested)
             for card in row.cards:
                 card.keep_changed.connect(self._on_card_keep_changed)
+                if card.member.path in self._thumbnails:
+                    card.set_image(self._thumbnails[card.member.path])
             self.groups_layout.insertWidget(self.groups_layout.count() - 1, row)
             self.rows.append(row)
         self.status.setText(summary)
@@ -231,6 +243,7 @@ class DuplicatesView(QWidget):
         return [card for row in self.rows for card in row.cards]
 
     def set_thumbnail(self, path: str, pixmap: QPixmap) -> None:
+        self._thumbnails[path] = pixmap
         for card in self.cards():
             if card.member.path == path:
                 card.set_image(pixmap)
@@ -264,3 +277,6 @@ class DuplicatesView(QWidget):
         rejected = len(self.decisions.rejected())
         self.trash_button.setText(f"Move {rejected} rejected to trash…" if rejected else "Move rejected to trash…")
         self.trash_button.setEnabled(idle and rejected > 0 and not self._read_only)
+        # Sidecars only: the library does not change, so a read-only one can still mark.
+        self.xmp_button.setText(f"Mark {rejected} rejected in XMP…" if rejected else "Mark rejected in XMP…")
+        self.xmp_button.setEnabled(idle and rejected > 0)

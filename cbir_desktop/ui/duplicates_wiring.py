@@ -1,6 +1,6 @@
 """Runs what the Duplicates window asks for: the search (with progress and cancel), the
-thumbnails, moving rejected photos to the trash after a question, and putting them back
-(Edit → Undo move to trash) while the app runs."""
+thumbnails, moving rejected photos to the trash or marking them rejected in XMP after a
+question, and undoing either (Edit → Undo) while the app runs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from ..engine.api import Library
-from ..engine.types import DuplicateGroup, TrashReport
+from ..engine.types import DuplicateGroup, TrashReport, XmpRejectReport, XmpUndoReport
 from . import ops
 from .compare import CompareDialog
 from .dialogs import show_error
@@ -33,7 +33,10 @@ class DuplicatesWiring(QObject):
     groups_shown = Signal(list)  # list[DuplicateGroup], once the view shows them
     trashed = Signal(object)  # TrashReport, once the view shows it (the window updates grid and folders)
     restored = Signal(object)  # trash_restore.Restore (the window reindexes)
-    undo_changed = Signal(bool)  # whether a trash action can be undone
+    undo_changed = Signal(bool)  # whether a trash or XMP action can be undone
+    undo_named = Signal(str)  # the Edit menu's words for the next undo
+    xmp_marked = Signal(object)  # XmpRejectReport, once the view shows it
+    xmp_unmarked = Signal(object)  # XmpUndoReport, once the sidecars are back as they were
     status = Signal(str)  # for the main status bar
     question_shown = Signal(object)  # the QMessageBox asking before the trash (tests answer it)
     compare_shown = Signal(object)  # CompareDialog
@@ -45,7 +48,8 @@ class DuplicatesWiring(QObject):
         self.window: QWidget | None = None
         self.view: DuplicatesView | None = None
         self.compare: CompareDialog | None = None
-        self.batches: list[TrashBatch] = []  # trash actions to undo, newest last
+        # Trash batches and XMP marks to undo, newest last: Edit → Undo takes the last, whichever it is.
+        self.undoable: list[TrashBatch | XmpRejectReport] = []
         self._find = SerialOp(self, partial(ops.find_duplicates, library), on_progress=self._on_find_progress,
                               on_result=self._on_found, on_error=self._on_find_error, cancellable=True)
         self._find.finished.connect(self._on_find_finished)
@@ -65,6 +69,7 @@ class DuplicatesWiring(QObject):
             self.view.find_requested.connect(self.find)
             self.view.cancel_requested.connect(self.cancel)
             self.view.trash_requested.connect(self.ask_trash)
+            self.view.xmp_reject_requested.connect(self.ask_xmp_reject)
             self.view.compare_requested.connect(self.open_compare)
             self.view.set_read_only(self.library.read_only)
             QVBoxLayout(self.window).addWidget(self.view)
@@ -166,8 +171,7 @@ class DuplicatesWiring(QObject):
 
     def _on_trashed(self, report: TrashReport) -> None:
         if report.moved:
-            self.batches.append(TrashBatch(report.moved))
-            self.undo_changed.emit(True)
+            self._push(TrashBatch(report.moved))
         text = f"Moved {len(report.moved)} photo{'s' if len(report.moved) != 1 else ''} to the trash."
         if report.failed:
             text += f" {len(report.failed)} could not be moved: " + "; ".join(
@@ -179,18 +183,86 @@ class DuplicatesWiring(QObject):
         self.status.emit(text)
         self.trashed.emit(report)
 
+    # -- rejects marked in XMP ----------------------------------------------------------
+    def ask_xmp_reject(self) -> None:
+        """Say how many photos and what is written where; mark them only on Yes."""
+        assert self.view is not None
+        rejected = self.view.decisions.rejected()
+        if not rejected:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Mark rejected in XMP",
+                          f"Mark {len(rejected)} photo{'s' if len(rejected) != 1 else ''} rejected (rating −1) "
+                          "in their XMP sidecars?", parent=self.window)
+        box.setInformativeText("The photos stay where they are and in the library; only the .xmp files beside "
+                               "them change, keeping what they hold. darktable, digiKam and Lightroom read the "
+                               "rating. Edit → Undo mark rejected in XMP puts the sidecars back while the app runs.")
+        mark = box.addButton("Mark rejected", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        paths = [m.path for m in rejected]
+        box.finished.connect(lambda _result: self._on_xmp_answered(paths, box.clickedButton() is mark))
+        box.open()
+        self.question_shown.emit(box)
+
+    def _on_xmp_answered(self, paths: list[str], mark: bool) -> None:
+        if mark and self.view is not None:
+            self.view.xmp_button.setEnabled(False)
+            self.view.show_status(f"Marking {len(paths)} photos rejected in XMP…")
+            ops.run_in_background(self.library.mark_rejected_in_xmp, paths, on_result=self._on_xmp_marked,
+                                  on_error=self._on_error)
+
+    def _on_xmp_marked(self, report: XmpRejectReport) -> None:
+        if report.marked:
+            self._push(report)
+        count = len(report.marked)
+        text = f"Marked {count} photo{'s' if count != 1 else ''} rejected in XMP (rating −1)."
+        if report.failed:
+            text += f" {len(report.failed)} not marked: " + "; ".join(
+                f"{Path(f.path).name} ({f.reason})" for f in report.failed[:3])
+        if self.view is not None:  # marked photos leave the groups: they are dealt with
+            decisions = self.view.decisions
+            decisions.drop([m.path for m in report.marked])
+            self.view.show_groups(decisions, text)
+        self.status.emit(text)
+        self.xmp_marked.emit(report)
+
+    def _on_xmp_unmarked(self, undone: XmpUndoReport) -> None:
+        count = len(undone.restored)
+        text = f"Put back the XMP sidecar{'s' if count != 1 else ''} of {count} photo{'s' if count != 1 else ''}."
+        if undone.failed:
+            text += " Left as they are: " + "; ".join(f"{Path(f.path).name} ({f.reason})" for f in undone.failed[:3])
+        if self.view is not None:
+            self.view.show_status(text + " Press Find to look again.")
+        self.status.emit(text)
+        self.xmp_unmarked.emit(undone)
+
+    # -- undo -----------------------------------------------------------------------------
     @property
     def can_undo(self) -> bool:
-        return bool(self.batches)
+        return bool(self.undoable)
 
     def undo(self) -> None:
-        """Put the last trashed batch back where it was (in a worker)."""
-        if not self.batches:
+        """Undo the last trash or XMP action (in a worker): photos back from the trash, or
+        sidecars back as they were."""
+        if not self.undoable:
             return
-        batch = self.batches.pop()
-        self.undo_changed.emit(bool(self.batches))
-        ops.run_in_background(ops.restore_photos, list(batch.paths), on_result=self._on_restored,
+        action = self.undoable.pop()
+        self._undo_changed()
+        if isinstance(action, XmpRejectReport):
+            ops.run_in_background(self.library.undo_xmp_reject, action, on_result=self._on_xmp_unmarked,
+                                  on_error=self._on_error)
+            return
+        ops.run_in_background(ops.restore_photos, list(action.paths), on_result=self._on_restored,
                               on_error=self._on_error)
+
+    def _push(self, action: TrashBatch | XmpRejectReport) -> None:
+        self.undoable.append(action)
+        self._undo_changed()
+
+    def _undo_changed(self) -> None:
+        last = self.undoable[-1] if self.undoable else None
+        self.undo_named.emit("Undo &mark rejected in XMP" if isinstance(last, XmpRejectReport)
+                             else "Undo &move to trash")
+        self.undo_changed.emit(last is not None)
 
     def _on_restored(self, restore: Restore) -> None:
         text = f"Put {len(restore.restored)} photo{'s' if len(restore.restored) != 1 else ''} back from the trash."

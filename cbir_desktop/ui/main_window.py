@@ -402,6 +402,7 @@ class MainWindow(QMainWindow):
         self.duplicates.trashed.connect(self._on_photos_trashed)
         self.duplicates.restored.connect(lambda _restore: self.start_indexing())
         self.duplicates.undo_changed.connect(self.undo_trash_action.setEnabled)
+        self.duplicates.undo_named.connect(self.undo_trash_action.setText)  # trash or XMP marks, the last
 
     def _build_timers(self) -> None:
         self.watcher = FolderWatcher(self)
@@ -1338,7 +1339,8 @@ class MainWindow(QMainWindow):
         self.duplicates.open()
 
     def undo_trash(self) -> None:
-        """Put the photos last moved to the trash back; the next indexing run takes them in again."""
+        """Undo the Duplicates window's last action: photos back from the trash (the next indexing
+        run takes them in again), or the XMP sidecars of photos marked rejected back as they were."""
         self.duplicates.undo()
 
     def _on_photos_trashed(self, report: Any) -> None:

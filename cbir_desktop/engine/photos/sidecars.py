@@ -171,11 +171,16 @@ def edit_sidecar(photo: str | os.PathLike[str], edit: Callable[[etree._Element],
 
     The one way sidecars are written (keywords, face regions): the bytes around the root are kept,
     and an unchanged sidecar is not rewritten. Raises as `write_keywords` does."""
-    path = sidecar_path(photo)
+    return edit_sidecar_file(sidecar_path(photo), edit)
+
+
+def edit_sidecar_file(path: Path, edit: Callable[[etree._Element], None], new: bytes = _NEW_SIDECAR) -> Path:
+    """`edit_sidecar` of the sidecar at `path` (one named before, which an undo writes back), made
+    from `new` when missing."""
     try:
         original = path.read_bytes()
     except FileNotFoundError:
-        original = _NEW_SIDECAR
+        original = new
     tree = _parse_xmp(path, original)
     edit(_rdf(tree.getroot()))
     data = _serialise(tree, original)
