@@ -169,7 +169,8 @@ class ResultsView(QListView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             self.preview_requested.emit()
-        elif event.key() == Qt.Key.Key_S and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        elif (event.key() == Qt.Key.Key_S and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+              and self.current_stack() is not None):
             mark = self.current_stack()  # S, as in Lightroom: open or close the stack
             if mark is not None:
                 self.stack_toggle_requested.emit(mark.top)

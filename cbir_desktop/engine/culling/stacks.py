@@ -50,8 +50,8 @@ def burst_stacks(catalogue: Catalogue, model_id: str, window_s: float = DEFAULT_
     for group in groups:
         shots = sorted((facts[pid] for pid in group), key=lambda f: (f.when, f.path))
         top, _ = choose_keeper(shots, sharpness, SERIES)
-        stacks.append(BurstStack(top.path, tuple(f.path for f in shots)))
-    return sorted(stacks, key=lambda s: s.members[0])
+        stacks.append((shots[0].when, BurstStack(top.path, tuple(f.path for f in shots))))
+    return [stack for _, stack in sorted(stacks, key=lambda item: (item[0], item[1].members[0]))]
 
 
 def stacks_by_path(stacks: Iterable[BurstStack]) -> dict[str, BurstStack]:
