@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
 from cbir_desktop.engine.types import SearchHit
+from cbir_desktop.ui import main_window
 from cbir_desktop.ui.results_model import HitRole, StackRole, ThumbnailRole
 from cbir_desktop.ui.results_view import context_menu
 from cbir_desktop.ui.stacks import stack_bursts
@@ -162,3 +163,25 @@ def test_stacking_is_remembered_and_follows_the_library_after_indexing(make_wind
     assert again.bursts.action.isChecked()
     qtbot.waitUntil(lambda: _marks(again) == [("DSCF0001.jpg", True, 5, False)], timeout=30000)
     assert len(_shown(again)) == 4 and Path(shots[0]).exists()
+
+
+def test_a_burst_split_over_two_pages_is_one_stack_and_paging_skips_no_photo(
+        make_window, tmp_path, monkeypatch, qtbot):
+    monkeypatch.setattr(main_window, "BROWSE_PAGE", 1)  # a page of one: some pages add no row shown
+    shots = _library(tmp_path / "photos")
+    window = make_window([tmp_path / "photos"])
+    _stack_on(window, qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+
+    def loaded() -> bool:
+        bar = window.view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        return window.results.photo_count() == 7
+
+    qtbot.waitUntil(loaded, timeout=20000)
+    names = [Path(h.path).name for h in window.results.hits()]
+    assert len(names) == len(set(names)) == 7  # every photo loaded once, the stacked ones counted
+    assert _marks(window) == [("DSCF0001.jpg", True, 4, False)]
+    window.toggle_stack(shots[1])
+    assert len(_shown(window)) == 7
