@@ -407,6 +407,8 @@ class MainWindow(QMainWindow):
         self.duplicates.restored.connect(lambda _restore: self.start_indexing())
         self.duplicates.undo_changed.connect(self.undo_trash_action.setEnabled)
         self.bursts.status.connect(self.status_label.setText)
+        # A search for series there may have changed the series window: the bursts are found again.
+        self.duplicates.groups_shown.connect(lambda _groups: self.bursts.library_changed())
 
     def _build_timers(self) -> None:
         self.watcher = FolderWatcher(self)

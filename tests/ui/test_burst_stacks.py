@@ -185,3 +185,18 @@ def test_a_burst_split_over_two_pages_is_one_stack_and_paging_skips_no_photo(
     assert _marks(window) == [("DSCF0001.jpg", True, 4, False)]
     window.toggle_stack(shots[1])
     assert len(_shown(window)) == 7
+
+
+def test_a_new_series_window_chosen_in_the_duplicates_window_restacks_the_bursts(make_window, tmp_path, qtbot):
+    _library(tmp_path / "photos")
+    window = make_window([tmp_path / "photos"])
+    _stack_on(window, qtbot)
+    assert _marks(window) == [("DSCF0001.jpg", True, 4, False)]
+    window.duplicates.open()
+    with qtbot.waitSignal(window.bursts.stacks_shown, timeout=20000):
+        window.duplicates.find("series", 0.5)  # the shots are a second apart: no series now
+    qtbot.waitUntil(lambda: window.library.series_window == 0.5, timeout=10000)
+    if _marks(window):  # the search may have ended before the new window was kept: asked once more
+        with qtbot.waitSignal(window.bursts.stacks_shown, timeout=20000):
+            window.bursts.library_changed()
+    assert _marks(window) == [] and len(_shown(window)) == 7
