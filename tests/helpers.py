@@ -289,3 +289,41 @@ def _dms(degrees: float) -> tuple[float, float, float]:
     whole = int(degrees)
     minutes = (degrees - whole) * 60
     return float(whole), float(int(minutes)), round((minutes - int(minutes)) * 60, 4)
+
+
+# -- bursts: real photos shot a second apart by one camera -----------------------------------------
+CALTECH = REPO.parent / "shared" / "datasets" / "caltech101" / "101_ObjectCategories"
+
+
+def burst_photos(folder: Path, count: int, start_second: int = 0, source: str = "sunflower/image_0001.jpg",
+                 sharpest: int = 1, make: str = "Fujifilm", model: str = "X100V",
+                 prefix: str = "DSCF") -> list[Path]:
+    """`count` shots of one Caltech-101 photo as a burst: each a few pixels further along and a
+    little brighter, a second after the one before (from 10:00:`start_second` on 1 May 2021),
+    with `make` and `model` in EXIF; all but shot `sharpest` (0-based) slightly blurred, as
+    the shots of a hand-held burst are."""
+    from PIL import ImageEnhance, ImageFilter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    original = Image.open(CALTECH / source).convert("RGB")
+    width, height = original.size
+    paths = []
+    for n in range(count):
+        shot = original.crop((2 * n, n, width - 2 * (count - n), height - (count - n)))
+        shot = ImageEnhance.Brightness(shot).enhance(1.0 + 0.02 * n)
+        if n != sharpest:
+            shot = shot.filter(ImageFilter.GaussianBlur(1.2))
+        block = Image.Exif()
+        block.update({0x010F: make, 0x0110: model})
+        block[0x8769] = {0x9003: f"2021:05:01 10:00:{start_second + n:02d}"}  # DateTimeOriginal
+        path = folder / f"{prefix}{start_second + n:04d}.jpg"
+        shot.save(path, quality=92, exif=block)
+        paths.append(path)
+    return paths
+
+
+def caltech_copy(path: Path, source: str) -> Path:
+    """A Caltech-101 photo copied to `path` (no camera in its metadata: never a burst)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((CALTECH / source).read_bytes())
+    return path

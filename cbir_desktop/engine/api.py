@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from .culling.finder import find_duplicates
 from .culling.series import DEFAULT_WINDOW_S
+from .culling.stacks import burst_stacks, stacked_rows, stacks_by_path
 from .culling.trash import trash_photos
 from .culling.xmp_reject import mark_rejected, undo_rejected
 from .errors import (
@@ -76,6 +77,7 @@ from .storage.repair import RepairReport, repair_catalogue
 from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
     DUPLICATE_LEVELS,
+    BurstStack,
     Device,
     DuplicateGroup,
     Facets,
@@ -107,7 +109,8 @@ __all__ = ["Library", "open_library", "repair_library", "default_library_dir", "
            "PHOTO_EXTENSIONS", "photo_pixels", "read_photo_metadata", "find_photo_faces",
            "face_pixels",
            "RepairReport", "RELEVANT_FROM", "STRONG_FROM", "relevance_band", "parse_query", "filter_terms",
-           "GROUPINGS", "filter_term", "SORTS", "sort_hits", "DUPLICATE_LEVELS"]
+           "GROUPINGS", "filter_term", "SORTS", "sort_hits", "DUPLICATE_LEVELS",
+           "stacked_rows", "stacks_by_path"]
 
 log = logging.getLogger(__name__)
 
@@ -586,6 +589,16 @@ class Library:
             return find_duplicates(self.catalogue, model_id or self.model_id, level,
                                    self.series_window if window_s is None else window_s,
                                    keep_signatures=not self.read_only, progress=progress)
+
+    def burst_stacks(self, window_s: float | None = None, model_id: str | None = None) -> list[BurstStack]:
+        """The library's bursts (series of shots, within `window_s` seconds, default
+        `series_window`), each with its top photo (the sharpest) and its shots in the order
+        taken, for the library view to stack. Blocking but cheap: it reads the vectors of only
+        the photos shot close in time by one camera, and the pixels of only burst shots not read before."""
+        with self._sentences():
+            return burst_stacks(self.catalogue, model_id or self.model_id,
+                                self.series_window if window_s is None else window_s,
+                                keep_signatures=not self.read_only)
 
     @property
     def series_window(self) -> float:

@@ -400,3 +400,28 @@ class XmpUndoReport:
 
     restored: tuple[str, ...] = ()
     failed: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True)
+class BurstStack:
+    """The shots of one burst (a series, as the Duplicates window finds them), stacked in the
+    library view behind its top photo: the suggested keeper, the sharpest shot."""
+
+    top: str  # the path shown for the whole stack
+    members: tuple[str, ...]  # every shot, the top included, in the order they were taken
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+
+@dataclass(frozen=True)
+class StackMark:
+    """How one row of a stacked listing belongs to a burst: its top (with the count of shots
+    shown) or, while the stack is open, one of its other shots (`place` of `count`)."""
+
+    top: str  # the stack's top photo: the key to open and close it by
+    count: int  # the burst's shots among the photos listed (filters may leave some out)
+    is_top: bool
+    expanded: bool
+    place: int = 1  # this shot's place in the stack as shown, 1 for the top

@@ -89,6 +89,7 @@ from .settings import (
     sort_order,
 )
 from .sort_box import SortBox
+from .stacks import BurstStacks, stack_status
 from .tag_panel import TagPanel
 from .undo import TagHistory, describe
 from .watcher import FolderWatcher
@@ -260,6 +261,8 @@ class MainWindow(QMainWindow):
         self.view.preview_requested.connect(self.preview)
         self.view.tag_clicked.connect(self.search_text)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
+        self.view.stack_toggle_requested.connect(self.toggle_stack)
+        self.bursts = BurstStacks(self, self.library, self.results, self.settings)  # bursts found in a worker
         self.stack.addWidget(self.view)
         return self.stack
 
@@ -345,6 +348,7 @@ class MainWindow(QMainWindow):
         duplicates.setShortcut(QKeySequence("Ctrl+Shift+D"))
         duplicates.triggered.connect(self.open_duplicates)
         view.addAction(duplicates)
+        view.addAction(self.bursts.action)  # View → Stack bursts (remembered)
         help_ = self.menuBar().addMenu("&Help")
         about = QAction("&About…", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -403,6 +407,9 @@ class MainWindow(QMainWindow):
         self.duplicates.restored.connect(lambda _restore: self.start_indexing())
         self.duplicates.undo_changed.connect(self.undo_trash_action.setEnabled)
         self.duplicates.undo_named.connect(self.undo_trash_action.setText)  # trash or XMP marks, the last
+        self.bursts.status.connect(self.status_label.setText)
+        # A search for series there may have changed the series window: the bursts are found again.
+        self.duplicates.groups_shown.connect(lambda _groups: self.bursts.library_changed())
 
     def _build_timers(self) -> None:
         self.watcher = FolderWatcher(self)
@@ -579,6 +586,7 @@ class MainWindow(QMainWindow):
         report = run.report
         self._show_index_report(report)
         if report.added + report.updated + report.moved + report.removed:
+            self.bursts.library_changed()
             if self._browsing:
                 self.reload_library()
             else:
@@ -763,7 +771,8 @@ class MainWindow(QMainWindow):
         weaker = [] if self._show_all else [h for h in answer.hits if h.relevance < RELEVANT_FROM]
         shown = [h for h in answer.hits if h.relevance >= RELEVANT_FROM] if weaker else answer.hits
         self._held_back = weaker
-        self.results.set_hits(shown, scored=not answer.listing)  # a listing shows dates, not relevance
+        # A listing shows dates, not relevance, and stacks its bursts; a search shows every match.
+        self.results.set_hits(shown, scored=not answer.listing, stacked=answer.listing)
         self.search_bar.show_filters(answer.filters)
         self._show_sort(content=not answer.listing)
         self._scroll_to(scroll)  # a new search or a chip click starts at the top
@@ -967,7 +976,7 @@ class MainWindow(QMainWindow):
             self.show_library(self._browse_folder)
             return
         self._library_more = place.more
-        self.results.set_rows(place.rows, scored=False, more=place.more)
+        self.results.set_rows(place.rows, scored=False, more=place.more, stacked=True)
         self._scroll_to(place.scroll)
         self._on_selection_changed()
         self._update_centre()
@@ -1043,12 +1052,28 @@ class MainWindow(QMainWindow):
     def _on_view_context_menu(self, pos: QPoint) -> None:
         hit = self.view.selected_hit()
         if hit is not None:
-            context_menu(self, self, hit).popup(self.view.viewport().mapToGlobal(pos))
+            context_menu(self, self, hit, self.view.current_stack()).popup(self.view.viewport().mapToGlobal(pos))
+
+    @Slot(str)
+    def toggle_stack(self, top: str) -> None:
+        """Open the burst stack whose top photo is `top` (its shots right after it), or close it;
+        the top stays current, and the status line says what it is."""
+        self.results.toggle_stack(top)
+        row = self.results.row_of(top)
+        if row >= 0:
+            self.view.setCurrentIndex(self.results.index(row))
+            mark = self.results.stack_mark(row)
+            if mark is not None:
+                self.status_label.setText(stack_status(mark))
+            self._load_thumbnails(self.results.shown_hits())
 
     # -- tags ---------------------------------------------------------------------------
     def _on_selection_changed(self, *_args: Any) -> None:
         shown_before = self.tag_panel.paths[:1]
         paths = self.view.selected_paths()
+        mark = self.view.current_stack() if len(paths) == 1 else None
+        if mark is not None:
+            self.status_label.setText(stack_status(mark))
         self.tag_panel.set_photos(paths)
         if paths[:1] != shown_before:  # widening a selection keeps the first photo's tags shown
             self.refresh_tag_panel()
@@ -1346,6 +1371,7 @@ class MainWindow(QMainWindow):
     def _on_photos_trashed(self, report: Any) -> None:
         """Photos left for the trash: out of the grid, the saved library view, the panels."""
         gone = set(report.moved)
+        self.bursts.library_changed()
         for path in gone:
             self.results.remove_path(path)
         if self._saved_library is not None:

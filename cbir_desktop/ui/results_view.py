@@ -12,12 +12,12 @@ import sys
 from typing import Protocol
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QListView, QMenu, QStyle, QWidget
 
-from ..engine.types import SearchHit
+from ..engine.types import SearchHit, StackMark
 from .group_header import GroupedDelegate
-from .results_model import HeaderRole, HitRole, ResultsModel
+from .results_model import HeaderRole, HitRole, ResultsModel, StackRole, ThumbnailRole
 from .thumbnail_delegate import MARGIN, ThumbnailDelegate
 
 MIN_FITTED_SIDE = 64  # the smallest thumbnail a narrow grid draws
@@ -37,13 +37,16 @@ class ResultsHost(Protocol):
     def reject_tags(self, tags: list[str]) -> None: ...
     def ask_tag(self) -> None: ...
     def write_xmp(self) -> None: ...
+    def toggle_stack(self, top: str) -> None: ...
 
 
 class ResultsView(QListView):
-    """Thumbnails in a grid; space previews, Enter opens, a click on a tag searches it."""
+    """Thumbnails in a grid; space previews, Enter opens, a click on a tag searches it, a click
+    on a burst's count (or S on it) opens or closes its stack."""
 
     tag_clicked = Signal(str)
     preview_requested = Signal()
+    stack_toggle_requested = Signal(str)  # the top photo of the stack to open or close
 
     def __init__(self, model: ResultsModel, side: int) -> None:
         super().__init__()
@@ -135,6 +138,21 @@ class ResultsView(QListView):
             return None
         return self.delegate.tag_at(self.visualRect(index), hit.tags, self.font(), pos)
 
+    def stack_badge_at(self, pos: QPoint) -> StackMark | None:
+        """The stack whose badge is drawn at viewport position `pos`, if any."""
+        index = self.indexAt(pos)
+        mark = index.data(StackRole) if index.isValid() else None
+        if mark is None:
+            return None
+        picture = self.delegate.picture_rect(self.visualRect(index), index.data(ThumbnailRole),
+                                             self.devicePixelRatioF())
+        return mark if self.delegate.stack_badge_rect(picture, self.font(), mark).contains(pos.toPointF()) else None
+
+    def current_stack(self) -> StackMark | None:
+        """The stack the current photo is the top or an open shot of, if any."""
+        index = self.currentIndex()
+        return index.data(StackRole) if index.isValid() else None
+
     def moveCursor(self, action: QListView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
         """Arrow keys, Home, End and the page keys step over group headers to the photo beyond."""
         index = super().moveCursor(action, modifiers)
@@ -151,6 +169,11 @@ class ResultsView(QListView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             self.preview_requested.emit()
+        elif (event.key() == Qt.Key.Key_S and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+              and self.current_stack() is not None):
+            mark = self.current_stack()  # S, as in Lightroom: open or close the stack
+            if mark is not None:
+                self.stack_toggle_requested.emit(mark.top)
         elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             hit = self.selected_hit()
             if hit is not None:
@@ -160,6 +183,11 @@ class ResultsView(QListView):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            mark = self.stack_badge_at(event.position().toPoint())
+            if mark is not None:
+                super().mouseReleaseEvent(event)  # the photo selected, as any click does
+                self.stack_toggle_requested.emit(mark.top)
+                return
             tag = self.tag_at(event.position().toPoint())
             if tag:
                 self.tag_clicked.emit(tag)  # clicking a tag searches that tag
@@ -167,9 +195,14 @@ class ResultsView(QListView):
         super().mouseReleaseEvent(event)
 
 
-def context_menu(parent: QWidget, host: ResultsHost, hit: SearchHit) -> QMenu:
-    """The actions on one result (its tags included)."""
+def context_menu(parent: QWidget, host: ResultsHost, hit: SearchHit, stack: StackMark | None = None) -> QMenu:
+    """The actions on one result (its tags included; its burst's stack, where it has one)."""
     menu = QMenu(parent)
+    if stack is not None:
+        action = menu.addAction(f"{'Collapse' if stack.expanded else 'Expand'} stack ({stack.count} photos)",
+                                lambda: host.toggle_stack(stack.top))
+        action.setShortcut(QKeySequence("S"))  # shown in the menu; the grid takes the key
+        menu.addSeparator()
     menu.addAction("Open", lambda: open_photo(hit.path))
     menu.addAction("Reveal in file manager", lambda: reveal(hit.path))
     raw = hit.raw_path

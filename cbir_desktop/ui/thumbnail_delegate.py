@@ -1,5 +1,6 @@
-"""Paints one result: thumbnail, score (or date), tags, and a RAW badge on a RAW+JPEG pair.
-Only paints and sizes.
+"""Paints one result: thumbnail, score (or date), tags, a RAW badge on a RAW+JPEG pair, and on
+a burst's top photo the number of shots stacked behind it (its shots, while open, tinted like
+it, with their place in the burst). Only paints and sizes.
 
 Colours come from the palette (a dark theme just works), and thumbnails are drawn in
 device pixels, so they stay sharp on a HiDPI screen.
@@ -11,7 +12,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, 
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from .results_model import CaptionRole, HitRole, ThumbnailRole
+from ..engine.types import StackMark
+from .results_model import CaptionRole, HitRole, StackRole, ThumbnailRole
 
 TEXT_LINES = 2
 MARGIN = 6  # round the thumbnail, in pixels
@@ -21,6 +23,9 @@ BADGE = "RAW"  # on a JPEG whose RAW is beside it (`SearchHit.raw_path`)
 BADGE_INSET = 4  # pixels from the picture's bottom-right corner
 BADGE_ALPHA = 170  # of 255: a dark label that reads on light and dark photos alike
 BADGE_FONT_SCALE = 0.75  # of the cell's font: a small label, not a caption
+STACK_ALPHA = 56  # of 255: the highlight colour behind an open stack's cells, lighter than a selection
+STACK_OUTLINE_ALPHA = 200  # of 255: the white edge round a stack's badge
+STACK_OPEN = " ▾"  # after the count on an open stack's badge
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -52,6 +57,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
             highlight = palette.color(QPalette.ColorRole.Highlight)
             highlight.setAlpha(SELECTED_ALPHA)
             painter.fillRect(rect, highlight)
+        mark: StackMark | None = index.data(StackRole)
+        if mark is not None and mark.expanded:  # an open stack: its cells tinted alike
+            tint = palette.color(QPalette.ColorRole.Highlight)
+            tint.setAlpha(STACK_ALPHA)
+            painter.fillRect(rect.adjusted(1, 1, -1, -1), tint)
         box = QRect(rect.x() + MARGIN, rect.y() + MARGIN, self.side, self.side)
         pixmap = index.data(ThumbnailRole)
         picture = QRectF(box)
@@ -63,6 +73,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.fillRect(box, placeholder)  # while loading
         if hit.raw_path:
             self._draw_badge(painter, picture, option.font)
+        if mark is not None:
+            self._draw_stack_badge(painter, picture, option.font, mark, palette)
         line = QFontMetrics(option.font).height()
         text_rect = QRect(rect.x() + MARGIN, box.bottom() + 4, self.side, line)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
@@ -96,6 +108,47 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.setFont(self._badge_font(font))
         painter.setPen(QColor("white"))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, BADGE)
+        painter.restore()
+
+    @staticmethod
+    def stack_label(mark: StackMark) -> str:
+        """A top's badge: the count of shots ("5", "5 ▾" while open); an open shot's: "2/5"."""
+        if mark.is_top:
+            return f"{mark.count}{STACK_OPEN if mark.expanded else ''}"
+        return f"{mark.place}/{mark.count}"
+
+    def stack_badge_rect(self, picture: QRectF, font: QFont, mark: StackMark) -> QRectF:
+        """Where a stack's badge goes: the picture's top-left corner, inset (the RAW badge is bottom-right)."""
+        metrics = QFontMetrics(self._badge_font(font))
+        width = max(metrics.horizontalAdvance(self.stack_label(mark)) + 10, metrics.height() + 4)
+        return QRectF(picture.left() + BADGE_INSET, picture.top() + BADGE_INSET, width, metrics.height() + 2)
+
+    def picture_rect(self, rect: QRect, pixmap: QPixmap | None, ratio: float) -> QRectF:
+        """Where the thumbnail of the cell at `rect` is drawn (the whole square while it loads)."""
+        box = QRect(rect.x() + MARGIN, rect.y() + MARGIN, self.side, self.side)
+        if pixmap is None or pixmap.isNull():
+            return QRectF(box)
+        fitted = pixmap.size().scaled(box.size() * ratio, Qt.AspectRatioMode.KeepAspectRatio)
+        x = box.x() + round((box.width() * ratio - fitted.width()) / 2) / ratio
+        y = box.y() + round((box.height() * ratio - fitted.height()) / 2) / ratio
+        return QRectF(x, y, fitted.width() / ratio, fitted.height() / ratio)
+
+    def _draw_stack_badge(self, painter: QPainter, picture: QRectF, font: QFont, mark: StackMark,
+                          palette: QPalette) -> None:
+        """The count on a burst's top photo (a click opens the stack), drawn like the RAW badge;
+        the highlight colour while the stack is open, and on its other shots their place in it."""
+        rect = self.stack_badge_rect(picture, font, mark)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QColor(255, 255, 255, STACK_OUTLINE_ALPHA))  # reads on a dark corner too
+        if mark.is_top and not mark.expanded:  # a second card peeking out behind: a stack
+            painter.setBrush(QColor(0, 0, 0, BADGE_ALPHA))
+            painter.drawRoundedRect(rect.translated(3, 3), 3, 3)
+        painter.setBrush(palette.color(QPalette.ColorRole.Highlight) if mark.expanded else QColor(0, 0, 0, BADGE_ALPHA))
+        painter.drawRoundedRect(rect, 3, 3)
+        painter.setFont(self._badge_font(font))
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText) if mark.expanded else QColor("white"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.stack_label(mark))
         painter.restore()
 
     @staticmethod
