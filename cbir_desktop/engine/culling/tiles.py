@@ -99,7 +99,7 @@ def _eroded(mask: Mask, steps: int) -> Mask:
         inner[1:-1, 1:-1] &= inner[:-2, 1:-1] & inner[2:, 1:-1] & inner[1:-1, :-2] & inner[1:-1, 2:]
         inner[0, :] = inner[-1, :] = False
         inner[:, 0] = inner[:, -1] = False
-    return inner
+    return np.asarray(inner, np.bool_)
 
 
 def _correlation(a: Floats, b: Floats) -> float:
