@@ -22,6 +22,7 @@ from ..storage.catalogue import Catalogue
 from ..storage.culling_rows import CopyFacts, StoredSignature, copy_facts, same_content, signatures_of
 from ..types import DUPLICATE_LEVELS, DuplicateGroup, DuplicateMember
 from .cache import signatures_for
+from .colour_pairs import colour_pairs
 from .confirm import SAME_PIXELS, same_pixels, same_shot
 from .face_sharpness import face_sharpness
 from .groups import connected
@@ -33,6 +34,7 @@ EXACT_COSINE = 0.95
 SAME_COSINE = 0.70  # neardup/'s rotated and greyscale variants: 0.62-0.83 to one another, joined through the rest
 THREADS = max(1, min(4, os.cpu_count() or 1))
 REGISTER_NEAREST = 2
+REGISTER_COSINE = 0.78  # neardup/'s crop and rotations: 0.80-0.84
 SAME_BYTES = "same bytes"
 SAME_SERIES = "same series"
 
@@ -58,12 +60,14 @@ def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", wi
     else:
         ids, matrix = library_vectors(catalogue, model_id)
         candidates = close_pairs(ids, matrix, EXACT_COSINE if level == "exact" else SAME_COSINE)
+        by_colour = colour_pairs(catalogue, ids, matrix) if level == "same" else []
         del matrix
         known = {frozenset(pair) for pair in why}
-        candidates = [(a, b, c) for a, b, c in candidates if frozenset((a, b)) not in known]
+        listed = {(a, b): c for a, b, c in [*candidates, *by_colour] if frozenset((a, b)) not in known}
+        candidates = [(a, b, c) for (a, b), c in listed.items()]
         signatures = signatures_for(catalogue, facts, {p for a, b, _ in candidates for p in (a, b)},
                                     keep_signatures, progress)
-        why.update(_confirmed(candidates, signatures, level))
+        why.update(_confirmed(candidates, signatures, level, {(min(a, b), max(a, b)) for a, b, _ in by_colour}))
     groups = connected(why)
     members = {pid for group in groups for pid in group}
     if level == SERIES:
@@ -80,26 +84,27 @@ def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", wi
 
 
 def _confirmed(candidates: list[tuple[int, int, float]], signatures: dict[int, StoredSignature],
-               level: str) -> dict[tuple[int, int], str]:
+               level: str, by_colour: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
     """The candidate pairs the pixel checks confirm, with how; on `THREADS` threads (the
     registration's FFTs release the GIL). The check for crops and rotations (30 ms a pair) runs
-    only between a photo and its `REGISTER_NEAREST` nearest candidates: an edit is among the
-    nearest of its original, and on Caltech-101 it runs 4,900 times, not 25,000."""
+    only between a photo and its `REGISTER_NEAREST` nearest candidates by vector, if at least
+    `REGISTER_COSINE` alike, and its nearest by colour (`by_colour`, colour_pairs.py): an edit
+    is among the nearest of its original, and on Caltech-101 it runs 6,000 times, not 25,000."""
     nearest: dict[int, int] = {}
-    register: set[tuple[int, int]] = set()
-    for a, b, _ in sorted(candidates, key=lambda pair: -pair[2]):
-        if nearest.get(a, 0) < REGISTER_NEAREST or nearest.get(b, 0) < REGISTER_NEAREST:
-            register.add((a, b))
+    register = {(min(a, b), max(a, b)) for a, b in by_colour}
+    for a, b, cosine in sorted(candidates, key=lambda pair: -pair[2]):
+        if cosine >= REGISTER_COSINE and (nearest.get(a, 0) < REGISTER_NEAREST or nearest.get(b, 0) < REGISTER_NEAREST):
+            register.add((min(a, b), max(a, b)))
         nearest[a], nearest[b] = nearest.get(a, 0) + 1, nearest.get(b, 0) + 1
 
     def check(pair: tuple[int, int, float]) -> str:
-        a, b, cosine = pair
+        a, b, _ = pair
         sa, sb = signatures.get(a), signatures.get(b)
         if sa is None or sb is None:
             return ""
         if level == "exact":
             return SAME_PIXELS if same_pixels(sa, sb) else ""
-        return same_shot(sa, sb, cosine, (a, b) in register)
+        return same_shot(sa, sb, (min(a, b), max(a, b)) in register)
 
     with ThreadPoolExecutor(THREADS, thread_name_prefix="confirm") as pool:
         verdicts = list(pool.map(check, candidates, chunksize=64))

@@ -7,7 +7,9 @@ the magnitude of a Fourier transform ignores translation, and in log-polar coord
 rotation and a scale become shifts, which phase correlation finds (Reddy & Chatterji 1996).
 The second image is then turned and scaled back, the remaining shift found the same way, and
 the answer is the normalised correlation of the edges of the two where they overlap: close to
-1 for the same shot, low for a different shot, however alike the subject.
+1 for the same shot, low for a different shot, however alike the subject; and, for shots so
+alike that most edges coincide (two motorbikes of one model in one pose, portraits a second
+apart), how well the grey levels of one follow the other's in the worst part of the overlap.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
+
+from .tiles import worst_tone
 
 SIDE = 128  # the square both grey copies are padded into
 _ANGLES = 180
@@ -36,6 +40,7 @@ class Alignment:
     angle: float  # degrees, counter-clockwise, applied to the second image
     scale: float
     agreement: float  # normalised correlation of edges in the overlap, -1..1
+    tone: float = -1.0  # how well one's grey levels follow the other's, in the worst part of the overlap (tiles.py)
 
 
 def align(first: Grey, second: Grey) -> Alignment:
@@ -44,9 +49,9 @@ def align(first: Grey, second: Grey) -> Alignment:
     angle, scale = _rotation_and_scale(a, b)
     best = Alignment(0.0, 1.0, -1.0)
     for turn in (angle, angle + 180.0):
-        agreement = _agreement(first, second, turn, scale)
+        agreement, tone = _agreement(first, second, turn, scale)
         if agreement > best.agreement:
-            best = Alignment(turn, scale, agreement)
+            best = Alignment(turn, scale, agreement, tone)
         if best.agreement >= GOOD_ENOUGH:
             break
     return best
@@ -118,10 +123,11 @@ def _phase_shift(a: Floats, b: Floats) -> tuple[tuple[float, float], float]:
     return (shift[0], shift[1]), float(surface[peak])
 
 
-def _agreement(first: Grey, second: Grey, angle: float, scale: float) -> float:
-    """Turn and scale `second`, find the shift onto `first`, correlate their edges where they overlap."""
+def _agreement(first: Grey, second: Grey, angle: float, scale: float) -> tuple[float, float]:
+    """Turn and scale `second`, find the shift onto `first`, correlate their edges where they
+    overlap; and how well one's grey levels follow the other's there (tiles.worst_tone)."""
     if not 0.2 < scale < 5.0:
-        return -1.0
+        return -1.0, -1.0
     if scale > 1.0:  # shrink, never enlarge: the moved copy stays small and the canvas too
         first, second, angle, scale = second, first, -angle, 1.0 / scale
     image = Image.fromarray(second)
@@ -139,23 +145,36 @@ def _agreement(first: Grey, second: Grey, angle: float, scale: float) -> float:
     edges_a[: first.shape[0], : first.shape[1]] = _edges(first.astype(np.float64)) * _inside(np.ones(first.shape, bool))
     edges_b[: moved.shape[0], : moved.shape[1]] = _edges(moved) * _inside(mask)
     smaller = min(first.size, int(mask.sum()))
-    best = -1.0
+    best, shift = -1.0, (0, 0)
     for dy, dx in _peaks(edges_a, edges_b):  # a textured picture has echoes of the true shift
-        best = max(best, _overlap_correlation(edges_a, edges_b, m_a, m_b, dy, dx, smaller))
-    return best
+        correlation = _overlap_correlation(edges_a, edges_b, m_a, m_b, dy, dx, smaller)
+        if correlation > best:
+            best, shift = correlation, (dy, dx)
+    if best <= -1.0:
+        return best, best
+    grey_a, grey_b = np.zeros((CANVAS, CANVAS)), np.zeros((CANVAS, CANVAS))
+    grey_a[: first.shape[0], : first.shape[1]] = first
+    grey_b[: moved.shape[0], : moved.shape[1]] = moved
+    return best, worst_tone(grey_a, np.roll(grey_b, shift, axis=(0, 1)), _both(m_a, m_b, *shift))
 
 
 def _overlap_correlation(edges_a: Floats, edges_b: Floats, m_a: npt.NDArray[np.bool_], m_b: npt.NDArray[np.bool_],
                          dy: int, dx: int, smaller: int) -> float:
     b_edges = np.roll(edges_b, (dy, dx), axis=(0, 1))
-    both = m_a & np.roll(m_b, (dy, dx), axis=(0, 1))
-    both[1:-1, 1:-1] &= both[:-2, 1:-1] & both[2:, 1:-1] & both[1:-1, :-2] & both[1:-1, 2:]
+    both = _both(m_a, m_b, dy, dx)
     if both.sum() < MIN_OVERLAP * smaller or both.sum() < 64:
         return -1.0
     x, y = edges_a[both], b_edges[both]
     x, y = x - x.mean(), y - y.mean()
     norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
     return float((x * y).sum() / norm) if norm > 0 else -1.0
+
+
+def _both(m_a: npt.NDArray[np.bool_], m_b: npt.NDArray[np.bool_], dy: int, dx: int) -> npt.NDArray[np.bool_]:
+    """Where both pictures are, `m_b` shifted by (dy, dx), less a pixel along the edges."""
+    both = m_a & np.roll(m_b, (dy, dx), axis=(0, 1))
+    both[1:-1, 1:-1] &= both[:-2, 1:-1] & both[2:, 1:-1] & both[1:-1, :-2] & both[1:-1, 2:]
+    return both
 
 
 def _peaks(a: Floats, b: Floats, count: int = PEAKS) -> list[tuple[int, int]]:
