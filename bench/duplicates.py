@@ -2,8 +2,9 @@
 
 1. Caltech-101 (9,144 photos, an indexed library: bench/quality.py's bench/out/caltech-lib, copied
    so the original keeps its schema). Different photos of one subject are the hard negatives.
-   `Library.duplicates("same")` is timed twice (first: the candidates' pixels are read and kept;
-   second: all from the catalogue). Reported: photos grouped, the share of photos wrongly grouped
+   `Library.duplicates("same")` is timed twice (first: the candidates' pixels are read and kept,
+   and the pairs' verdicts; second: the verdicts are reused, nothing is checked again).
+   Reported: photos grouped, the share of photos wrongly grouped
    (target < 0.5%), the recall of the 435 crop pairs of faces_crop_pairs.csv (Faces_easy/k is a
    tighter crop of Faces/k), and how many groups the "exact" and "series" levels find.
    Caltech-101 holds its own copies (Leopards k and k+100 are one photo mirrored; clip art and
@@ -17,7 +18,15 @@
    its catalogue is copied, never rebuilt here). Its photos are Caltech vectors repeated about 11
    times with noise, its files placeholders, so each photo's signature is the one its Caltech
    source has (copied from part 1's library): every photo has about 10 true copies, the worst case
-   for the checks. Timed: all groups at "same", and the steps inside; peak memory.
+   for the checks. Timed: all groups at "same" (a full pass, which now also keeps every pair's
+   verdict and which photos were searched), and the steps inside; peak memory.
+3. The incremental update (same library): 1,000 photos added as an indexing run would leave
+   them (noisy copies of the vectors of 1,000 photos of the library, as bench/scale.py builds
+   them, each with its source's signature under its own content hash; the library's Annoy file
+   is copied along and covers the old photos, the new ones are searched exactly beside it), then
+   "same" timed (target < 5 s on 2 cores), again with nothing new, and the groups compared with
+   a full pass's (the record of searched photos forgotten; its verdicts reused), and that full
+   pass with one whose Annoy trees grew from another seed (how far a full pass is from itself).
 
 Usage: python bench/duplicates.py [--caltech-lib DIR] [--lib-100k DIR] [--skip-100k | --only-100k]
 """
@@ -30,21 +39,31 @@ import resource
 import shutil
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+from annoy import AnnoyIndex
 from common import DATASET, OUT, table
 
 import cbir_desktop.engine.culling.finder as finder_module
-from cbir_desktop.engine.api import open_library
-from cbir_desktop.engine.storage.catalogue import FEATURES
+import cbir_desktop.engine.culling.incremental as incremental_module
+import cbir_desktop.engine.culling.neighbours as neighbours_module
+from cbir_desktop.engine.api import Library, open_library
+from cbir_desktop.engine.models.embedder import l2_normalise
+from cbir_desktop.engine.storage.catalogue import FEATURES, PhotoVectors
+from cbir_desktop.engine.types import DuplicateGroup
+
+NEW_PHOTOS = 1_000
 
 
 def timed_steps() -> dict[str, float]:
-    """Wrap the finder's steps to time them (inclusive seconds per step)."""
+    """Wrap the finder's steps to time them (inclusive seconds per step; reset between calls)."""
     spent: dict[str, float] = Counter()
 
-    def wrap(name: str) -> None:
-        original = getattr(finder_module, name)
+    def wrap(module, name: str) -> None:  # noqa: ANN001 - a module
+        original = getattr(module, name)
 
         def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
             start = time.perf_counter()
@@ -53,12 +72,77 @@ def timed_steps() -> dict[str, float]:
             finally:
                 spent[name] += time.perf_counter() - start
 
-        setattr(finder_module, name, timed)
+        setattr(module, name, timed)
 
-    for name in ("copy_facts", "same_content", "library_vectors", "close_pairs", "signatures_for", "same_shot",
-                 "connected", "_group"):
-        wrap(name)
+    for name in ("copy_facts", "same_content", "same_candidates", "reusable", "signatures_for", "check_and_keep",
+                 "same_shot", "connected", "sharpness_of", "_group"):
+        wrap(finder_module, name)
+    for name in ("unsearched", "outdated", "vector_seqs", "searched_photos", "verdicts_of", "settled_same",
+                 "library_vectors", "nearest_pairs", "record_searched", "forget_pairs"):
+        wrap(incremental_module, name)
     return spent
+
+
+def timed_call(lib: Library, spent: dict[str, float], label: str, note: str,
+               rows: list[tuple[object, ...]]) -> list[DuplicateGroup]:
+    """One `duplicates("same")`, its time and the steps over 0.05 s in `rows`."""
+    spent.clear()
+    start = time.perf_counter()
+    groups = lib.duplicates("same")
+    rows.append((label, time.perf_counter() - start, "s", note))
+    for name, seconds in spent.items():
+        if seconds >= 0.05:
+            rows.append((f"   step {name}", seconds, "s", "inclusive"))
+    return groups
+
+
+def add_photos(lib: Library, count: int, work: Path) -> None:
+    """`count` new photos as an indexing run would leave them: each a noisy copy of the vector
+    of a photo of the library (bench/scale.py's noise), with that photo's signature (and a
+    content hash of its own)."""
+    cat, model = lib.catalogue, lib.model_id
+    rng = np.random.default_rng(14)
+    old = sorted(cat.photo_ids_with_vectors(model))
+    sources = [int(pid) for pid in rng.choice(old, count, replace=False)]
+    vectors = cat.vectors_of(sources, model, FEATURES)
+    tree = work / "new-photos"
+    with cat.transaction():
+        for n, source in enumerate(sources):
+            noisy = l2_normalise(vectors[source] + rng.normal(0, 0.01, vectors[source].shape).astype(np.float32))
+            content = rng.bytes(16)
+            pid = cat.upsert_photo(str(tree / f"NEW_{n:06d}.jpg"), 150, 1_700_000_000 * 10**9, content, 300, 200)
+            cat.store_vectors(pid, model, PhotoVectors(noisy, None, []))
+            cat.db.execute("INSERT OR REPLACE INTO signatures SELECT ?, reader, ?, pixel_hash, grey, grey_width, dct, "
+                           "sharpness FROM signatures WHERE photo_id = ?", (pid, content, source))
+
+
+@contextmanager
+def other_trees() -> Iterator[None]:
+    """The full pass's Annoy index built with another seed (its trees are random, its seed fixed)."""
+    original = neighbours_module.AnnoyIndex
+
+    def seeded(dims: int, metric: str) -> AnnoyIndex:
+        index = original(dims, metric)
+        index.set_seed(7)
+        return index
+
+    neighbours_module.AnnoyIndex = seeded
+    try:
+        yield
+    finally:
+        neighbours_module.AnnoyIndex = original
+
+
+def as_sets(groups: list[DuplicateGroup]) -> set[frozenset[str]]:
+    return {frozenset(m.path for m in g.members) for g in groups}
+
+
+def compare(a: set[frozenset[str]], b: set[frozenset[str]], name_a: str, name_b: str, lib: Library,
+            rows: list[tuple[object, ...]]) -> None:
+    rows.append((f"   groups alike in {name_a} and {name_b}", len(a & b), "",
+                 f"{len(a - b)} only in {name_a}, {len(b - a)} only in {name_b}"))
+    moved = len({p for g in a ^ b for p in g})
+    rows.append(("   photos in groups that differ", moved, "", f"{moved / max(1, lib.catalogue.count_photos()):.3%}"))
 
 
 def caltech(source: Path, rows: list[tuple[object, ...]]) -> Path:
@@ -73,7 +157,10 @@ def caltech(source: Path, rows: list[tuple[object, ...]]) -> Path:
             partner[a], partner[b] = b, a
     with open_library(work) as lib:
         total = lib.catalogue.count_photos()
-        for attempt in ("first (reads candidates' pixels)", "again (kept signatures)"):
+        with lib.catalogue.transaction():  # what a run before this one kept: the first pass decides every pair
+            lib.catalogue.db.execute("DELETE FROM pair_verdicts")
+            lib.catalogue.db.execute("DELETE FROM neighbours_searched")
+        for attempt in ("first (checks every candidate pair)", "again (kept verdicts)"):
             start = time.perf_counter()
             groups = lib.duplicates("same")
             rows.append((f"Caltech-101 'same', {attempt}", time.perf_counter() - start, "s", ""))
@@ -133,6 +220,9 @@ def hundred_k(source: Path, caltech_lib: Path, rows: list[tuple[object, ...]]) -
         work.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         shutil.copyfile(source / "catalogue.sqlite", work / "catalogue.sqlite")
+        for ann in (source / "index").glob("*/features.ann"):  # the library's image index: searches new photos
+            (work / "index" / ann.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ann, work / "index" / ann.parent.name / ann.name)
         print(f"copied the 100k catalogue in {time.perf_counter() - start:.0f} s")
     with open_library(caltech_lib) as src:
         model = src.model_id
@@ -141,7 +231,10 @@ def hundred_k(source: Path, caltech_lib: Path, rows: list[tuple[object, ...]]) -
             "SELECT photo_id, reader, pixel_hash, grey, grey_width, dct, sharpness FROM signatures")}
     with open_library(work) as lib:
         db = lib.catalogue.db
-        db.execute("DELETE FROM signatures")
+        db.execute("DELETE FROM photos WHERE path >= ? AND path < ?", (str(work / "new-photos/").encode(),
+                                                                      str(work / "new-photos0").encode()))
+        for table_name in ("signatures", "pair_verdicts", "neighbours_searched"):  # a run before this one's
+            db.execute(f"DELETE FROM {table_name}")
         paths = db.execute("SELECT id, path, content_hash FROM photos").fetchall()
         filled = []
         for pid, path, content in paths:
@@ -162,15 +255,26 @@ def hundred_k(source: Path, caltech_lib: Path, rows: list[tuple[object, ...]]) -
         db.execute("COMMIT")
         rows.append(("100k: photos with a copied signature", len(filled), "", f"{len(missing)} without"))
         spent = timed_steps()
-        start = time.perf_counter()
-        groups = lib.duplicates("same")
-        elapsed = time.perf_counter() - start
-        rows.append(("100k: all groups at 'same'", elapsed, "s", "target < 60 s on 2 cores"))
+        groups = timed_call(lib, spent, "100k: all groups at 'same' (full pass)", "target < 60 s on 2 cores", rows)
         rows.append(("100k: groups / photos in them", len(groups), "", f"{sum(len(g.members) for g in groups)}"))
-        for name, seconds in spent.items():
-            rows.append((f"   step {name}", seconds, "s", "inclusive"))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows.append(("peak memory of this process", peak, "MB", ""))
+        kept = db.execute("SELECT count(*), sum(verdict != '') FROM pair_verdicts").fetchone()
+        rows.append(("100k: pair verdicts kept / of them the same", kept[0], "", f"{kept[1]}"))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append(("peak memory after the full pass", peak, "MB", ""))
+        add_photos(lib, NEW_PHOTOS, work)
+        groups = timed_call(lib, spent, f"100k: 'same' after {NEW_PHOTOS:,} new photos", "target < 5 s on 2 cores",
+                            rows)
+        rows.append(("   groups / photos in them", len(groups), "", f"{sum(len(g.members) for g in groups)}"))
+        timed_call(lib, spent, "100k: 'same' again, nothing new", "", rows)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append(("peak memory after the updates", peak, "MB", ""))
+        db.execute("DELETE FROM neighbours_searched")  # the next call is a full pass (verdicts reused)
+        full = timed_call(lib, spent, "100k: full pass for comparison", "verdicts reused", rows)
+        compare(as_sets(groups), as_sets(full), "incremental", "full", lib, rows)
+        db.execute("DELETE FROM neighbours_searched")  # once more: how much two full passes differ (Annoy's trees)
+        with other_trees():
+            again = timed_call(lib, spent, "100k: a full pass with other Annoy trees", "verdicts reused", rows)
+        compare(as_sets(full), as_sets(again), "one full pass", "the other", lib, rows)
 
 
 def main() -> None:

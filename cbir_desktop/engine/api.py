@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Generator, Iterable, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -582,13 +583,15 @@ class Library:
         "same" photo in other sizes and edits, a "series" of shots taken within `window_s`
         seconds, default `series_window`), largest first, each with its suggested keeper first.
         Blocking: the first call reads the pixels of the photos with a close neighbour
-        (`progress(done, total)`) and keeps what it read for the next."""
+        (`progress(done, total)`) and keeps what it read and decided for the next, which then
+        searches only the photos indexed since."""
         if level not in DUPLICATE_LEVELS:
             raise EngineError(f"Unknown duplicate level {level!r}: use one of {', '.join(DUPLICATE_LEVELS)}.")
+        model = model_id or self.model_id
         with self._sentences():
-            return find_duplicates(self.catalogue, model_id or self.model_id, level,
-                                   self.series_window if window_s is None else window_s,
-                                   keep_signatures=not self.read_only, progress=progress)
+            return find_duplicates(self.catalogue, model, level, self.series_window if window_s is None else window_s,
+                                   keep_signatures=not self.read_only, progress=progress,
+                                   index_for=partial(self.vector_index, model, FEATURES))
 
     def burst_stacks(self, window_s: float | None = None, model_id: str | None = None) -> list[BurstStack]:
         """The library's bursts (series of shots, within `window_s` seconds, default

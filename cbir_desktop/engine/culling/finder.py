@@ -5,7 +5,8 @@
   their pixel hashes);
 - "same": the same shot in another size, compression, format, orientation, crop, colour edit
   or black-and-white: byte copies, and photos whose vectors are at least `SAME_COSINE` alike
-  (neighbours.py) that the pixel checks confirm (confirm.py);
+  (neighbours.py; for new photos only when the rest were searched before: incremental.py)
+  that the pixel checks confirm (confirm.py; verdicts kept between runs: verdicts.py);
 - "series": consecutive shots of one scene by one camera (series.py).
 
 Pairs found become groups of connected photos (groups.py); each group gets a suggested keeper
@@ -15,20 +16,20 @@ with its reasons and, per member, what differs from it (keeper.py).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection
 
 from ..storage.catalogue import Catalogue
-from ..storage.culling_rows import CopyFacts, StoredSignature, copy_facts, same_content, signatures_of
+from ..storage.culling_rows import CopyFacts, StoredSignature, copy_facts, same_content, sharpness_of
 from ..types import DUPLICATE_LEVELS, DuplicateGroup, DuplicateMember
 from .cache import signatures_for
-from .colour_pairs import colour_pairs
 from .confirm import SAME_PIXELS, same_pixels, same_shot
 from .face_sharpness import face_sharpness
 from .groups import connected
+from .incremental import IndexFor, same_candidates
 from .keeper import SERIES, choose_keeper, differences, file_format, taken
 from .neighbours import close_pairs, library_vectors
 from .series import DEFAULT_WINDOW_S, series_pairs
+from .verdicts import check_and_keep, reusable
 
 EXACT_COSINE = 0.95
 SAME_COSINE = 0.70  # neardup/'s rotated and greyscale variants: 0.62-0.83 to one another, joined through the rest
@@ -42,10 +43,12 @@ Progress = Callable[[int, int], None]
 
 
 def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", window_s: float = DEFAULT_WINDOW_S,
-                    keep_signatures: bool = True, progress: Progress | None = None) -> list[DuplicateGroup]:
+                    keep_signatures: bool = True, progress: Progress | None = None,
+                    index_for: IndexFor | None = None) -> list[DuplicateGroup]:
     """The groups of `level`, largest first. Reads the pixels of candidate photos it has not
-    read before (`progress(done, total)` counts them) and keeps what it read unless
-    `keep_signatures` is False."""
+    read before (`progress(done, total)` counts them) and keeps what it read, the verdicts and
+    which photos were searched unless `keep_signatures` is False (a read-only library). With
+    the library's image index (`index_for(dims)`), "same" searches only new photos when it can."""
     if level not in DUPLICATE_LEVELS:
         raise ValueError(f"unknown level {level!r}: one of {', '.join(DUPLICATE_LEVELS)}")
     facts = copy_facts(catalogue)
@@ -57,24 +60,24 @@ def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", wi
     if level == "series":
         ids, matrix = library_vectors(catalogue, model_id)
         why.update({(a, b): SAME_SERIES for a, b, _ in series_pairs(facts, ids, matrix, window_s)})
-    else:
+    elif level == "exact":
         ids, matrix = library_vectors(catalogue, model_id)
-        candidates = close_pairs(ids, matrix, EXACT_COSINE if level == "exact" else SAME_COSINE)
-        by_colour = colour_pairs(catalogue, ids, matrix) if level == "same" else []
+        candidates = close_pairs(ids, matrix, EXACT_COSINE)
         del matrix
         known = {frozenset(pair) for pair in why}
-        listed = {(a, b): c for a, b, c in [*candidates, *by_colour] if frozenset((a, b)) not in known}
-        candidates = [(a, b, c) for (a, b), c in listed.items()]
+        candidates = [(a, b, c) for a, b, c in candidates if frozenset((a, b)) not in known]
         signatures = signatures_for(catalogue, facts, {p for a, b, _ in candidates for p in (a, b)},
                                     keep_signatures, progress)
-        why.update(_confirmed(candidates, signatures, level, {(min(a, b), max(a, b)) for a, b, _ in by_colour}))
+        why.update(_confirmed(candidates, signatures))
+    else:
+        signatures = _same_shots(catalogue, model_id, facts, why, index_for, keep_signatures, progress)
     groups = connected(why)
     members = {pid for group in groups for pid in group}
     if level == SERIES:
         signatures = signatures_for(catalogue, facts, members, keep_signatures)
-    else:  # copies: sharpness only where the pixels were read anyway
-        signatures.update(signatures_of(catalogue, [pid for pid in members if pid not in signatures]))
     sharpness = {pid: s.sharpness for pid, s in signatures.items() if s.readable}
+    if level != SERIES:  # copies: sharpness only where the pixels were read before
+        sharpness.update(sharpness_of(catalogue, [pid for pid in members if pid not in signatures]))
     faces = face_sharpness(catalogue, facts, groups) if level == SERIES else {}
     joined: dict[int, str] = {}  # how each photo was found the same as another
     for (a, b), reason in why.items():
@@ -83,31 +86,54 @@ def find_duplicates(catalogue: Catalogue, model_id: str, level: str = "same", wi
     return [_group(level, [facts[pid] for pid in group], joined, sharpness, faces) for group in groups]
 
 
-def _confirmed(candidates: list[tuple[int, int, float]], signatures: dict[int, StoredSignature],
-               level: str, by_colour: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
-    """The candidate pairs the pixel checks confirm, with how; on `THREADS` threads (the
-    registration's FFTs release the GIL). The check for crops and rotations (30 ms a pair) runs
-    only between a photo and its `REGISTER_NEAREST` nearest candidates by vector, if at least
-    `REGISTER_COSINE` alike, and its nearest by colour (`by_colour`, colour_pairs.py): an edit
-    is among the nearest of its original, and on Caltech-101 it runs 6,000 times, not 25,000."""
+def _same_shots(catalogue: Catalogue, model_id: str, facts: dict[int, CopyFacts],
+                why: dict[tuple[int, int], str], index_for: IndexFor | None, keep: bool,
+                progress: Progress | None) -> dict[int, StoredSignature]:
+    """Add to `why` the candidate pairs the pixel checks find the same shot, reusing the kept
+    verdicts that still hold (verdicts.py) and keeping the new ones; the candidates are searched
+    again only for new photos when the record allows (incremental.py). Returns the signatures read."""
+    found = same_candidates(catalogue, model_id, SAME_COSINE, index_for, keep)
+    known = {frozenset(pair) for pair in why}
+    candidates = [(a, b, c) for a, b, c in found.pairs if frozenset((a, b)) not in known]
+    register = _registered(candidates + [(a, b, c) for a, b, c in found.counted if frozenset((a, b)) not in known],
+                           found.by_colour)
+    why.update((pair, verdict) for pair, verdict in found.settled.items() if frozenset(pair) not in known)
+    verdicts, unsure = reusable(candidates, register, found.kept, facts)
+    signatures = signatures_for(catalogue, facts, {p for a, b, _ in unsure for p in (a, b)}, keep, progress)
+
+    def check(pair: tuple[int, int, float], allowed: bool) -> str:
+        sa, sb = signatures.get(pair[0]), signatures.get(pair[1])
+        return "" if sa is None or sb is None else same_shot(sa, sb, allowed)
+
+    verdicts.update(check_and_keep(catalogue, facts, unsure, register, check, keep, THREADS))
+    why.update((pair, verdict) for pair, verdict in verdicts.items() if verdict)
+    return signatures
+
+
+def _registered(candidates: list[tuple[int, int, float]], by_colour: Collection[tuple[int, int]] = ()
+                ) -> set[tuple[int, int]]:
+    """The pairs the check for crops and rotations (30 ms a pair) may run on: a photo and its
+    `REGISTER_NEAREST` nearest candidates by vector, if at least `REGISTER_COSINE` alike, and
+    its nearest by colour (`by_colour`, colour_pairs.py). An edit is among the nearest of its
+    original, and on Caltech-101 the check runs 6,000 times, not 25,000."""
     nearest: dict[int, int] = {}
-    register = {(min(a, b), max(a, b)) for a, b in by_colour}
-    for a, b, cosine in sorted(candidates, key=lambda pair: -pair[2]):
+    register: set[tuple[int, int]] = set(by_colour)
+    for a, b, cosine in sorted(candidates, key=lambda pair: (-pair[2], pair[0], pair[1])):
         if cosine >= REGISTER_COSINE and (nearest.get(a, 0) < REGISTER_NEAREST or nearest.get(b, 0) < REGISTER_NEAREST):
-            register.add((min(a, b), max(a, b)))
+            register.add((a, b))
         nearest[a], nearest[b] = nearest.get(a, 0) + 1, nearest.get(b, 0) + 1
+    return register
+
+
+def _confirmed(candidates: list[tuple[int, int, float]], signatures: dict[int, StoredSignature]
+               ) -> dict[tuple[int, int], str]:
+    """The candidate pairs ("exact" level) whose upright pixels are the same."""
 
     def check(pair: tuple[int, int, float]) -> str:
-        a, b, _ = pair
-        sa, sb = signatures.get(a), signatures.get(b)
-        if sa is None or sb is None:
-            return ""
-        if level == "exact":
-            return SAME_PIXELS if same_pixels(sa, sb) else ""
-        return same_shot(sa, sb, (min(a, b), max(a, b)) in register)
+        sa, sb = signatures.get(pair[0]), signatures.get(pair[1])
+        return SAME_PIXELS if sa is not None and sb is not None and same_pixels(sa, sb) else ""
 
-    with ThreadPoolExecutor(THREADS, thread_name_prefix="confirm") as pool:
-        verdicts = list(pool.map(check, candidates, chunksize=64))
+    verdicts = [check(pair) for pair in candidates]
     return {(a, b): found for (a, b, _), found in zip(candidates, verdicts, strict=True) if found}
 
 

@@ -28,6 +28,7 @@ _SAMPLE = 8192  # rows the principal components are learned from
 Ids = npt.NDArray[np.int64]
 Matrix = npt.NDArray[np.float32]
 Pairs = list[tuple[int, int, float]]
+Radii = dict[int, float]  # photo id: the cosine of the farthest of its nearest
 
 
 def library_vectors(catalogue: Catalogue, model_id: str) -> tuple[Ids, Matrix]:
@@ -52,47 +53,63 @@ def library_vectors(catalogue: Catalogue, model_id: str) -> tuple[Ids, Matrix]:
 
 def close_pairs(ids: Ids, matrix: Matrix, threshold: float) -> Pairs:
     """(photo a, photo b, cosine), each pair once, for the pairs at `threshold` or closer."""
+    return nearest_pairs(ids, matrix, threshold)[0]
+
+
+def nearest_pairs(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Radii]:
+    """`close_pairs`, and each photo's radius: the cosine of the farthest of its `NEAREST`
+    (-1 when it has fewer), so that a photo added later is known to be among its nearest
+    when at least that close (incremental.py)."""
     if len(ids) < 2:
-        return []
+        return [], {int(pid): -1.0 for pid in ids.tolist()}
     if len(ids) <= EXACT_UP_TO:
         return _exact(ids, matrix, threshold)
     return _approximate(ids, matrix, threshold)
 
 
-def _exact(ids: Ids, matrix: Matrix, threshold: float) -> Pairs:
+def _exact(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Radii]:
     found: dict[tuple[int, int], float] = {}
+    radii: Radii = {}
     nearest = min(NEAREST + 1, len(ids))  # + 1: a photo is its own nearest
     for start in range(0, len(ids), BLOCK):
         block = matrix[start : start + BLOCK] @ matrix.T
         best = np.argpartition(-block, nearest - 1, axis=1)[:, :nearest]
         for r, row in enumerate(best.tolist()):
             a = start + r
-            for c in row:
-                if c != a and block[r, c] >= threshold:
+            others = [c for c in row if c != a][:NEAREST]
+            radii[int(ids[a])] = float(min(block[r, c] for c in others)) if len(others) == NEAREST else -1.0
+            for c in others:
+                if block[r, c] >= threshold:
                     found[(min(a, c), max(a, c))] = float(block[r, c])
-    return [(int(ids[a]), int(ids[c]), cosine) for (a, c), cosine in found.items()]
+    return [(int(ids[a]), int(ids[c]), cosine) for (a, c), cosine in found.items()], radii
 
 
-def _approximate(ids: Ids, matrix: Matrix, threshold: float) -> Pairs:
+def _approximate(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Radii]:
     reduced = _principal(matrix)
     index = AnnoyIndex(reduced.shape[1], "angular")
     for row, vector in enumerate(reduced):
         index.add_item(row, vector.tolist())
     index.build(_TREES, n_jobs=-1)
-    seen: set[tuple[int, int]] = set()
+    del reduced
+    nearest = np.full((len(ids), NEAREST), -1, np.int64)
     for row in range(len(ids)):
-        for other in index.get_nns_by_item(row, NEAREST + 1):  # + 1: itself
-            if other != row:
-                seen.add((min(row, other), max(row, other)))
-    if not seen:
-        return []
-    left, right = (np.fromiter((p[i] for p in seen), np.int64, len(seen)) for i in (0, 1))
-    pairs: Pairs = []
-    for start in range(0, len(left), BLOCK * 4):  # a few MB at a time, not both sides of every pair at once
-        a, b = left[start : start + BLOCK * 4], right[start : start + BLOCK * 4]
-        cosines = np.einsum("ij,ij->i", matrix[a].astype(np.float32), matrix[b].astype(np.float32))
-        pairs.extend((int(ids[a[i]]), int(ids[b[i]]), float(cosines[i])) for i in np.nonzero(cosines >= threshold)[0])
-    return pairs
+        found = [other for other in index.get_nns_by_item(row, NEAREST + 1) if other != row][:NEAREST]  # + 1: itself
+        nearest[row, : len(found)] = found
+    index.unload()
+    cosines = np.full(nearest.shape, -1.0, np.float32)
+    step = BLOCK // 2  # 1,024 rows x 8 neighbours x 1,280 floats: 42 MB at a time
+    for start in range(0, len(ids), step):
+        block = nearest[start : start + step]
+        rows = matrix[start : start + step].astype(np.float32)
+        others = matrix[np.maximum(block, 0)].astype(np.float32)
+        cosines[start : start + step] = np.where(block >= 0, np.einsum("id,ijd->ij", rows, others), -1.0)
+    radii = np.where((nearest >= 0).all(axis=1), cosines.min(axis=1), -1.0)
+    pairs: dict[tuple[int, int], float] = {}
+    for a, j in zip(*np.nonzero((cosines >= threshold) & (nearest >= 0)), strict=True):
+        c = int(nearest[a, j])
+        pairs[(min(int(a), c), max(int(a), c))] = float(cosines[a, j])
+    return ([(int(ids[a]), int(ids[c]), cosine) for (a, c), cosine in pairs.items()],
+            dict(zip(ids.tolist(), radii.tolist(), strict=True)))
 
 
 def _principal(matrix: Matrix) -> Matrix:

@@ -25,7 +25,7 @@ from ..types import Failure, Filters, PhotoMetadata, TagScore
 from .filtering import ids_query, where_clause
 from .vocabulary import Vocabulary, VocabularyCache
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -250,8 +250,37 @@ CREATE TABLE IF NOT EXISTS signatures (
 # (`reader`). An unreadable photo keeps a row without pixels, so it is not tried again until
 # it changes. Derived from the files (never backed up); leaves with its photo.
 
+_SCHEMA_V9 = """
+CREATE TABLE IF NOT EXISTS pair_verdicts (
+    a INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    cosine REAL NOT NULL,
+    verdict TEXT NOT NULL,
+    registered INTEGER NOT NULL,
+    checks INTEGER NOT NULL,
+    hash_a BLOB,
+    hash_b BLOB,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pair_verdicts_b ON pair_verdicts(b);
+CREATE TABLE IF NOT EXISTS neighbours_searched (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    searched_with TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    radius REAL NOT NULL
+)
+"""
+# Duplicates kept between runs (issue 14). `pair_verdicts` holds every candidate pair (a < b)
+# the "same" level found and checked: the vectors' cosine, the verdict ("" or how the pixel
+# checks found the pair the same), whether the costly check for crops was allowed, the version
+# of the checks and both photos' content hashes: a verdict is reused only while both files and
+# the checks are unchanged. `neighbours_searched` says which photos had their nearest searched,
+# how (model and search settings) and for which vector (`seq`), with the cosine of their
+# farthest kept neighbour (`radius`): only photos without a current row are searched next time.
+# Derived (never backed up); rows leave with their photos.
+
 MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4), (5, _SCHEMA_V5),
-              (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8))
+              (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8), (9, _SCHEMA_V9))
 PAIRS_STEP = 6  # the step after which an existing library's RAW+JPEG pairs are found
 PAIRED_RAWS = "SELECT raw_id FROM raw_pairs"  # the RAWs a listing shows as their JPEG
 METADATA_FIELDS = (

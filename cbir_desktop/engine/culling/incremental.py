@@ -1,0 +1,141 @@
+"""Candidate pairs for the "same" level, searched again only for the photos that need it.
+
+A full pass (neighbours.py) compares every photo with every other: 25-30 s at 100,000 photos.
+It records each photo as searched (for its current vector, with the model and search settings)
+with its radius, the cosine of the farthest of its `NEAREST`. Next time, when at most
+`INCREMENTAL_UP_TO` of the library is new or changed, only those photos are searched: their
+nearest among all photos through the library's image index (the Annoy file and, for vectors
+written since it was built, an exact search), 4 x `NEAREST` deep, so that a new photo also
+becomes a candidate of an old photo whose radius it falls within. Old pairs are not searched
+again: those found the same are read back (their verdicts still valid: checked in SQL), and the
+kept pairs of the photos the new ones joined count for which new pairs the crop check may run on.
+The full pass also pairs each photo with its nearest by colour (colour_pairs.py) for the crop
+check; the incremental one does not (yet): a crop among new photos of an old photo whose vector
+moved too far is found at the next full pass.
+
+The pairs then equal a full pass's within the index's approximation, but for one difference:
+an old pair that new photos push out of a photo's nearest (or out of its nearest for the crop
+check) keeps its verdict until the next full pass, and old photos' radii are not narrowed. A
+full pass runs when nothing was recorded, the model, the search settings or the checks changed,
+or many photos are new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..storage.catalogue import FEATURES, Catalogue
+from ..storage.pair_verdicts import (
+    PairVerdict,
+    Searched,
+    forget_pairs,
+    outdated,
+    record_searched,
+    searched_photos,
+    settled_same,
+    unsearched,
+    vector_seqs,
+    verdicts_of,
+)
+from ..vectors.index import VectorIndex
+from .colour_pairs import colour_pairs
+from .neighbours import NEAREST, Pairs, library_vectors, nearest_pairs
+from .verdicts import checks_version
+
+INCREMENTAL_UP_TO = 0.2  # share of the library new or changed beyond which a full pass is faster
+_DEEP = 4  # how many times `NEAREST` a new photo's search reaches
+# Nodes the index inspects per new photo: its 9 nearest agree with an exhaustive search at
+# 0.996 at 1,000 (0.999 at 2,000; 1.000 at 5,000, the default) at 100k photos, 2.2 ms a photo
+# against 4.4 (bench/duplicates.py's library); the full pass is cruder still (64 components).
+SEARCH_K = 1000
+
+IndexFor = Callable[[int], VectorIndex]  # the library's image index for vectors of this many dimensions
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate pairs (a < b) to decide and their kept verdicts. Incrementally also: the
+    kept pairs found the same that nothing new touches (`settled`, not decided again), and the
+    other kept pairs of the photos the new ones joined (`counted`: their cosines decide which
+    pairs the crop check may run on)."""
+
+    pairs: Pairs
+    kept: dict[Pair, PairVerdict]
+    settled: dict[Pair, str] = field(default_factory=dict)
+    counted: Pairs = field(default_factory=list)
+    searched: int = 0  # photos whose nearest were searched in this call
+    incremental: bool = False
+    by_colour: frozenset[Pair] = frozenset()  # pairs of a photo and its nearest by colour (colour_pairs.py)
+
+
+def searched_with(model_id: str, threshold: float) -> str:
+    """What a photo's recorded search depends on: the model and the search settings."""
+    return f"{model_id} nearest={NEAREST} cosine>={threshold}"
+
+
+def same_candidates(catalogue: Catalogue, model_id: str, threshold: float, index_for: IndexFor | None,
+                    keep: bool) -> Candidates:
+    """The candidate pairs at `threshold`, incrementally when the record allows; `keep` False
+    (a read-only library) records nothing."""
+    how = searched_with(model_id, threshold)
+    new, searched = unsearched(catalogue, model_id, how)
+    if (index_for is None or not searched or len(new) > INCREMENTAL_UP_TO * (searched + len(new))
+            or outdated(catalogue, checks_version())):  # new checks decide every pair again
+        return _full(catalogue, model_id, threshold, how, keep)
+    return _incremental(catalogue, model_id, threshold, how, new, index_for, keep)
+
+
+def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep: bool) -> Candidates:
+    seqs = vector_seqs(catalogue, model_id)
+    ids, matrix = library_vectors(catalogue, model_id)
+    found, radii = nearest_pairs(ids, matrix, threshold)
+    listed = {(min(a, b), max(a, b)): cosine for a, b, cosine in found}
+    colour_found = colour_pairs(catalogue, ids, matrix)  # (a < b): crops whose vectors moved
+    del matrix  # 256 MB at 100k photos
+    for a, b, cosine in colour_found:
+        listed.setdefault((a, b), cosine)
+    by_colour = frozenset((a, b) for a, b, _ in colour_found)
+    pairs = [(a, b, cosine) for (a, b), cosine in listed.items()]
+    kept = {(v.a, v.b): v for v in verdicts_of(catalogue)}
+    if keep:
+        wanted = {(a, b) for a, b, _ in pairs}
+        with catalogue.transaction("neighbours searched"):
+            forget_pairs(catalogue, [pair for pair in kept if pair not in wanted])
+            record_searched(catalogue, how, {pid: Searched(seqs[pid], radius) for pid, radius in radii.items()
+                                             if pid in seqs}, replace_all=True)
+    return Candidates(pairs, kept, searched=len(ids), by_colour=by_colour)
+
+
+def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str, new: dict[int, int],
+                 index_for: IndexFor, keep: bool) -> Candidates:
+    vectors = catalogue.vectors_of(sorted(new), model_id, FEATURES)
+
+    def nearest(pid: int) -> list[tuple[int, float]]:
+        vector = vectors[pid].astype(np.float32)
+        hits = index_for(vector.shape[0]).search(catalogue, vector, NEAREST * _DEEP + 1, search_k=SEARCH_K)
+        return [(other, cosine) for other, cosine in hits if other != pid]
+
+    found = {pid: nearest(pid) for pid in vectors}  # on one thread: two shared the catalogue and ran no faster
+    radii = searched_photos(catalogue, how, {other for hits in found.values() for other, _ in hits} - set(new))
+    pairs: dict[Pair, float] = {}
+    recorded: dict[int, Searched] = {}
+    for pid, hits in found.items():
+        recorded[pid] = Searched(new[pid], hits[NEAREST - 1][1] if len(hits) >= NEAREST else -1.0)
+        for rank, (other, cosine) in enumerate(hits):
+            theirs = radii.get(other)
+            among_theirs = theirs is not None and cosine >= theirs.radius  # it joins an old photo's nearest
+            if cosine >= threshold and (rank < NEAREST or among_theirs):
+                pairs[(min(pid, other), max(pid, other))] = cosine
+    joined = {p for pair in pairs for p in pair} | set(new)
+    kept = {(v.a, v.b): v for v in verdicts_of(catalogue, joined)}
+    counted = [(a, b, v.cosine) for (a, b), v in kept.items() if a not in new and b not in new]
+    if keep:
+        with catalogue.transaction("neighbours searched"):
+            forget_pairs(catalogue, [pair for pair in kept if pair not in pairs and (pair[0] in new or pair[1] in new)])
+            record_searched(catalogue, how, recorded)
+    return Candidates([(a, b, cosine) for (a, b), cosine in pairs.items()], kept,
+                      settled_same(catalogue, checks_version(), new), counted, len(recorded), True)

@@ -1,0 +1,195 @@
+"""Duplicates kept between runs: pair verdicts reused while both photos and the checks are
+unchanged, and new photos searched alone, with the groups a full pass would find."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from test_duplicates import scene
+
+import cbir_desktop.engine.culling.confirm as confirm_module
+import cbir_desktop.engine.culling.finder as finder_module
+import cbir_desktop.engine.culling.incremental as incremental_module
+import cbir_desktop.engine.vectors.index as index_module
+from cbir_desktop.engine.api import open_library
+from cbir_desktop.engine.culling.finder import SAME_COSINE, find_duplicates
+from cbir_desktop.engine.culling.incremental import searched_with
+from cbir_desktop.engine.storage.catalogue import FEATURES, Catalogue
+from cbir_desktop.engine.storage.pair_verdicts import searched_photos
+from cbir_desktop.engine.vectors.index import VectorIndex
+
+# Scenes far apart in mean colour: the tiny test model's vectors (a projection of the mean
+# colour) keep each scene's copies nearest to one another.
+MEANS = ((200, 90, 60), (60, 180, 90), (70, 90, 200), (190, 190, 70), (150, 60, 170))
+
+
+def copies(folder: Path, n: int, kinds: tuple[str, ...] = ("", "small", "mirror")) -> None:
+    """Scene `n` as an original and some of its copies (another size, a mirror image, a quarter turn)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    original = scene(n, size=(480, 320), mean=MEANS[n])
+    made = {"": original, "small": original.resize((240, 160), Image.Resampling.LANCZOS),
+            "mirror": original.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+            "turned": original.transpose(Image.Transpose.ROTATE_90)}
+    for kind in kinds:
+        made[kind].save(folder / f"scene{n}{'_' + kind if kind else ''}.png")
+
+
+def names(groups) -> list[set[str]]:  # noqa: ANN001 - DuplicateGroups
+    return sorted(({Path(m.path).name for m in g.members} for g in groups), key=sorted)
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The pixel checks the finder runs: the same check, counted."""
+    calls: list[tuple[int, int]] = []
+    real = finder_module.same_shot
+
+    def counted(a, b, cosine=1.0, register=True):  # noqa: ANN001, ANN202 - same_shot's own signature
+        calls.append((a.photo_id, b.photo_id))
+        return real(a, b, cosine, register)
+
+    monkeypatch.setattr(finder_module, "same_shot", counted)
+    return calls
+
+
+@pytest.fixture
+def full_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many photos each full neighbour search compared (an incremental call runs none)."""
+    passes: list[int] = []
+    real = incremental_module.nearest_pairs
+
+    def counted(ids, matrix, threshold):  # noqa: ANN001, ANN202
+        passes.append(len(ids))
+        return real(ids, matrix, threshold)
+
+    monkeypatch.setattr(incremental_module, "nearest_pairs", counted)
+    return passes
+
+
+def forget_everything(library) -> None:  # noqa: ANN001 - a Library
+    """Back to a library that never searched for duplicates (signatures kept: pixels are not the point)."""
+    with library.catalogue.transaction():
+        library.catalogue.db.execute("DELETE FROM pair_verdicts")
+        library.catalogue.db.execute("DELETE FROM neighbours_searched")
+
+
+def test_a_second_search_reuses_every_verdict(tmp_path, tiny_models, library_dir, checked):
+    for n in range(3):
+        copies(tmp_path / "photos", n)
+    with open_library(library_dir) as library:
+        library.index([tmp_path / "photos"])
+        first = library.duplicates("same")
+        assert names(first) == [{f"scene{n}.png", f"scene{n}_small.png", f"scene{n}_mirror.png"} for n in range(3)]
+        assert checked, "the first search checks its candidates"
+        rows = library.catalogue.db.execute("SELECT count(*), sum(verdict != '') FROM pair_verdicts").fetchone()
+        assert rows[0] == len(set(checked)) and rows[1] >= 6  # every pair checked is kept, verdicts included
+        checked.clear()
+        assert library.duplicates("same") == first
+        assert checked == []
+
+
+def test_a_photo_with_new_content_is_checked_again(tmp_path, tiny_models, library_dir, checked):
+    photos = tmp_path / "photos"
+    copies(photos, 0)
+    copies(photos, 1)
+    with open_library(library_dir) as library:
+        library.index([photos])
+        assert len(library.duplicates("same")) == 2
+        changed = library.catalogue.photo_by_path(str(photos / "scene0_small.png"))
+        assert changed is not None
+        scene(3, size=(240, 160), mean=MEANS[0]).save(photos / "scene0_small.png")  # another picture, same colours
+        os.utime(photos / "scene0_small.png", (1_700_000_000, 1_700_000_000))
+        library.index([photos])
+        checked.clear()
+        assert names(library.duplicates("same")) == [{"scene0.png", "scene0_mirror.png"},
+                                                     {"scene1.png", "scene1_small.png", "scene1_mirror.png"}]
+        assert checked and all(changed.id in pair for pair in checked)  # only its pairs, nothing else
+        hashes = library.catalogue.db.execute(
+            "SELECT DISTINCT CASE WHEN a = ? THEN hash_a ELSE hash_b END FROM pair_verdicts WHERE ? IN (a, b)",
+            (changed.id, changed.id)).fetchall()
+        now = library.catalogue.photo_by_path(str(photos / "scene0_small.png"))
+        assert now is not None and now.id == changed.id and hashes == [(now.content_hash,)]
+
+
+def test_a_removed_photo_leaves_no_pair(tmp_path, tiny_models, library_dir):
+    photos = tmp_path / "photos"
+    copies(photos, 0)
+    with open_library(library_dir) as library:
+        library.index([photos])
+        gone = library.catalogue.photo_by_path(str(photos / "scene0_mirror.png"))
+        assert gone is not None and len(library.duplicates("same")) == 1
+        (photos / "scene0_mirror.png").unlink()
+        library.index([photos])
+        db = library.catalogue.db
+        assert db.execute("SELECT count(*) FROM pair_verdicts WHERE ? IN (a, b)", (gone.id,)).fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM neighbours_searched WHERE photo_id = ?", (gone.id,)).fetchone()[0] == 0
+        assert names(library.duplicates("same")) == [{"scene0.png", "scene0_small.png"}]
+
+
+@pytest.mark.parametrize("annoy_from", [3000, 2], ids=["exact", "annoy"])
+def test_new_photos_are_searched_alone_and_group_as_a_full_pass_would(
+        tmp_path, tiny_models, library_dir, checked, full_passes, monkeypatch, annoy_from):
+    monkeypatch.setattr(index_module, "EXACT_BELOW", annoy_from)  # "annoy": the library's image index is an Annoy file
+    photos = tmp_path / "photos"
+    for n in range(4):
+        copies(photos / "old", n)
+    with open_library(library_dir) as library:
+        library.index([photos])
+        assert (library.root / "index" / "tiny8" / "features.ann").is_file() == (annoy_from == 2)
+        library.duplicates("same")
+        assert full_passes == [12]
+        copies(photos / "new", 0, ("turned",))  # a new copy of an old photo
+        copies(photos / "new", 4, ("", "small"))  # a new photo and its copy
+        library.index([photos])
+        checked.clear()
+        incremental = names(library.duplicates("same"))
+        assert full_passes == [12], "the second search compared only the new photos"
+        new_ids = {library.catalogue.photo_by_path(str(p)).id for p in (photos / "new").iterdir()}  # type: ignore[union-attr]
+        assert checked and all(set(pair) & new_ids for pair in checked), "only pairs with a new photo are checked"
+        assert {"scene0.png", "scene0_small.png", "scene0_mirror.png", "scene0_turned.png"} in incremental
+        assert {"scene4.png", "scene4_small.png"} in incremental
+        forget_everything(library)
+        assert names(library.duplicates("same")) == incremental
+        assert full_passes == [12, 15]
+
+
+def test_a_new_version_of_the_checks_decides_every_pair_again(tmp_path, tiny_models, library_dir, checked,
+                                                               monkeypatch):
+    copies(tmp_path / "photos", 0)
+    with open_library(library_dir) as library:
+        library.index([tmp_path / "photos"])
+        first = library.duplicates("same")
+        pairs = len(checked)
+        checked.clear()
+        monkeypatch.setattr(confirm_module, "CHECK_VERSION", confirm_module.CHECK_VERSION + 1)
+        assert library.duplicates("same") == first
+        assert len(checked) == pairs
+        versions = library.catalogue.db.execute("SELECT DISTINCT checks FROM pair_verdicts").fetchall()
+        assert versions == [((confirm_module.CHECK_VERSION) * 1000 + 1,)]
+
+
+def test_a_read_only_catalogue_finds_new_groups_and_writes_nothing(tmp_path, tiny_models, library_dir):
+    photos = tmp_path / "photos"
+    copies(photos, 0)
+    copies(photos, 1)
+    with open_library(library_dir) as library:
+        library.index([photos])
+        model = library.model_id
+        library.duplicates("same")  # kept for scenes 0 and 1
+        copies(photos, 0, ("turned",))
+        library.index([photos])  # one photo is new: searched alone
+    before = (library_dir / "catalogue.sqlite").read_bytes()
+    catalogue = Catalogue(library_dir / "catalogue.sqlite", readonly=True)
+    try:  # a read-only connection: any write would raise
+        assert len(searched_photos(catalogue, searched_with(model, SAME_COSINE))) == 6
+        found = find_duplicates(catalogue, model, "same", keep_signatures=False,
+                                index_for=partial(VectorIndex, library_dir / "index", model, FEATURES))
+    finally:
+        catalogue.close()
+    assert names(found) == [{"scene0.png", "scene0_small.png", "scene0_mirror.png", "scene0_turned.png"},
+                            {"scene1.png", "scene1_small.png", "scene1_mirror.png"}]
+    assert (library_dir / "catalogue.sqlite").read_bytes() == before
