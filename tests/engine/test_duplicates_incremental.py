@@ -48,9 +48,9 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     calls: list[tuple[int, int]] = []
     real = finder_module.same_shot
 
-    def counted(a, b, cosine=1.0, register=True):  # noqa: ANN001, ANN202 - same_shot's own signature
+    def counted(a, b, register=True):  # noqa: ANN001, ANN202 - same_shot's own signature
         calls.append((a.photo_id, b.photo_id))
-        return real(a, b, cosine, register)
+        return real(a, b, register)
 
     monkeypatch.setattr(finder_module, "same_shot", counted)
     return calls
