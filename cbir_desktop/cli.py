@@ -415,7 +415,8 @@ def _print_duplicates(number: int, group: DuplicateGroup, as_json: bool) -> None
                               {**_json_path(m.path), "keep": m.keep, "width": m.width, "height": m.height,
                                "size": m.size, "format": m.file_format, "taken": m.taken,
                                "sharpness": None if m.sharpness is None else round(m.sharpness, 1),
-                               "differences": list(m.differences), "found": m.why}
+                               "differences": list(m.differences), "found": m.why,
+                               "rejected_in_xmp": m.rejected_in_xmp}
                               for m in group.members]}))
         return
     print(f"Group {number} ({len(group.members)} photos): keep {display_path(group.keeper.path)} "
@@ -423,8 +424,9 @@ def _print_duplicates(number: int, group: DuplicateGroup, as_json: bool) -> None
     for m in group.members:
         sharp = "" if m.sharpness is None else f"  sharpness {m.sharpness:.0f}"
         differs = f"  differs: {', '.join(m.differences)}" if m.differences else ""
+        marked = "  (rejected in XMP)" if m.rejected_in_xmp else ""
         print(f"  {'keep' if m.keep else '    '}  {display_path(m.path)}  {m.width}x{m.height}  "
-              f"{m.size / 1e3:.0f} KB  {m.file_format}  {m.taken}{sharp}{differs}")
+              f"{m.size / 1e3:.0f} KB  {m.file_format}  {m.taken}{sharp}{differs}{marked}")
 
 
 def _print_people(groups: Sequence[PersonGroup], as_json: bool) -> None:

@@ -28,7 +28,7 @@ from .culling.finder import find_duplicates
 from .culling.series import DEFAULT_WINDOW_S
 from .culling.stacks import burst_stacks, stacked_rows, stacks_by_path
 from .culling.trash import trash_photos
-from .culling.xmp_reject import mark_rejected, undo_rejected
+from .culling.xmp_reject import mark_rejected, undo_rejected, with_xmp_rejects
 from .errors import (
     CatalogueDamaged,
     EngineError,
@@ -584,14 +584,17 @@ class Library:
         seconds, default `series_window`), largest first, each with its suggested keeper first.
         Blocking: the first call reads the pixels of the photos with a close neighbour
         (`progress(done, total)`) and keeps what it read and decided for the next, which then
-        searches only the photos indexed since."""
+        searches only the photos indexed since. Members whose XMP sidecar already rates them
+        rejected say so (`rejected_in_xmp`)."""
         if level not in DUPLICATE_LEVELS:
             raise EngineError(f"Unknown duplicate level {level!r}: use one of {', '.join(DUPLICATE_LEVELS)}.")
         model = model_id or self.model_id
         with self._sentences():
-            return find_duplicates(self.catalogue, model, level, self.series_window if window_s is None else window_s,
-                                   keep_signatures=not self.read_only, progress=progress,
-                                   index_for=partial(self.vector_index, model, FEATURES))
+            groups = find_duplicates(self.catalogue, model, level,
+                                     self.series_window if window_s is None else window_s,
+                                     keep_signatures=not self.read_only, progress=progress,
+                                     index_for=partial(self.vector_index, model, FEATURES))
+        return with_xmp_rejects(groups)
 
     def burst_stacks(self, window_s: float | None = None, model_id: str | None = None) -> list[BurstStack]:
         """The library's bursts (series of shots, within `window_s` seconds, default

@@ -340,6 +340,7 @@ class DuplicateMember:
     keep: bool  # the suggested keeper
     differences: tuple[str, ...] = ()  # of "resolution", "file size", "format", "date", "sharpness", vs the keeper
     why: str = ""  # how it was found the same as the group: "same bytes", "same pixels", "same picture", ...
+    rejected_in_xmp: bool = False  # its XMP sidecar already rates it -1 (rejected), as `mark_rejected_in_xmp` writes
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ __all__ = ["Decisions", "TrashBatch", "describe_member", "megabytes"]
 
 
 class Decisions:
-    """Keep (True) or reject (False) per photo of the groups shown. Every photo starts kept:
-    nothing goes to the trash unless the person rejects it or accepts the suggestions."""
+    """Keep (True) or reject (False) per photo of the groups shown. Every photo starts kept, but
+    one its XMP sidecar already rates rejected: nothing goes to the trash unless the person
+    rejects it or accepts the suggestions."""
 
     def __init__(self, groups: Sequence[DuplicateGroup]) -> None:
         self.groups = list(groups)
-        self._keep = {m.path: True for g in self.groups for m in g.members}
+        self._keep = {m.path: not m.rejected_in_xmp for g in self.groups for m in g.members}
 
     def keeps(self, path: str) -> bool:
         return self._keep.get(path, True)

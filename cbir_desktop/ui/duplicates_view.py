@@ -62,6 +62,8 @@ class MemberCard(QFrame):
         if member.keep:
             self.suggestion.setText("★ Suggested keeper" + (f": {', '.join(reasons)}" if reasons else ""))
             self.suggestion.setStyleSheet("color: palette(highlight); font-weight: bold;")
+        elif member.rejected_in_xmp:
+            self.suggestion.setText("Rejected in XMP (rating −1)")
         layout.addWidget(self.suggestion)
         choice = QHBoxLayout()
         self.keep_button = QRadioButton("Keep")

@@ -211,3 +211,8 @@ def test_cli_reject_xmp_asks_first_writes_ratings_and_excludes_trash_rejects(tin
     assert exiftool(photos / "IMG_0001 copy.xmp")["IMG_0001 copy.xmp"]["Rating"] == -1
     listed = run_cbir("duplicates", library=library, models=tiny_models)  # still in the library
     assert listed.returncode == 0 and "IMG_0001 copy.png" in listed.stdout
+    assert "IMG_0001 copy.png" in next(line for line in listed.stdout.splitlines() if "(rejected in XMP)" in line)
+    again = run_cbir("duplicates", "--json", library=library, models=tiny_models)
+    (line,) = again.stdout.splitlines()
+    assert {Path(m["path"]).name: m["rejected_in_xmp"] for m in json.loads(line)["members"]} == {
+        "IMG_0001.png": False, "IMG_0001 copy.png": True}  # found again, it says it was rejected

@@ -194,3 +194,24 @@ def test_a_read_only_library_can_still_mark_rejects_in_xmp(qtbot):
     view.accept_button.click()
     assert not view.trash_button.isEnabled()
     assert view.xmp_button.isEnabled() and view.xmp_button.text() == "Mark 1 rejected in XMP…"
+
+
+def test_a_photo_already_rejected_in_xmp_starts_rejected_and_says_so(qtbot):
+    """Found again after marking (here or in another tool), a photo its sidecar rates -1 is shown
+    rejected from the start, so the next action includes it without asking twice."""
+    from cbir_desktop.engine.types import DuplicateGroup, DuplicateMember
+    from cbir_desktop.ui.duplicates import Decisions
+    from cbir_desktop.ui.duplicates_view import DuplicatesView
+    members = (DuplicateMember("/p/a.jpg", 300, 200, 11000, "JPEG", "2024-05-01T10:00:00", 2600.0, True),
+               DuplicateMember("/p/b.jpg", 150, 100, 4000, "JPEG", "2024-05-01T10:00:00", 2400.0, False,
+                               ("resolution",), "same picture", rejected_in_xmp=True),
+               DuplicateMember("/p/c.jpg", 150, 100, 4000, "JPEG", "2024-05-01T10:00:00", 2400.0, False,
+                               ("resolution",), "same picture"))
+    decisions = Decisions([DuplicateGroup("same", members, ("the highest resolution",))])
+    assert [m.path for m in decisions.rejected()] == ["/p/b.jpg"]
+    view = DuplicatesView(30)
+    qtbot.addWidget(view)
+    view.show_groups(decisions, "1 group")
+    cards = {card.member.path: card for row in view.rows for card in row.cards}
+    assert cards["/p/b.jpg"].reject_button.isChecked() and "Rejected in XMP" in cards["/p/b.jpg"].suggestion.text()
+    assert cards["/p/c.jpg"].keep_button.isChecked()

@@ -17,6 +17,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from lxml import etree
@@ -32,7 +33,7 @@ from ..photos.sidecars import (
     remove_element,
     sidecar_path,
 )
-from ..types import Failure, XmpRejection, XmpRejectReport, XmpUndoReport
+from ..types import DuplicateGroup, Failure, XmpRejection, XmpRejectReport, XmpUndoReport
 
 __all__ = ["REJECT", "mark_rejected", "undo_rejected"]
 
@@ -88,6 +89,32 @@ def undo_rejected(report: XmpRejectReport) -> XmpUndoReport:
         else:
             restored.append(mark.path)
     return XmpUndoReport(tuple(reversed(restored)), tuple(failed))
+
+
+def rejected_in_xmp(photo: str) -> bool:
+    """Whether the photo's sidecar (named as `mark_rejected` names it) rates it rejected (-1);
+    False when there is none or it cannot be read. A stat for a photo without a sidecar."""
+    path = sidecar_path(photo)
+    try:
+        xmp = path.read_bytes()
+    except OSError:
+        return False
+    try:
+        return _rating(parse_packet(path, xmp)) == REJECT
+    except SidecarUnreadable:
+        return False
+
+
+def with_xmp_rejects(groups: Sequence[DuplicateGroup]) -> list[DuplicateGroup]:
+    """`groups` with each member's `rejected_in_xmp` read from its sidecar: a photo marked
+    rejected before (here or in another tool) shows as rejected when the groups are found again."""
+    out = []
+    for group in groups:
+        marked = [rejected_in_xmp(m.path) for m in group.members]
+        out.append(replace(group, members=tuple(replace(m, rejected_in_xmp=True) if rejected else m
+                                                for m, rejected in zip(group.members, marked, strict=True)))
+                   if any(marked) else group)
+    return out
 
 
 # -- one photo ----------------------------------------------------------------------------------
