@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 
 from ..storage.catalogue import FEATURES, Catalogue
 from ..storage.pair_verdicts import (
@@ -43,6 +45,7 @@ from ..storage.pair_verdicts import (
 from ..vectors.index import VectorIndex
 from .colour_pairs import colour_pairs
 from .neighbours import NEAREST, Pairs, library_vectors, nearest_pairs
+from .reduced_space import ReducedSpace, forget_space, keep_space, load_space
 from .verdicts import checks_version
 
 INCREMENTAL_UP_TO = 0.2  # share of the library new or changed beyond which a full pass is faster
@@ -85,14 +88,20 @@ def same_candidates(catalogue: Catalogue, model_id: str, threshold: float, index
     new, searched = unsearched(catalogue, model_id, how)
     if (index_for is None or not searched or len(new) > INCREMENTAL_UP_TO * (searched + len(new))
             or outdated(catalogue, checks_version())):  # new checks decide every pair again
-        return _full(catalogue, model_id, threshold, how, keep)
+        return _full(catalogue, model_id, threshold, how, keep, index_for)
     return _incremental(catalogue, model_id, threshold, how, new, index_for, keep)
 
 
-def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep: bool) -> Candidates:
+def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep: bool,
+          index_for: IndexFor | None = None) -> Candidates:
     seqs = vector_seqs(catalogue, model_id)
     ids, matrix = library_vectors(catalogue, model_id)
-    found, radii = nearest_pairs(ids, matrix, threshold)
+    folder = index_for(matrix.shape[1]).folder if keep and index_for is not None and len(ids) else None
+    if folder is not None:
+        forget_space(folder)  # only a space this pass searched in may be kept
+    keeper = None if folder is None else partial(keep_space, folder, how, max(seqs.values(), default=0), ids, matrix)
+    found, radii = nearest_pairs(ids, matrix, threshold, keep_space=keeper)
+    del keeper
     listed = {(min(a, b), max(a, b)): cosine for a, b, cosine in found}
     colour_found = colour_pairs(catalogue, ids, matrix)  # (a < b): crops whose vectors moved
     del matrix  # 256 MB at 100k photos
@@ -113,14 +122,17 @@ def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep:
 def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str, new: dict[int, int],
                  index_for: IndexFor, keep: bool) -> Candidates:
     vectors = catalogue.vectors_of(sorted(new), model_id, FEATURES)
-
-    def nearest(pid: int) -> list[tuple[int, float]]:
-        vector = vectors[pid].astype(np.float32)
-        hits = index_for(vector.shape[0]).search(catalogue, vector, NEAREST * _DEEP + 1, search_k=SEARCH_K)
-        return [(other, cosine) for other, cosine in hits if other != pid]
-
-    found = {pid: nearest(pid) for pid in vectors}  # on one thread: two shared the catalogue and ran no faster
-    radii = searched_photos(catalogue, how, {other for hits in found.values() for other, _ in hits} - set(new))
+    dims = next(iter(vectors.values())).shape[0] if vectors else 0
+    space = load_space(index_for(dims).folder, how) if dims else None
+    if space is not None:
+        try:
+            found, radii = _nearest_in_space(catalogue, model_id, how, space, vectors)
+        finally:
+            space.close()
+        radii = {pid: searched for pid, searched in radii.items() if pid not in new}
+    else:
+        found = {pid: _nearest_in_index(catalogue, index_for, pid, vectors[pid]) for pid in vectors}
+        radii = searched_photos(catalogue, how, {other for hits in found.values() for other, _ in hits} - set(new))
     pairs: dict[Pair, float] = {}
     recorded: dict[int, Searched] = {}
     for pid, hits in found.items():
@@ -139,3 +151,65 @@ def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str
             record_searched(catalogue, how, recorded)
     return Candidates([(a, b, cosine) for (a, b), cosine in pairs.items()], kept,
                       settled_same(catalogue, checks_version(), new), counted, len(recorded), True)
+
+
+def _nearest_in_index(catalogue: Catalogue, index_for: IndexFor, pid: int,
+                      vector: npt.NDArray[np.float32]) -> list[tuple[int, float]]:
+    """A new photo's nearest through the library's image index (no kept space: a library
+    searched exactly, or one opened read-only), on one thread: two shared the catalogue and
+    ran no faster."""
+    query = vector.astype(np.float32)
+    hits = index_for(query.shape[0]).search(catalogue, query, NEAREST * _DEEP + 1, search_k=SEARCH_K)
+    return [(other, cosine) for other, cosine in hits if other != pid]
+
+
+def _nearest_in_space(catalogue: Catalogue, model_id: str, how: str, space: ReducedSpace,
+                      vectors: dict[int, npt.NDArray[np.float32]]
+                      ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, Searched]]:
+    """Each new photo's `NEAREST` x `_DEEP` nearest, best first: in the full pass's space (the
+    photos still searched there for the vector it holds) and, exactly, among the vectors
+    written since; and the search record of the photos found in the space."""
+    later_ids, later = _written_since(catalogue, model_id, space.built_seq, space.matrix.shape[1])
+    rows = {int(pid): row for row, pid in enumerate(later_ids.tolist())}
+    depth = NEAREST * _DEEP
+    hits: dict[int, list[tuple[int, int]]] = {}  # new photo: (row in the space, photo) hits
+    for pid, vector in vectors.items():
+        query = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        found = space.index.get_nns_by_vector(space.reduce(query), depth + 1, search_k=SEARCH_K)
+        hits[pid] = [(row, int(space.ids[row])) for row in found]
+    candidates = {other for listed in hits.values() for _, other in listed}
+    current = searched_photos(catalogue, how, candidates)  # a photo gone or searched for another vector: not here
+    found_all: dict[int, list[tuple[int, float]]] = {}
+    for pid, vector in vectors.items():
+        query = (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+        valid = [(row, other) for row, other in hits[pid]
+                 if other != pid and other in current and other not in rows]
+        scored: dict[int, float] = {}
+        if valid:
+            cosines = space.matrix[[row for row, _ in valid]].astype(np.float32) @ query
+            scored.update(zip([other for _, other in valid], cosines.tolist(), strict=True))
+        if len(later_ids):
+            sims = later @ query
+            for row in np.argsort(-sims)[: depth + 1].tolist():
+                if int(later_ids[row]) != pid:
+                    scored[int(later_ids[row])] = float(sims[row])
+        found_all[pid] = sorted(scored.items(), key=lambda hit: -hit[1])[:depth]
+    written_later = {other for hits in found_all.values() for other, _ in hits if other in rows}
+    current.update(searched_photos(catalogue, how, written_later))  # photos searched incrementally before
+    return found_all, current
+
+
+def _written_since(catalogue: Catalogue, model_id: str, seq: int, dims: int
+                   ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The photos whose image vector (of `dims`) was written after `seq`, and those vectors
+    (L2-normalised rows)."""
+    ids: list[int] = []
+    rows: list[npt.NDArray[np.float32]] = []
+    for _, photo_id, vector in catalogue.iter_vectors(model_id, FEATURES, seq):
+        if vector.shape[0] != dims:
+            continue
+        ids.append(photo_id)
+        rows.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    return np.asarray(ids, np.int64), np.vstack(rows).astype(np.float32)
