@@ -4,8 +4,10 @@ A full pass (neighbours.py) compares every photo with every other: 25-30 s at 10
 It records each photo as searched (for its current vector, with the model and search settings)
 with its radius, the cosine of the farthest of its `NEAREST`. Next time, when at most
 `INCREMENTAL_UP_TO` of the library is new or changed, only those photos are searched: their
-nearest among all photos through the library's image index (the Annoy file and, for vectors
-written since it was built, an exact search), 4 x `NEAREST` deep, so that a new photo also
+nearest among all photos in the space the full pass searched (kept on disk beyond an exact
+search: reduced_space.py; 64-d queries, several times cheaper than the image index's) and,
+exactly, among the vectors written since; without a kept space, through the library's image
+index (its Annoy file and an exact search beside it), 4 x `NEAREST` deep, so that a new photo also
 becomes a candidate of an old photo whose radius it falls within. Old pairs are not searched
 again: those found the same are read back (their verdicts still valid: checked in SQL), and the
 kept pairs of the photos the new ones joined count for which new pairs the crop check may run on.

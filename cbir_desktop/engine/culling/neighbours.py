@@ -32,7 +32,8 @@ Matrix = npt.NDArray[np.float32]
 Pairs = list[tuple[int, int, float]]
 Radii = dict[int, float]  # photo id: the cosine of the farthest of its nearest
 # Given the principal components' mean and basis and the built Annoy index of the reduced
-# vectors (rows as in `ids`), keeps them for later searches (reduced_space.py).
+# vectors (rows as in `ids`; searched already, so it may unload it), keeps them for later
+# searches (reduced_space.py).
 KeepSpace = Callable[[Matrix, Matrix, AnnoyIndex], None]
 
 

@@ -56,14 +56,15 @@ def keep_space(folder: Path, searched_with: str, built_seq: int, ids: npt.NDArra
                matrix: npt.NDArray[np.floating], mean: npt.NDArray[np.float32], basis: npt.NDArray[np.float32],
                index: AnnoyIndex) -> None:
     """Write the space (the record last): `ids` and their full vectors (`matrix` rows),
-    searched in the principal components (`mean`, `basis`) through the built `index`, which
-    stays usable."""
+    searched in the principal components (`mean`, `basis`) through the built `index`, unloaded
+    once saved."""
     forget_space(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with replacing(folder / _VECTORS) as tmp, tmp.open("wb") as out:
         np.save(out, matrix.astype(np.float16, copy=False))
     with replacing(folder / _ANNOY) as tmp:
         index.save(str(tmp))
+        index.unload()  # saving maps the file: Windows would not let it be renamed
     with replacing(folder / _RECORD) as tmp, tmp.open("wb") as out:
         np.savez(out, mean=mean, basis=basis, ids=ids, built_seq=np.int64(built_seq),
                  searched_with=np.str_(searched_with), rows=np.int64(len(ids)),
