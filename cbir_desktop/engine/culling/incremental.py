@@ -170,33 +170,33 @@ def _nearest_in_space(catalogue: Catalogue, model_id: str, how: str, space: Redu
                       ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, Searched]]:
     """Each new photo's `NEAREST` x `_DEEP` nearest, best first: in the full pass's space (the
     photos still searched there for the vector it holds) and, exactly, among the vectors
-    written since; and the search record of the photos found in the space."""
+    written since; and the search record of the photos found in the space. Matrix products
+    run over all new photos at once: a thousand small ones took seconds on a busy machine."""
     later_ids, later = _written_since(catalogue, model_id, space.built_seq, space.matrix.shape[1])
     rows = {int(pid): row for row, pid in enumerate(later_ids.tolist())}
     depth = NEAREST * _DEEP
-    hits: dict[int, list[tuple[int, int]]] = {}  # new photo: (row in the space, photo) hits
-    for pid, vector in vectors.items():
-        query = vector / max(float(np.linalg.norm(vector)), 1e-12)
-        found = space.index.get_nns_by_vector(space.reduce(query), depth + 1, search_k=SEARCH_K)
-        hits[pid] = [(row, int(space.ids[row])) for row in found]
-    candidates = {other for listed in hits.values() for _, other in listed}
-    current = searched_photos(catalogue, how, candidates)  # a photo gone or searched for another vector: not here
-    found_all: dict[int, list[tuple[int, float]]] = {}
-    for pid, vector in vectors.items():
-        query = (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
-        valid = [(row, other) for row, other in hits[pid]
-                 if other != pid and other in current and other not in rows]
-        scored: dict[int, float] = {}
-        if valid:
-            cosines = space.matrix[[row for row, _ in valid]].astype(np.float32) @ query
-            scored.update(zip([other for _, other in valid], cosines.tolist(), strict=True))
-        if len(later_ids):
-            sims = later @ query
-            for row in np.argsort(-sims)[: depth + 1].tolist():
-                if int(later_ids[row]) != pid:
-                    scored[int(later_ids[row])] = float(sims[row])
-        found_all[pid] = sorted(scored.items(), key=lambda hit: -hit[1])[:depth]
-    written_later = {other for hits in found_all.values() for other, _ in hits if other in rows}
+    pids = list(vectors)
+    queries = np.stack([vectors[pid] for pid in pids]).astype(np.float32)
+    queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+    reduced = space.reduce(queries).tolist()
+    hits = [space.index.get_nns_by_vector(r, depth + 1, search_k=SEARCH_K) for r in reduced]  # rows in the space
+    current = searched_photos(catalogue, how, {int(space.ids[row]) for found in hits for row in found})
+    scored: list[dict[int, float]] = []
+    for n, pid in enumerate(pids):
+        valid = [row for row in hits[n] if (other := int(space.ids[row])) != pid and other in current
+                 and other not in rows]  # a photo gone or searched for another vector: not here
+        cosines = np.einsum("ij,j->i", space.matrix[valid].astype(np.float32), queries[n]) if valid else []
+        scored.append(dict(zip(space.ids[valid].tolist(), np.asarray(cosines).tolist(), strict=True)))
+    for start in range(0, len(pids) if len(later_ids) else 0, 256):
+        sims = later @ queries[start : start + 256].T  # written since x these new photos
+        best = np.argsort(-sims, axis=0)[: depth + 1]
+        for column in range(sims.shape[1]):
+            pid = pids[start + column]
+            scored[start + column].update((int(later_ids[row]), float(sims[row, column]))
+                                          for row in best[:, column].tolist() if int(later_ids[row]) != pid)
+    found_all = {pid: sorted(hits_of.items(), key=lambda hit: -hit[1])[:depth]
+                 for pid, hits_of in zip(pids, scored, strict=True)}
+    written_later = {other for found in found_all.values() for other, _ in found if other in rows}
     current.update(searched_photos(catalogue, how, written_later))  # photos searched incrementally before
     return found_all, current
 

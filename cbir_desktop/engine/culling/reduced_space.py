@@ -37,9 +37,9 @@ class ReducedSpace:
     matrix: npt.NDArray[np.float16]
     built_seq: int
 
-    def reduce(self, vector: npt.NDArray[np.float32]) -> list[float]:
-        """`vector` (L2-normalised) in the principal components' space, as Annoy takes it."""
-        reduced: list[float] = ((vector - self.mean) @ self.basis).tolist()
+    def reduce(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """`vectors` (L2-normalised rows) in the principal components' space."""
+        reduced: npt.NDArray[np.float32] = np.asarray((vectors - self.mean) @ self.basis, np.float32)
         return reduced
 
     def close(self) -> None:
