@@ -22,8 +22,8 @@
    verdict and which photos were searched), and the steps inside; peak memory.
 3. The incremental update (same library): 1,000 photos added as an indexing run would leave
    them (noisy copies of the vectors of 1,000 photos of the library, as bench/scale.py builds
-   them, each with its source's signature under its own content hash; the library's Annoy file
-   is copied along and covers the old photos, the new ones are searched exactly beside it), then
+   them, each with its source's signature under its own content hash; they are searched in the
+   space the full pass kept (culling/reduced_space.py) and exactly among each other), then
    "same" timed (target < 5 s on 2 cores), again with nothing new, and the groups compared with
    a full pass's (the record of searched photos forgotten; its verdicts reused), and that full
    pass with one whose Annoy trees grew from another seed (how far a full pass is from itself).
@@ -79,6 +79,8 @@ def timed_steps() -> dict[str, float]:
         wrap(finder_module, name)
     for name in ("unsearched", "outdated", "vector_seqs", "searched_photos", "verdicts_of", "settled_same",
                  "library_vectors", "nearest_pairs", "record_searched", "forget_pairs"):
+        wrap(incremental_module, name)
+    for name in ("_nearest_in_space", "_nearest_in_index", "load_space", "forget_space", "keep_space"):
         wrap(incremental_module, name)
     return spent
 

@@ -14,10 +14,12 @@ from test_duplicates import scene
 import cbir_desktop.engine.culling.confirm as confirm_module
 import cbir_desktop.engine.culling.finder as finder_module
 import cbir_desktop.engine.culling.incremental as incremental_module
+import cbir_desktop.engine.culling.neighbours as neighbours_module
 import cbir_desktop.engine.vectors.index as index_module
 from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.culling.finder import SAME_COSINE, find_duplicates
 from cbir_desktop.engine.culling.incremental import searched_with
+from cbir_desktop.engine.culling.reduced_space import load_space
 from cbir_desktop.engine.storage.catalogue import FEATURES, Catalogue
 from cbir_desktop.engine.storage.pair_verdicts import searched_photos
 from cbir_desktop.engine.vectors.index import VectorIndex
@@ -62,9 +64,9 @@ def full_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     passes: list[int] = []
     real = incremental_module.nearest_pairs
 
-    def counted(ids, matrix, threshold):  # noqa: ANN001, ANN202
+    def counted(ids, matrix, threshold, **kwargs):  # noqa: ANN001, ANN003, ANN202
         passes.append(len(ids))
-        return real(ids, matrix, threshold)
+        return real(ids, matrix, threshold, **kwargs)
 
     monkeypatch.setattr(incremental_module, "nearest_pairs", counted)
     return passes
@@ -155,6 +157,79 @@ def test_new_photos_are_searched_alone_and_group_as_a_full_pass_would(
         forget_everything(library)
         assert names(library.duplicates("same")) == incremental
         assert full_passes == [12, 15]
+
+
+def test_beyond_an_exact_search_new_photos_are_searched_in_the_full_pass_space(
+        tmp_path, tiny_models, library_dir, checked, full_passes, monkeypatch):
+    monkeypatch.setattr(neighbours_module, "EXACT_UP_TO", 4)  # the full pass reduces, as beyond 12,000 photos
+    in_space: list[int] = []
+    real = incremental_module._nearest_in_space
+
+    def counted(catalogue, model_id, how, space, vectors):  # noqa: ANN001, ANN202
+        in_space.append(len(vectors))
+        return real(catalogue, model_id, how, space, vectors)
+
+    monkeypatch.setattr(incremental_module, "_nearest_in_space", counted)
+    photos = tmp_path / "photos"
+    for n in range(4):
+        copies(photos / "old", n)
+    with open_library(library_dir) as library:
+        library.index([photos])
+        library.duplicates("same")
+        folder = library.root / "index" / "tiny8"
+        how = searched_with(library.model_id, SAME_COSINE)
+        space = load_space(folder, how)
+        assert space is not None and len(space.ids) == 12, "the full pass kept the space it searched in"
+        space.close()
+        assert load_space(folder, searched_with(library.model_id, 0.5)) is None, "another search's space is not used"
+        copies(photos / "new", 0, ("turned",))
+        copies(photos / "new", 4, ("", "small"))
+        library.index([photos])
+        checked.clear()
+        incremental = names(library.duplicates("same"))
+        assert full_passes == [12] and in_space == [3], "the new photos were searched in the kept space"
+        new_ids = {library.catalogue.photo_by_path(str(p)).id for p in (photos / "new").iterdir()}  # type: ignore[union-attr]
+        assert checked and all(set(pair) & new_ids for pair in checked), "only pairs with a new photo are checked"
+        assert {"scene0.png", "scene0_small.png", "scene0_mirror.png", "scene0_turned.png"} in incremental
+        assert {"scene4.png", "scene4_small.png"} in incremental
+        forget_everything(library)
+        assert names(library.duplicates("same")) == incremental
+        assert full_passes == [12, 15]
+        space = load_space(folder, how)
+        assert space is not None and len(space.ids) == 15, "the full pass replaced the space"
+        space.close()
+
+
+def test_photos_added_since_the_full_pass_are_searched_beside_its_space(tmp_path, tiny_models, library_dir,
+                                                                        full_passes, monkeypatch):
+    monkeypatch.setattr(neighbours_module, "EXACT_UP_TO", 4)
+    photos = tmp_path / "photos"
+    for n in range(4):
+        copies(photos / "old", n)
+    with open_library(library_dir) as library:
+        library.index([photos])
+        library.duplicates("same")
+        copies(photos / "new1", 4, ("",))  # searched alone: nothing like it yet
+        library.index([photos])
+        library.duplicates("same")
+        copies(photos / "new2", 4, ("small", "mirror"))  # its copies: it is not in the space, but written since
+        library.index([photos])
+        assert {"scene4.png", "scene4_small.png", "scene4_mirror.png"} in names(library.duplicates("same"))
+        assert full_passes == [12], "both updates searched only the new photos"
+
+
+def test_a_full_pass_that_compares_exactly_keeps_no_space(tmp_path, tiny_models, library_dir, monkeypatch):
+    copies(tmp_path / "photos", 0)
+    with open_library(library_dir) as library:
+        library.index([tmp_path / "photos"])
+        monkeypatch.setattr(neighbours_module, "EXACT_UP_TO", 2)
+        library.duplicates("same")
+        how = searched_with(library.model_id, SAME_COSINE)
+        assert load_space(library.root / "index" / "tiny8", how) is not None
+        monkeypatch.setattr(neighbours_module, "EXACT_UP_TO", 12_000)
+        forget_everything(library)
+        library.duplicates("same")
+        assert load_space(library.root / "index" / "tiny8", how) is None, "a space not searched in is dropped"
 
 
 def test_a_new_version_of_the_checks_decides_every_pair_again(tmp_path, tiny_models, library_dir, checked,

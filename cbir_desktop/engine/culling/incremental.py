@@ -4,8 +4,10 @@ A full pass (neighbours.py) compares every photo with every other: 25-30 s at 10
 It records each photo as searched (for its current vector, with the model and search settings)
 with its radius, the cosine of the farthest of its `NEAREST`. Next time, when at most
 `INCREMENTAL_UP_TO` of the library is new or changed, only those photos are searched: their
-nearest among all photos through the library's image index (the Annoy file and, for vectors
-written since it was built, an exact search), 4 x `NEAREST` deep, so that a new photo also
+nearest among all photos in the space the full pass searched (kept on disk beyond an exact
+search: reduced_space.py; 64-d queries, several times cheaper than the image index's) and,
+exactly, among the vectors written since; without a kept space, through the library's image
+index (its Annoy file and an exact search beside it), 4 x `NEAREST` deep, so that a new photo also
 becomes a candidate of an old photo whose radius it falls within. Old pairs are not searched
 again: those found the same are read back (their verdicts still valid: checked in SQL), and the
 kept pairs of the photos the new ones joined count for which new pairs the crop check may run on.
@@ -24,8 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 
 from ..storage.catalogue import FEATURES, Catalogue
 from ..storage.pair_verdicts import (
@@ -43,6 +47,7 @@ from ..storage.pair_verdicts import (
 from ..vectors.index import VectorIndex
 from .colour_pairs import colour_pairs
 from .neighbours import NEAREST, Pairs, library_vectors, nearest_pairs
+from .reduced_space import ReducedSpace, forget_space, keep_space, load_space
 from .verdicts import checks_version
 
 INCREMENTAL_UP_TO = 0.2  # share of the library new or changed beyond which a full pass is faster
@@ -85,14 +90,20 @@ def same_candidates(catalogue: Catalogue, model_id: str, threshold: float, index
     new, searched = unsearched(catalogue, model_id, how)
     if (index_for is None or not searched or len(new) > INCREMENTAL_UP_TO * (searched + len(new))
             or outdated(catalogue, checks_version())):  # new checks decide every pair again
-        return _full(catalogue, model_id, threshold, how, keep)
+        return _full(catalogue, model_id, threshold, how, keep, index_for)
     return _incremental(catalogue, model_id, threshold, how, new, index_for, keep)
 
 
-def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep: bool) -> Candidates:
+def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep: bool,
+          index_for: IndexFor | None = None) -> Candidates:
     seqs = vector_seqs(catalogue, model_id)
     ids, matrix = library_vectors(catalogue, model_id)
-    found, radii = nearest_pairs(ids, matrix, threshold)
+    folder = index_for(matrix.shape[1]).folder if keep and index_for is not None and len(ids) else None
+    if folder is not None:
+        forget_space(folder)  # only a space this pass searched in may be kept
+    keeper = None if folder is None else partial(keep_space, folder, how, max(seqs.values(), default=0), ids, matrix)
+    found, radii = nearest_pairs(ids, matrix, threshold, keep_space=keeper)
+    del keeper
     listed = {(min(a, b), max(a, b)): cosine for a, b, cosine in found}
     colour_found = colour_pairs(catalogue, ids, matrix)  # (a < b): crops whose vectors moved
     del matrix  # 256 MB at 100k photos
@@ -113,14 +124,17 @@ def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep:
 def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str, new: dict[int, int],
                  index_for: IndexFor, keep: bool) -> Candidates:
     vectors = catalogue.vectors_of(sorted(new), model_id, FEATURES)
-
-    def nearest(pid: int) -> list[tuple[int, float]]:
-        vector = vectors[pid].astype(np.float32)
-        hits = index_for(vector.shape[0]).search(catalogue, vector, NEAREST * _DEEP + 1, search_k=SEARCH_K)
-        return [(other, cosine) for other, cosine in hits if other != pid]
-
-    found = {pid: nearest(pid) for pid in vectors}  # on one thread: two shared the catalogue and ran no faster
-    radii = searched_photos(catalogue, how, {other for hits in found.values() for other, _ in hits} - set(new))
+    dims = next(iter(vectors.values())).shape[0] if vectors else 0
+    space = load_space(index_for(dims).folder, how) if dims else None
+    if space is not None:
+        try:
+            found, radii = _nearest_in_space(catalogue, model_id, how, space, vectors)
+        finally:
+            space.close()
+        radii = {pid: searched for pid, searched in radii.items() if pid not in new}
+    else:
+        found = {pid: _nearest_in_index(catalogue, index_for, pid, vectors[pid]) for pid in vectors}
+        radii = searched_photos(catalogue, how, {other for hits in found.values() for other, _ in hits} - set(new))
     pairs: dict[Pair, float] = {}
     recorded: dict[int, Searched] = {}
     for pid, hits in found.items():
@@ -139,3 +153,65 @@ def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str
             record_searched(catalogue, how, recorded)
     return Candidates([(a, b, cosine) for (a, b), cosine in pairs.items()], kept,
                       settled_same(catalogue, checks_version(), new), counted, len(recorded), True)
+
+
+def _nearest_in_index(catalogue: Catalogue, index_for: IndexFor, pid: int,
+                      vector: npt.NDArray[np.float32]) -> list[tuple[int, float]]:
+    """A new photo's nearest through the library's image index (no kept space: a library
+    searched exactly, or one opened read-only), on one thread: two shared the catalogue and
+    ran no faster."""
+    query = vector.astype(np.float32)
+    hits = index_for(query.shape[0]).search(catalogue, query, NEAREST * _DEEP + 1, search_k=SEARCH_K)
+    return [(other, cosine) for other, cosine in hits if other != pid]
+
+
+def _nearest_in_space(catalogue: Catalogue, model_id: str, how: str, space: ReducedSpace,
+                      vectors: dict[int, npt.NDArray[np.float32]]
+                      ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, Searched]]:
+    """Each new photo's `NEAREST` x `_DEEP` nearest, best first: in the full pass's space (the
+    photos still searched there for the vector it holds) and, exactly, among the vectors
+    written since; and the search record of the photos found in the space. Matrix products
+    run over all new photos at once: a thousand small ones took seconds on a busy machine."""
+    later_ids, later = _written_since(catalogue, model_id, space.built_seq, space.matrix.shape[1])
+    rows = {int(pid): row for row, pid in enumerate(later_ids.tolist())}
+    depth = NEAREST * _DEEP
+    pids = list(vectors)
+    queries = np.stack([vectors[pid] for pid in pids]).astype(np.float32)
+    queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+    reduced = space.reduce(queries).tolist()
+    hits = [space.index.get_nns_by_vector(r, depth + 1, search_k=SEARCH_K) for r in reduced]  # rows in the space
+    current = searched_photos(catalogue, how, {int(space.ids[row]) for found in hits for row in found})
+    scored: list[dict[int, float]] = []
+    for n, pid in enumerate(pids):
+        valid = [row for row in hits[n] if (other := int(space.ids[row])) != pid and other in current
+                 and other not in rows]  # a photo gone or searched for another vector: not here
+        cosines = np.einsum("ij,j->i", space.matrix[valid].astype(np.float32), queries[n]) if valid else []
+        scored.append(dict(zip(space.ids[valid].tolist(), np.asarray(cosines).tolist(), strict=True)))
+    for start in range(0, len(pids) if len(later_ids) else 0, 256):
+        sims = later @ queries[start : start + 256].T  # written since x these new photos
+        best = np.argsort(-sims, axis=0)[: depth + 1]
+        for column in range(sims.shape[1]):
+            pid = pids[start + column]
+            scored[start + column].update((int(later_ids[row]), float(sims[row, column]))
+                                          for row in best[:, column].tolist() if int(later_ids[row]) != pid)
+    found_all = {pid: sorted(hits_of.items(), key=lambda hit: -hit[1])[:depth]
+                 for pid, hits_of in zip(pids, scored, strict=True)}
+    written_later = {other for found in found_all.values() for other, _ in found if other in rows}
+    current.update(searched_photos(catalogue, how, written_later))  # photos searched incrementally before
+    return found_all, current
+
+
+def _written_since(catalogue: Catalogue, model_id: str, seq: int, dims: int
+                   ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The photos whose image vector (of `dims`) was written after `seq`, and those vectors
+    (L2-normalised rows)."""
+    ids: list[int] = []
+    rows: list[npt.NDArray[np.float32]] = []
+    for _, photo_id, vector in catalogue.iter_vectors(model_id, FEATURES, seq):
+        if vector.shape[0] != dims:
+            continue
+        ids.append(photo_id)
+        rows.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    return np.asarray(ids, np.int64), np.vstack(rows).astype(np.float32)

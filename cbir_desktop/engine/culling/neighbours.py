@@ -12,6 +12,8 @@ from the full vectors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from annoy import AnnoyIndex
@@ -29,6 +31,10 @@ Ids = npt.NDArray[np.int64]
 Matrix = npt.NDArray[np.float32]
 Pairs = list[tuple[int, int, float]]
 Radii = dict[int, float]  # photo id: the cosine of the farthest of its nearest
+# Given the principal components' mean and basis and the built Annoy index of the reduced
+# vectors (rows as in `ids`; searched already, so it may unload it), keeps them for later
+# searches (reduced_space.py).
+KeepSpace = Callable[[Matrix, Matrix, AnnoyIndex], None]
 
 
 def library_vectors(catalogue: Catalogue, model_id: str) -> tuple[Ids, Matrix]:
@@ -56,15 +62,17 @@ def close_pairs(ids: Ids, matrix: Matrix, threshold: float) -> Pairs:
     return nearest_pairs(ids, matrix, threshold)[0]
 
 
-def nearest_pairs(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Radii]:
+def nearest_pairs(ids: Ids, matrix: Matrix, threshold: float,
+                  keep_space: KeepSpace | None = None) -> tuple[Pairs, Radii]:
     """`close_pairs`, and each photo's radius: the cosine of the farthest of its `NEAREST`
     (-1 when it has fewer), so that a photo added later is known to be among its nearest
-    when at least that close (incremental.py)."""
+    when at least that close (incremental.py). Beyond `EXACT_UP_TO` photos, `keep_space`
+    receives the reduced space searched."""
     if len(ids) < 2:
         return [], {int(pid): -1.0 for pid in ids.tolist()}
     if len(ids) <= EXACT_UP_TO:
         return _exact(ids, matrix, threshold)
-    return _approximate(ids, matrix, threshold)
+    return _approximate(ids, matrix, threshold, keep_space)
 
 
 def _exact(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Radii]:
@@ -84,8 +92,9 @@ def _exact(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Radii]:
     return [(int(ids[a]), int(ids[c]), cosine) for (a, c), cosine in found.items()], radii
 
 
-def _approximate(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Radii]:
-    reduced = _principal(matrix)
+def _approximate(ids: Ids, matrix: Matrix, threshold: float,
+                 keep_space: KeepSpace | None = None) -> tuple[Pairs, Radii]:
+    reduced, mean, basis = _principal(matrix)
     index = AnnoyIndex(reduced.shape[1], "angular")
     for row, vector in enumerate(reduced):
         index.add_item(row, vector.tolist())
@@ -95,6 +104,8 @@ def _approximate(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Rad
     for row in range(len(ids)):
         found = [other for other in index.get_nns_by_item(row, NEAREST + 1) if other != row][:NEAREST]  # + 1: itself
         nearest[row, : len(found)] = found
+    if keep_space is not None:
+        keep_space(mean, basis, index)
     index.unload()
     cosines = np.full(nearest.shape, -1.0, np.float32)
     step = BLOCK // 2  # 1,024 rows x 8 neighbours x 1,280 floats: 42 MB at a time
@@ -112,14 +123,15 @@ def _approximate(ids: Ids, matrix: Matrix, threshold: float) -> tuple[Pairs, Rad
             dict(zip(ids.tolist(), radii.tolist(), strict=True)))
 
 
-def _principal(matrix: Matrix) -> Matrix:
+def _principal(matrix: Matrix) -> tuple[Matrix, Matrix, Matrix]:
+    """The rows in `REDUCED` principal components, and the components' mean and basis."""
     rng = np.random.default_rng(0)
     sample = matrix[rng.choice(len(matrix), min(_SAMPLE, len(matrix)), replace=False)].astype(np.float32)
     mean = sample.mean(axis=0)
     centred = sample - mean
     _, vectors = np.linalg.eigh(centred.T @ centred)  # the covariance's eigenvectors: 10x faster than an SVD
     basis = np.ascontiguousarray(vectors[:, ::-1][:, :REDUCED], np.float32)
-    out = np.zeros((len(matrix), REDUCED), np.float32)
+    out = np.zeros((len(matrix), basis.shape[1]), np.float32)  # fewer when the vectors have fewer dimensions
     for start in range(0, len(matrix), BLOCK * 8):
         out[start : start + BLOCK * 8] = (matrix[start : start + BLOCK * 8].astype(np.float32) - mean) @ basis
-    return out
+    return out, mean, basis
