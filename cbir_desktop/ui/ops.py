@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +237,9 @@ class SerialOp(QObject):
         if isinstance(worker, GeneratorWorker):
             worker.yielded.connect(self._on_yielded)
             worker.paused.connect(self._on_paused)
+            # In the worker's thread, as it stops: the generator's `finally` runs now (indexing
+            # lets go of the library's write turn), not whenever the garbage collector gets to it.
+            worker.aborted.connect(partial(_close_generator, worker), Qt.ConnectionType.DirectConnection)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
         worker.start()  # registers the worker so await_workers() can stop it at quit
@@ -265,6 +269,13 @@ class SerialOp(QObject):
             self._start_waiting()
         else:
             self.finished.emit()
+
+
+def _close_generator(worker: GeneratorWorker) -> None:
+    """Close the generator an aborted worker stopped driving (superqt leaves it suspended)."""
+    generator = getattr(worker, "_gen", None)
+    if generator is not None:
+        generator.close()
 
 
 def await_all(msecs: int) -> None:
