@@ -175,3 +175,31 @@ def test_a_damaged_cached_thumbnail_is_made_again(tiny_models, tmp_path) -> None
         [(_, again, _)] = list(thumbnail_images(library, cache, [str(photo)]))
         assert not again.isNull() and again.size() == first.size()
         assert cached.read_bytes()[:2] == b"\xff\xd8"  # a JPEG again
+
+
+def test_a_generator_stopped_at_quit_runs_its_finally_at_once(qtbot) -> None:
+    """Quitting (the window closing) stops a generator between yields; its `finally` must run
+    then, in its thread: indexing lets go of the library's write turn there, and a learning
+    run waiting for the turn would otherwise wait for ever."""
+    from cbir_desktop.ui.ops import await_all
+
+    turn = threading.Lock()
+    let_go = threading.Event()
+
+    def holds_the_turn() -> Generator[int, None, str]:
+        assert turn.acquire(timeout=WAIT_S)
+        try:
+            while True:  # no cancel event: only a quit stops it
+                yield 0
+        finally:
+            turn.release()
+            let_go.set()
+
+    op = SerialOp(None, holds_the_turn)
+    with qtbot.waitSignal(op.finished, timeout=WAIT_S * 1000):
+        op.request()
+        qtbot.waitUntil(lambda: op.running and turn.locked(), timeout=WAIT_S * 1000)
+        kept = op._worker  # as a reference cycle would: the generator is not collected
+        await_all(msecs=WAIT_S * 1000)
+    assert let_go.wait(WAIT_S) and turn.acquire(timeout=WAIT_S)
+    del kept
