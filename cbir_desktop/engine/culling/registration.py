@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .tiles import worst_tone
+from .tiles import eroded, worst_tone
 
 SIDE = 128  # the square both grey copies are padded into
 _ANGLES = 180
@@ -28,6 +28,7 @@ _RADII = 128
 # Holds a grey copy and the other turned (at most sqrt(2) x SIDE) side by side: no wrap-around.
 CANVAS = 320
 MIN_OVERLAP = 0.25
+_MARGIN = 2  # pixels left out along a picture's edges
 GOOD_ENOUGH = 0.8  # an agreement that needs no second try (the other half turn)
 PEAKS = 4  # shifts tried: the highest correlation peaks  # of the smaller image's area: less overlap says nothing
 
@@ -142,8 +143,9 @@ def _agreement(first: Grey, second: Grey, angle: float, scale: float) -> tuple[f
     edges_a = np.zeros((CANVAS, CANVAS))
     edges_b = np.zeros((CANVAS, CANVAS))
     # Edges inside each picture only, not the steps at its borders or at a turned copy's corners.
-    edges_a[: first.shape[0], : first.shape[1]] = _edges(first.astype(np.float64)) * _inside(np.ones(first.shape, bool))
-    edges_b[: moved.shape[0], : moved.shape[1]] = _edges(moved) * _inside(mask)
+    edges_a[: first.shape[0], : first.shape[1]] = _edges(first.astype(np.float64)) * eroded(np.ones(first.shape, bool),
+                                                                                            _MARGIN)
+    edges_b[: moved.shape[0], : moved.shape[1]] = _edges(moved) * eroded(mask, _MARGIN)
     smaller = min(first.size, int(mask.sum()))
     best, shift = -1.0, (0, 0)
     for dy, dx in _peaks(edges_a, edges_b):  # a textured picture has echoes of the true shift
@@ -194,16 +196,6 @@ def _peaks(a: Floats, b: Floats, count: int = PEAKS) -> list[tuple[int, int]]:
         if len(found) == count:
             break
     return found
-
-
-def _inside(mask: npt.NDArray[np.bool_], margin: int = 2) -> npt.NDArray[np.bool_]:
-    """`mask` less `margin` pixels along its edges."""
-    inner = mask.copy()
-    for _ in range(margin):
-        inner[1:-1, 1:-1] &= inner[:-2, 1:-1] & inner[2:, 1:-1] & inner[1:-1, :-2] & inner[1:-1, 2:]
-        inner[0, :] = inner[-1, :] = False
-        inner[:, 0] = inner[:, -1] = False
-    return np.asarray(inner, np.bool_)
 
 
 def _edges(image: Floats) -> Floats:

@@ -53,7 +53,7 @@ def worst_tone(grey_a: Floats, grey_b: Floats, both: Mask) -> float:
         return -1.0
     rows, cols = np.nonzero(both)
     box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
-    both = _eroded(both[box], len(_SMOOTH) // 2)
+    both = eroded(both[box], len(_SMOOTH) // 2)
     if both.sum() < 64:
         return -1.0
     grey_a, grey_b = _smoothed(grey_a[box]), _smoothed(grey_b[box])
@@ -93,7 +93,8 @@ def _smoothed(grey: Floats) -> Floats:
     return np.asarray(out, np.float64)
 
 
-def _eroded(mask: Mask, steps: int) -> Mask:
+def eroded(mask: Mask, steps: int) -> Mask:
+    """`mask` less `steps` pixels along its edges."""
     inner = mask.copy()
     for _ in range(steps):
         inner[1:-1, 1:-1] &= inner[:-2, 1:-1] & inner[2:, 1:-1] & inner[1:-1, :-2] & inner[1:-1, 2:]
