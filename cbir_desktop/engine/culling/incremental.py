@@ -37,6 +37,7 @@ from ..storage.pair_verdicts import (
     Searched,
     forget_pairs,
     outdated,
+    pair_cosines,
     record_searched,
     searched_photos,
     settled_same,
@@ -146,9 +147,9 @@ def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str
             among_theirs = theirs is not None and cosine >= theirs.radius  # it joins an old photo's nearest
             if cosine >= threshold and (rank < NEAREST or among_theirs):
                 pairs[(min(pid, other), max(pid, other))] = cosine
-    joined = {p for pair in pairs for p in pair} | set(new)
-    kept = {(v.a, v.b): v for v in verdicts_of(catalogue, joined)}
-    counted = [(a, b, v.cosine) for (a, b), v in kept.items() if a not in new and b not in new]
+    kept = {(v.a, v.b): v for v in verdicts_of(catalogue, new)}  # every candidate pair touches a new photo
+    joined = {p for pair in pairs for p in pair} - set(new)
+    counted = [(a, b, cosine) for a, b, cosine in pair_cosines(catalogue, joined) if a not in new and b not in new]
     if keep:
         with catalogue.transaction("neighbours searched"):
             forget_pairs(catalogue, [pair for pair in kept if pair not in pairs and (pair[0] in new or pair[1] in new)])
