@@ -120,7 +120,7 @@ def _same_level(catalogue: Catalogue, model_id: str, keep: bool, progress: Progr
     stale = changed_since(catalogue, len(kept.facts)) if kept is not None else None
     found = same_candidates(catalogue, model_id, SAME_COSINE, index_for, keep, settle=stale is None)
     same_bytes = frozenset((copies[0], other) for copies in same_content(catalogue) for other in copies[1:])
-    if kept is not None and stale is not None and found.incremental:
+    if memory is not None and kept is not None and stale is not None and found.incremental:
         return _same_updated(catalogue, kept, found, same_bytes, stale, keep, progress, memory)
     facts = copy_facts(catalogue)
     same, signatures = _same_shots(catalogue, found, facts, same_bytes, keep, progress)
@@ -135,19 +135,21 @@ def _same_level(catalogue: Catalogue, model_id: str, keep: bool, progress: Progr
 
 def _same_updated(catalogue: Catalogue, kept: KeptGroups, found: Candidates, same_bytes: frozenset[Pair],
                   stale: set[int], keep: bool, progress: Progress | None,
-                  memory: DuplicatesMemory | None) -> list[DuplicateGroup]:
+                  memory: DuplicatesMemory) -> list[DuplicateGroup]:
     """The kept groups with those of changed photos rebuilt: the facts read only of the
     candidates, of the photos that changed and of new members; the kept verdicts found the same
     taken from the groups, less those of photos searched again, gone or with new content."""
     facts = copy_facts(catalogue, sorted({p for a, b, _ in found.pairs for p in (a, b)}))
     same, signatures = _same_shots(catalogue, found, facts, same_bytes, keep, progress)
     now = copy_facts(catalogue, sorted(stale))
-    new_content = {p for p in stale if p not in now or now[p].content_hash != kept.facts[p].content_hash}
+    new_content = {p for p in stale if p not in now or p not in kept.facts
+                   or now[p].content_hash != kept.facts[p].content_hash}
     changes = Changes(frozenset(found.renewed | new_content), same, same_bytes, frozenset(stale), _fresh(signatures))
+    memory.keep_same_groups(None)  # until the update is whole: one cut short leaves nothing to build on
     left, read = update(kept, "same", changes, partial(copy_facts, catalogue), partial(sharpness_of, catalogue),
                         _group)
-    if memory is not None and not keep_snapshot(catalogue, read, forget=left):
-        memory.keep_same_groups(None)
+    if keep_snapshot(catalogue, read, forget=left):
+        memory.keep_same_groups(kept)
     return kept.result()
 
 
