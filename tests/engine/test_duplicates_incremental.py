@@ -19,6 +19,7 @@ import cbir_desktop.engine.vectors.index as index_module
 from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.culling.finder import SAME_COSINE, find_duplicates
 from cbir_desktop.engine.culling.incremental import searched_with
+from cbir_desktop.engine.culling.memory import DuplicatesMemory
 from cbir_desktop.engine.culling.reduced_space import load_space
 from cbir_desktop.engine.storage.catalogue import FEATURES, Catalogue
 from cbir_desktop.engine.storage.pair_verdicts import searched_photos
@@ -445,3 +446,37 @@ def test_rejects_in_xmp_are_read_again_whatever_was_kept(tmp_path, tiny_models, 
         assert marked == {mirror} and searches == [], "the groups kept, the sidecars read again"
         library.undo_xmp_reject(report)
         assert not any(m.rejected_in_xmp for g in library.duplicates("same") for m in g.members)
+
+
+def test_a_read_only_catalogue_keeps_its_groups_in_memory_alone(tmp_path, tiny_models, library_dir):
+    photos = tmp_path / "photos"
+    copies(photos, 0)
+    copies(photos, 1)
+    with open_library(library_dir) as library:
+        library.index([photos])
+        model = library.model_id
+        library.duplicates("same")
+        copies(photos, 0, ("turned",))
+        library.index([photos])  # one photo is new: searched alone, on every call (nothing can be recorded)
+    before = (library_dir / "catalogue.sqlite").read_bytes()
+    catalogue = Catalogue(library_dir / "catalogue.sqlite", readonly=True)
+    memory = DuplicatesMemory()
+    find = partial(find_duplicates, catalogue, model, "same", keep_signatures=False,
+                   index_for=partial(VectorIndex, library_dir / "index", model, FEATURES))
+    try:
+        first = find(memory=memory)
+        assert find(memory=memory) == first == find()
+        other = Catalogue(library_dir / "catalogue.sqlite")
+        try:  # the indexer (another connection) forgets a photo
+            with other.transaction():
+                other.db.execute("DELETE FROM photos WHERE path = ?", (os.fsencode(photos / "scene1_mirror.png"),))
+            before = (library_dir / "catalogue.sqlite").read_bytes()
+        finally:
+            other.close()
+        after = find(memory=memory)
+        assert names(after) == [{"scene0.png", "scene0_small.png", "scene0_mirror.png", "scene0_turned.png"},
+                                {"scene1.png", "scene1_small.png"}]
+        assert after == find()
+    finally:
+        catalogue.close()
+    assert (library_dir / "catalogue.sqlite").read_bytes() == before
