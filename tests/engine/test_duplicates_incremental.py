@@ -480,3 +480,20 @@ def test_a_read_only_catalogue_keeps_its_groups_in_memory_alone(tmp_path, tiny_m
     finally:
         catalogue.close()
     assert (library_dir / "catalogue.sqlite").read_bytes() == before
+
+
+def test_a_search_cut_short_leaves_no_groups_to_build_on(tmp_path, tiny_models, library_dir, rebuilt):
+    with open_library(library_dir) as library:
+        photos = four_scenes(tmp_path, library)
+        copies(photos / "new", 0, ("turned",))
+        library.index([photos])
+
+        def stop(done: int, total: int) -> None:
+            raise KeyboardInterrupt  # the person closed the window while the new photo was read
+
+        with pytest.raises(KeyboardInterrupt):
+            library.duplicates("same", progress=stop)
+        rebuilt.clear()
+        after = library.duplicates("same")
+        assert len(rebuilt) == 4, "built whole from what the cut-short search left"
+        assert after == built_whole(library)

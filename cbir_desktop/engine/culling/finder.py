@@ -117,6 +117,8 @@ def _same_level(catalogue: Catalogue, model_id: str, keep: bool, progress: Progr
     searched again only for new photos when the record allows: incremental.py). With the groups
     kept from the last call (`memory`), only those of photos that changed are rebuilt."""
     kept = memory.same_groups(catalogue, model_id) if memory is not None else None
+    if memory is not None:  # taken out until this call ends well: one cut short may have written verdicts
+        memory.keep_same_groups(None)
     stale = changed_since(catalogue, len(kept.facts)) if kept is not None else None
     found = same_candidates(catalogue, model_id, SAME_COSINE, index_for, keep, settle=stale is None)
     same_bytes = frozenset((copies[0], other) for copies in same_content(catalogue) for other in copies[1:])
@@ -145,7 +147,6 @@ def _same_updated(catalogue: Catalogue, kept: KeptGroups, found: Candidates, sam
     new_content = {p for p in stale if p not in now or p not in kept.facts
                    or now[p].content_hash != kept.facts[p].content_hash}
     changes = Changes(frozenset(found.renewed | new_content), same, same_bytes, frozenset(stale), _fresh(signatures))
-    memory.keep_same_groups(None)  # until the update is whole: one cut short leaves nothing to build on
     left, read = update(kept, "same", changes, partial(copy_facts, catalogue), partial(sharpness_of, catalogue),
                         _group)
     if keep_snapshot(catalogue, read, forget=left):

@@ -118,7 +118,7 @@ def update(kept: KeptGroups, level: str, changes: Changes, read_facts: ReadFacts
 
     kept.same_bytes = changes.same_bytes
     _regroup(kept, level, same_bytes, same, facts_of, sharpness_of, changes.fresh_sharpness, shown)
-    return before - set(kept.group_of), read
+    return {p for p in before if p not in kept.group_of}, read
 
 
 def _regroup(kept: KeptGroups, level: str, same_bytes: Collection[Pair], same: Mapping[Pair, str],
