@@ -586,8 +586,10 @@ class Library:
         seconds, default `series_window`), largest first, each with its suggested keeper first.
         Blocking: the first call reads the pixels of the photos with a close neighbour
         (`progress(done, total)`) and keeps what it read and decided for the next, which then
-        searches only the photos indexed since. Members whose XMP sidecar already rates them
-        rejected say so (`rejected_in_xmp`)."""
+        searches only the photos indexed since. This library keeps its last groups: asked again
+        with nothing written since, it returns them; at "same" it rebuilds only the groups of
+        photos new, changed or gone. Members whose XMP sidecar already rates them rejected say
+        so (`rejected_in_xmp`, read again on every call)."""
         if level not in DUPLICATE_LEVELS:
             raise EngineError(f"Unknown duplicate level {level!r}: use one of {', '.join(DUPLICATE_LEVELS)}.")
         model = model_id or self.model_id
