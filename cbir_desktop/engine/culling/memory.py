@@ -2,9 +2,10 @@
 what changed since, not the whole library (the window keeps one library open and asks again
 after each indexing run).
 
-Per (level, model, series window, version of the checks): the groups found and the catalogue's change marker after
-them (`Catalogue.change_marker`: another connection's commit or this one's write changes
-it); asked again while the marker is the same, the groups are those. For the "same" level
+Per (level, model, series window, version of the checks): the groups found and the
+catalogue's change marker after them (`Catalogue.change_marker`: another connection's commit
+or this one's write changes it); asked again while the marker is the same, the groups are
+those. XMP rejects are not part of them: the caller reads the sidecars on every call. For the "same" level
 also the groups with what they were built from (kept_groups.py), which the finder updates
 where photos changed. A marker is kept only when no other connection committed during the
 search (what it committed may not be in the groups); otherwise the marker from before, so
