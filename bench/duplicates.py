@@ -239,8 +239,9 @@ def hundred_k(source: Path, caltech_lib: Path, rows: list[tuple[object, ...]]) -
             "SELECT photo_id, reader, pixel_hash, grey, grey_width, dct, sharpness FROM signatures")}
     with open_library(work) as lib:
         db = lib.catalogue.db
-        db.execute("DELETE FROM photos WHERE path >= ? AND path < ?", (str(work / "new-photos/").encode(),
-                                                                      str(work / "new-photos0").encode()))
+        # The new photos a run before this one added, wherever that run's worktree was (copied
+        # libraries kept them under another folder's path): the library is 100,000 photos again.
+        db.execute("DELETE FROM photos WHERE instr(path, ?) > 0", (b"/new-photos/NEW_",))
         for table_name in ("signatures", "pair_verdicts", "neighbours_searched"):  # a run before this one's
             db.execute(f"DELETE FROM {table_name}")
         paths = db.execute("SELECT id, path, content_hash FROM photos").fetchall()
