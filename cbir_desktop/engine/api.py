@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .culling.finder import find_duplicates
+from .culling.memory import DuplicatesMemory
 from .culling.series import DEFAULT_WINDOW_S
 from .culling.stacks import burst_stacks, stacked_rows, stacks_by_path
 from .culling.trash import trash_photos
@@ -234,6 +235,7 @@ class Library:
         # re-entrant, so learning inside an indexing run goes along.
         self._write_turn = WriteTurn()
         self._held_names = HeldNameWords()  # place, camera and lens names as search words
+        self._duplicates = DuplicatesMemory()  # the last groups found: asked again, only what changed is redone
         stored = self.catalogue.get_setting(MODEL_SETTING)
         if model_id is None and stored is not None and stored not in self.manifest.models:
             log.warning("The library's model %s is not available (removed, or its import list is damaged); "
@@ -584,8 +586,10 @@ class Library:
         seconds, default `series_window`), largest first, each with its suggested keeper first.
         Blocking: the first call reads the pixels of the photos with a close neighbour
         (`progress(done, total)`) and keeps what it read and decided for the next, which then
-        searches only the photos indexed since. Members whose XMP sidecar already rates them
-        rejected say so (`rejected_in_xmp`)."""
+        searches only the photos indexed since. This library keeps its last groups: asked again
+        with nothing written since, it returns them; at "same" it rebuilds only the groups of
+        photos new, changed or gone. Members whose XMP sidecar already rates them rejected say
+        so (`rejected_in_xmp`, read again on every call)."""
         if level not in DUPLICATE_LEVELS:
             raise EngineError(f"Unknown duplicate level {level!r}: use one of {', '.join(DUPLICATE_LEVELS)}.")
         model = model_id or self.model_id
@@ -593,7 +597,7 @@ class Library:
             groups = find_duplicates(self.catalogue, model, level,
                                      self.series_window if window_s is None else window_s,
                                      keep_signatures=not self.read_only, progress=progress,
-                                     index_for=partial(self.vector_index, model, FEATURES))
+                                     index_for=partial(self.vector_index, model, FEATURES), memory=self._duplicates)
         return with_xmp_rejects(groups)
 
     def burst_stacks(self, window_s: float | None = None, model_id: str | None = None) -> list[BurstStack]:

@@ -37,6 +37,7 @@ from ..storage.pair_verdicts import (
     Searched,
     forget_pairs,
     outdated,
+    pair_cosines,
     record_searched,
     searched_photos,
     settled_same,
@@ -75,6 +76,7 @@ class Candidates:
     searched: int = 0  # photos whose nearest were searched in this call
     incremental: bool = False
     by_colour: frozenset[Pair] = frozenset()  # pairs of a photo and its nearest by colour (colour_pairs.py)
+    renewed: frozenset[int] = frozenset()  # incrementally: the photos searched again (new or changed vectors)
 
 
 def searched_with(model_id: str, threshold: float) -> str:
@@ -83,15 +85,16 @@ def searched_with(model_id: str, threshold: float) -> str:
 
 
 def same_candidates(catalogue: Catalogue, model_id: str, threshold: float, index_for: IndexFor | None,
-                    keep: bool) -> Candidates:
+                    keep: bool, settle: bool = True) -> Candidates:
     """The candidate pairs at `threshold`, incrementally when the record allows; `keep` False
-    (a read-only library) records nothing."""
+    (a read-only library) records nothing. `settle` False: the caller knows the kept pairs
+    found the same (`settled` is left empty: reading them took 1-2 s at 100,000 photos)."""
     how = searched_with(model_id, threshold)
     new, searched = unsearched(catalogue, model_id, how)
     if (index_for is None or not searched or len(new) > INCREMENTAL_UP_TO * (searched + len(new))
             or outdated(catalogue, checks_version())):  # new checks decide every pair again
         return _full(catalogue, model_id, threshold, how, keep, index_for)
-    return _incremental(catalogue, model_id, threshold, how, new, index_for, keep)
+    return _incremental(catalogue, model_id, threshold, how, new, index_for, keep, settle)
 
 
 def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep: bool,
@@ -122,7 +125,7 @@ def _full(catalogue: Catalogue, model_id: str, threshold: float, how: str, keep:
 
 
 def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str, new: dict[int, int],
-                 index_for: IndexFor, keep: bool) -> Candidates:
+                 index_for: IndexFor, keep: bool, settle: bool) -> Candidates:
     vectors = catalogue.vectors_of(sorted(new), model_id, FEATURES)
     dims = next(iter(vectors.values())).shape[0] if vectors else 0
     space = load_space(index_for(dims).folder, how) if dims else None
@@ -144,15 +147,16 @@ def _incremental(catalogue: Catalogue, model_id: str, threshold: float, how: str
             among_theirs = theirs is not None and cosine >= theirs.radius  # it joins an old photo's nearest
             if cosine >= threshold and (rank < NEAREST or among_theirs):
                 pairs[(min(pid, other), max(pid, other))] = cosine
-    joined = {p for pair in pairs for p in pair} | set(new)
-    kept = {(v.a, v.b): v for v in verdicts_of(catalogue, joined)}
-    counted = [(a, b, v.cosine) for (a, b), v in kept.items() if a not in new and b not in new]
+    kept = {(v.a, v.b): v for v in verdicts_of(catalogue, new)}  # every candidate pair touches a new photo
+    joined = {p for pair in pairs for p in pair} - set(new)
+    counted = [(a, b, cosine) for a, b, cosine in pair_cosines(catalogue, joined) if a not in new and b not in new]
     if keep:
         with catalogue.transaction("neighbours searched"):
             forget_pairs(catalogue, [pair for pair in kept if pair not in pairs and (pair[0] in new or pair[1] in new)])
             record_searched(catalogue, how, recorded)
     return Candidates([(a, b, cosine) for (a, b), cosine in pairs.items()], kept,
-                      settled_same(catalogue, checks_version(), new), counted, len(recorded), True)
+                      settled_same(catalogue, checks_version(), new) if settle else {}, counted, len(recorded), True,
+                      renewed=frozenset(new))
 
 
 def _nearest_in_index(catalogue: Catalogue, index_for: IndexFor, pid: int,
