@@ -54,6 +54,8 @@ def update_neighbours(catalogue: Catalogue, model_id: str) -> int:
     number of photos whose augmented vector was written (0: nothing had changed)."""
     _ensure_table(catalogue)
     fresh = set(catalogue.photos_missing_kind(model_id, AUGMENTED))
+    if not fresh and not _any_neighbour_gone(catalogue, model_id):
+        return 0  # a rescan that changed nothing reads no lists
     lists = _read_lists(catalogue, model_id)
     with_features = set(catalogue.photo_ids_with_vectors(model_id))
     for photo_id in [p for p in lists if p not in with_features]:
@@ -190,6 +192,14 @@ def _read_lists(catalogue: Catalogue, model_id: str) -> Lists:
             "SELECT photo_id, neighbour_id, similarity FROM neighbours WHERE model_id = ?", (model_id,)):
         lists.setdefault(photo_id, []).append((neighbour_id, similarity))
     return {p: _nearest(items) for p, items in lists.items()}
+
+
+def _any_neighbour_gone(catalogue: Catalogue, model_id: str) -> bool:
+    """Whether a list names a photo without an augmented vector (removed or re-embedded)."""
+    return catalogue.db.execute(
+        "SELECT 1 FROM neighbours n WHERE n.model_id = ? AND NOT EXISTS (SELECT 1 FROM vectors v "
+        "WHERE v.photo_id = n.neighbour_id AND v.model_id = n.model_id AND v.kind = ?) LIMIT 1",
+        (model_id, AUGMENTED)).fetchone() is not None
 
 
 def _ensure_table(catalogue: Catalogue) -> None:
