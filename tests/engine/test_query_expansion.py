@@ -160,3 +160,17 @@ def test_cbir_settings_turns_expansion_off_and_on(tiny_models: Path, tmp_path: P
     assert "expansion  off" in off.stdout
     with open_library(library) as opened:
         assert not opened.image_expansion
+
+
+def test_lists_lost_from_the_catalogue_are_found_again_not_merged_into_from_nothing(
+        tiny_models: Path, tmp_path: Path, photos: Path) -> None:
+    with open_library(tmp_path / "lib") as library:
+        library.index([photos])
+        with library.catalogue.transaction():
+            library.catalogue.db.execute("DELETE FROM neighbours")
+        solid(photos / "blues" / "new blue.jpg", (35, 45, 205))
+        library.index([photos])
+        incremental = _graph(library)
+        assert all(len(items) == GRAPH_K for items in incremental[0].values())
+        library.rebuild_neighbours()
+        _assert_same_graph(incremental, _graph(library))

@@ -53,7 +53,7 @@ def update_neighbours(catalogue: Catalogue, model_id: str) -> int:
     """Bring the graph and augmented vectors of `model_id` up to its features; returns the
     number of photos whose augmented vector was written (0: nothing had changed)."""
     _ensure_table(catalogue)
-    fresh = set(catalogue.photos_missing_kind(model_id, AUGMENTED))
+    fresh = set(catalogue.photos_missing_kind(model_id, AUGMENTED)) | _without_list(catalogue, model_id)
     if not fresh and not _any_neighbour_gone(catalogue, model_id):
         return 0  # a rescan that changed nothing reads no lists
     lists = _read_lists(catalogue, model_id)
@@ -192,6 +192,17 @@ def _read_lists(catalogue: Catalogue, model_id: str) -> Lists:
             "SELECT photo_id, neighbour_id, similarity FROM neighbours WHERE model_id = ?", (model_id,)):
         lists.setdefault(photo_id, []).append((neighbour_id, similarity))
     return {p: _nearest(items) for p, items in lists.items()}
+
+
+def _without_list(catalogue: Catalogue, model_id: str) -> set[int]:
+    """Photos with an augmented vector but no stored list (a catalogue that lost its table):
+    found again like new ones, so no list is ever merged into from nothing."""
+    if catalogue.count_vectors(model_id, AUGMENTED) < 2:
+        return set()  # a lone photo has no neighbours to list
+    return {int(r[0]) for r in catalogue.db.execute(
+        "SELECT v.photo_id FROM vectors v WHERE v.model_id = ? AND v.kind = ? AND NOT EXISTS "
+        "(SELECT 1 FROM neighbours n WHERE n.model_id = v.model_id AND n.photo_id = v.photo_id)",
+        (model_id, AUGMENTED))}
 
 
 def _any_neighbour_gone(catalogue: Catalogue, model_id: str) -> bool:
