@@ -176,10 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("repair", help="restore a damaged catalogue from its backups, rebuild the rest")
 
     p = sub.add_parser("settings", help="the library's settings; `settings pairs on|off` changes one")
-    p.add_argument("name", nargs="?", choices=["pairs", "faces", "small-faces"],
+    p.add_argument("name", nargs="?", choices=["pairs", "faces", "small-faces", "expansion"],
                    help="pairs: a RAW and the JPEG beside it (same name) show as one photo, the JPEG; "
                         "faces: indexing finds faces; small-faces: faces from 1/30 of a photo's long side "
-                        "instead of 1/20 (about 1.5x slower; every photo is read again)")
+                        "instead of 1/20 (about 1.5x slower; every photo is read again); "
+                        "expansion: image search expands the query over its nearest photos and searches "
+                        "vectors augmented by each photo's nearest (the next `index` brings them up to date)")
     p.add_argument("value", nargs="?", choices=["on", "off"])
 
     p = sub.add_parser("models", help="models available; `models import FILE.onnx` adds one")
@@ -730,6 +732,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
             library.set_face_recognition(args.value == "on")
         if args.name == "small-faces":
             library.set_face_detail("small" if args.value == "on" else "standard")
+        if args.name == "expansion":
+            library.set_image_expansion(args.value == "on")
         state = "on" if library.pairs_as_one else "off"
         print(f"pairs  {state}  (a RAW and the JPEG beside it show as one photo, the JPEG: "
               "`cbir settings pairs on|off`)")
@@ -737,6 +741,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
               "`cbir settings faces on|off`)")
         print(f"small-faces  {'on' if library.face_detail == 'small' else 'off'}  (faces from 1/30 of the long "
               "side instead of 1/20, slower: `cbir settings small-faces on|off`)")
+        print(f"expansion  {'on' if library.image_expansion else 'off'}  (image search with query expansion "
+              "over augmented vectors: `cbir settings expansion on|off`)")
     return 0
 
 

@@ -61,6 +61,7 @@ from .photos.formats import is_photo_name as _is_photo_name
 from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
+from .search.expansion import expansion_ready, rank_expanded
 from .search.image import embed_file, rank_by_image
 from .search.metadata_words import HeldNameWords, NamedPhotos, name_respelling, rank_named
 from .search.pairs import PAIRS_SETTING, fetch_size, pair_scored, with_raw_paths
@@ -104,6 +105,8 @@ from .types import (
     XmpUndoReport,
 )
 from .vectors.index import VectorIndex
+from .vectors.neighbours import AUGMENTED, expansion_on, rebuild_neighbours
+from .vectors.neighbours import SETTING as EXPANSION_SETTING
 from .words.space import WordSpace
 from .words.vectors import WordVectors
 
@@ -420,7 +423,11 @@ class Library:
                 return []
             query = embed_file(self.catalogue, embedder, os.fspath(path))
             index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-            scored = rank_by_image(self.catalogue, index, query, self._fetch(k), within)
+            if expansion_ready(self.catalogue, embedder.id):
+                augmented = self.vector_index(embedder.id, AUGMENTED, embedder.spec.feature_dim)
+                scored = rank_expanded(self.catalogue, index, augmented, query, self._fetch(k), within)
+            else:
+                scored = rank_by_image(self.catalogue, index, query, self._fetch(k), within)
             return self._hits(embedder, scored, scored_relevance(IMAGE, scored, query.photo_id), within, k)
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None,
@@ -577,6 +584,29 @@ class Library:
         self._check_writable()
         with self._sentences():
             self.catalogue.set_setting(PAIRS_SETTING, "on" if on else "off")
+
+    @property
+    def image_expansion(self) -> bool:
+        """Whether image search expands the query over its nearest photos and searches vectors
+        augmented by each photo's nearest (vectors/neighbours.py); on unless turned off."""
+        return expansion_on(self.catalogue)
+
+    def set_image_expansion(self, on: bool) -> None:
+        """Turn query expansion and augmentation on or off for this library; turned on, the
+        next indexing run (or `rebuild_neighbours`) brings the neighbour graph up to date."""
+        self._check_writable()
+        with self._sentences():
+            self.catalogue.set_setting(EXPANSION_SETTING, "on" if on else "off")
+
+    def rebuild_neighbours(self, model_id: str | None = None) -> int:
+        """Build the neighbour graph and augmented vectors of a model again whole (blocking);
+        returns the photos augmented."""
+        self._check_writable()
+        embedder = self.embedder(model_id)
+        with self._writing("neighbours"), self._sentences():
+            count = rebuild_neighbours(self.catalogue, embedder.id)
+            self.vector_index(embedder.id, AUGMENTED, embedder.spec.feature_dim).rebuild(self.catalogue)
+            return count
 
     # -- duplicates -------------------------------------------------------------------------
     def duplicates(self, level: str = "same", window_s: float | None = None, model_id: str | None = None,

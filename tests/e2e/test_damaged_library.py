@@ -37,6 +37,7 @@ FILES = {
     "catalogue": ("catalogue.sqlite", "repair"),
     "features.ann": ("index/*/features.ann", "index"),
     "words.ann": ("index/*/words.ann", "index"),
+    "augmented.ann": ("index/*/augmented.ann", "index"),  # expansion's augmented vectors (vectors/neighbours.py)
     "learned.ann": ("index/*/learned:*.ann", "index"),
     "projection.onnx": ("learned/*.onnx", "index"),
     "learned.json": ("learned/*.json", "index"),

@@ -42,6 +42,7 @@ from ..photos.sidecars import sidecar_keywords
 from ..storage.catalogue import Catalogue, PhotoRow, PhotoVectors
 from ..types import Failure, IndexProgress, IndexReport, PhotoMetadata
 from ..vectors.index import VectorIndex
+from ..vectors.neighbours import AUGMENTED, expansion_on, update_neighbours
 from .scanner import ScannedFile, ScanProblem, walk
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,20 @@ def index_folders(
                                       metadata=metadata)
         for folder in map(os.path.abspath, folders):  # among what is indexed now: moves and removals too
             catalogue.replace_raw_pairs(folder, raw_pairs_among(catalogue.photo_paths(folder)))
+        if not report.cancelled and expansion_on(catalogue):
+            yield from update_graph(catalogue, handles.vector_index(embedder.id, AUGMENTED, embedder.spec.feature_dim))
         return report
     finally:
         catalogue.close()
+
+
+def update_graph(catalogue: Catalogue, augmented: VectorIndex) -> Generator[IndexProgress, None, None]:
+    """Update the neighbour graph and augmented vectors for what changed (vectors/neighbours.py),
+    then their index when a rebuild would cover vectors it lacks."""
+    yield IndexProgress("finding neighbours", 0, 0)
+    if update_neighbours(catalogue, augmented.model_id) and augmented.is_stale(catalogue):
+        yield IndexProgress("building index", 0, 0)
+        augmented.rebuild(catalogue)
 
 
 def read_missing_metadata(
