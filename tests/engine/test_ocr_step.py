@@ -7,36 +7,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
-from helpers import solid
-from PIL import Image, ImageDraw, ImageFont
+from helpers import solid, text_sign
 
 from cbir_desktop.engine.api import TEXT_SOURCE, open_library
 from cbir_desktop.engine.indexing.ocr_step import PHASE
 from cbir_desktop.engine.ocr.reader import READER, TextReader
 from cbir_desktop.engine.storage.text_rows import count_text_read
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-
-
-def sign(path: Path, lines: list[str], size: tuple[int, int] = (900, 600)) -> Path:
-    """A photo of a sign: dark words, large, on a light board in a grey-green scene."""
-    if not FONT.is_file():
-        pytest.fail("needs DejaVu Sans: install the Debian package fonts-dejavu-core", pytrace=False)
-    image = Image.new("RGB", size, (96, 120, 96))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((40, 60, size[0] - 40, size[1] - 60), fill=(240, 236, 220))
-    font = ImageFont.truetype(str(FONT), 64)
-    for n, line in enumerate(lines):
-        draw.text((80, 110 + n * 110), line, fill=(20, 20, 30), font=font)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, quality=92)
-    return path
-
 
 def test_a_word_written_in_a_photo_finds_it_with_its_snippet_case_and_accents_folded(tiny_models, tmp_path) -> None:
     photos = tmp_path / "photos"
-    board = sign(photos / "board.jpg", ["CAFÉ ZÜRICH", "Fresh bread", "OPEN DAILY"])
+    board = text_sign(photos / "board.jpg", ["CAFÉ ZÜRICH", "Fresh bread", "OPEN DAILY"])
     solid(photos / "plain.jpg", (90, 140, 200), size=(640, 480))
     with open_library(tmp_path / "library") as library:
         report = library.index([photos])
@@ -53,7 +34,7 @@ def test_a_word_written_in_a_photo_finds_it_with_its_snippet_case_and_accents_fo
 def test_a_photo_without_text_gets_only_the_detector_pass(tiny_models, tmp_path) -> None:
     photos = tmp_path / "photos"
     plain = solid(photos / "sky.jpg", (90, 140, 200), size=(640, 480))
-    sign(photos / "board.jpg", ["EXIT 12", "Lisbon"])
+    text_sign(photos / "board.jpg", ["EXIT 12", "Lisbon"])
     reader = TextReader(1)
     assert not reader.read(str(plain)).detected
     with open_library(tmp_path / "library") as library:
@@ -64,7 +45,7 @@ def test_a_photo_without_text_gets_only_the_detector_pass(tiny_models, tmp_path)
 
 def test_with_text_reading_off_indexing_reads_no_text_until_it_is_on(tiny_models, tmp_path) -> None:
     photos = tmp_path / "photos"
-    sign(photos / "board.jpg", ["PHARMACY"])
+    text_sign(photos / "board.jpg", ["PHARMACY"])
     with open_library(tmp_path / "library") as library:
         assert library.text_reading
         library.set_text_reading(False)
@@ -81,7 +62,7 @@ def test_with_text_reading_off_indexing_reads_no_text_until_it_is_on(tiny_models
 def test_a_cancelled_text_step_resumes_with_the_photos_it_had_not_read(tiny_models, tmp_path) -> None:
     photos = tmp_path / "photos"
     for n in range(3):
-        sign(photos / f"sign_{n}.jpg", [f"PLATFORM {n + 1}"], size=(600, 300))
+        text_sign(photos / f"sign_{n}.jpg", [f"PLATFORM {n + 1}"], size=(600, 300))
     with open_library(tmp_path / "library") as library:
         cancel = threading.Event()
         phases = []
