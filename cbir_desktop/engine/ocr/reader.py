@@ -10,9 +10,11 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from PIL import Image
 
 from ..photos.decode import display_image
-from .detector import TextDetector
+from .detector import SIDE, TextDetector
 from .models import rapid_ocr
 
 READER = 1
@@ -40,14 +42,21 @@ class TextReader:
 
     def read(self, path: str) -> PhotoText:
         """The text in the photo at `path`; raises `ImageUnreadable` when it cannot be decoded."""
-        bgr = np.ascontiguousarray(np.asarray(display_image(path, DECODE_SIDE))[:, :, ::-1])
+        small = _bgr(display_image(path, SIDE))  # a large JPEG decodes at a fraction of its size
         with self._lock:
-            if not self.detector.has_text(bgr):
+            if not self.detector.has_text(small):
                 return PhotoText(False, "")
+        bgr = _bgr(display_image(path, DECODE_SIDE))
+        with self._lock:
             if self._recogniser is None:
                 self._recogniser = rapid_ocr(self.threads, **{"Global.text_score": MIN_SCORE})
             lines = self._recogniser(bgr).txts or ()
         return PhotoText(True, "\n".join(line.strip() for line in lines if line.strip()))
+
+
+def _bgr(image: Image.Image) -> npt.NDArray[np.uint8]:
+    """The photo as RapidOCR takes it: BGR bytes, as OpenCV reads them."""
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
 @lru_cache(maxsize=2)
