@@ -13,7 +13,8 @@ signs, Immich's text photos). Prints:
 - search: each SROIE receipt by its company name and by its total (recall@1: the receipt is the
   first hit), and the ICDAR 2015 photos with transcripts by each of their words (3+ letters).
 
-Usage: python bench/ocr.py [--caltech 1000] [--threads 2] [--skip-rate]
+Usage: python bench/ocr.py [--caltech 1000] [--threads 2] [--sample 200] [--rate-photos 300] [--skip-rate]
+                          [--skip-throughput]
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-rate", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--sample", type=int, default=200, help="Caltech photos the throughput figures use")
     parser.add_argument("--rate-photos", type=int, default=300, help="Caltech photos the on/off indexing rate uses")
     args = parser.parse_args()
     root = OUT / "ocr"
@@ -115,7 +117,7 @@ def main() -> None:
     others = linked(OTHER_TEXT, root / "text", "t")
     reader = TextReader(args.threads)
 
-    sample = caltech[:200]
+    sample = caltech[:args.sample]
     if not args.skip_throughput:
         throughput(reader, sample, receipts, others, args.threads)
     if not args.skip_rate:
