@@ -176,12 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("repair", help="restore a damaged catalogue from its backups, rebuild the rest")
 
     p = sub.add_parser("settings", help="the library's settings; `settings pairs on|off` changes one")
-    p.add_argument("name", nargs="?", choices=["pairs", "faces", "small-faces", "expansion"],
+    p.add_argument("name", nargs="?", choices=["pairs", "faces", "small-faces", "expansion", "text"],
                    help="pairs: a RAW and the JPEG beside it (same name) show as one photo, the JPEG; "
                         "faces: indexing finds faces; small-faces: faces from 1/30 of a photo's long side "
                         "instead of 1/20 (about 1.5x slower; every photo is read again); "
                         "expansion: image search expands the query over its nearest photos and searches "
-                        "vectors augmented by each photo's nearest (the next `index` brings them up to date)")
+                        "vectors augmented by each photo's nearest (the next `index` brings them up to date); "
+                        "text: indexing reads text in photos (signs, receipts, documents) for text search")
     p.add_argument("value", nargs="?", choices=["on", "off"])
 
     p = sub.add_parser("models", help="models available; `models import FILE.onnx` adds one")
@@ -527,6 +528,8 @@ def _print_report(report: IndexReport) -> None:
     )
     if report.faces_photos:
         print(f"found {report.faces_found} faces in {report.faces_photos} photos")
+    if report.text_photos:
+        print(f"read text in {report.text_found} of {report.text_photos} photos")
     for failure in report.failed[:20]:
         print(f"  skipped {display_path(failure.path)}: {failure.reason}")
     if len(report.failed) > 20:
@@ -611,7 +614,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             queries, lambda query: sort_hits(run(query), args.sort), args.json, as_json,
             lambda h: {**_json_path(h.path), "score": h.score, "relevance": h.relevance,
                        "relevant": h.relevance >= RELEVANT_FROM, "tags": list(h.tags), **_json_raw(h),
-                       **({"matched": h.matched} if h.matched else {})}, print_text,
+                       **({"matched": h.matched} if h.matched else {}),
+                       **({"source": h.source, "snippet": h.snippet} if h.source else {})}, print_text,
         )
 
 
@@ -701,6 +705,8 @@ def _print_hits(hits: Sequence[SearchHit], everything: bool) -> None:
         print(f"  {hit.score:.3f}  {percent:>3d}% {relevance_band(hit.relevance):<8}  "
               f"{display_path(hit.path)}{tags}")
         _print_raw(hit)
+        if hit.snippet:  # the query's words written in the photo (the OCR step)
+            print(f"    {hit.source}: {hit.snippet}")
     below = len(hits) - len(shown)
     if below and not shown:
         print(f"  nothing relevant: the {below} best matches are below the relevance cut-off (--all shows them)")
@@ -730,6 +736,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
             library.set_pairs_as_one(args.value == "on")
         if args.name == "faces":
             library.set_face_recognition(args.value == "on")
+        if args.name == "text":
+            library.set_text_reading(args.value == "on")
         if args.name == "small-faces":
             library.set_face_detail("small" if args.value == "on" else "standard")
         if args.name == "expansion":
@@ -743,6 +751,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
               "side instead of 1/20, slower: `cbir settings small-faces on|off`)")
         print(f"expansion  {'on' if library.image_expansion else 'off'}  (image search with query expansion "
               "over augmented vectors: `cbir settings expansion on|off`)")
+        print(f"text  {'on' if library.text_reading else 'off'}  (indexing reads text in photos for search: "
+              "`cbir settings text on|off`)")
     return 0
 
 

@@ -327,3 +327,25 @@ def caltech_copy(path: Path, source: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes((CALTECH / source).read_bytes())
     return path
+
+
+# -- text in photos: a sign rendered with a real font, for the OCR step ---------------------------
+SIGN_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+def text_sign(path: Path, lines: list[str], size: tuple[int, int] = (900, 600)) -> Path:
+    """A photo of a sign: dark words, large, on a light board in a grey-green scene."""
+    import pytest
+    from PIL import ImageDraw, ImageFont
+
+    if not SIGN_FONT.is_file():
+        pytest.fail("needs DejaVu Sans: install the Debian package fonts-dejavu-core", pytrace=False)
+    image = Image.new("RGB", size, (96, 120, 96))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 60, size[0] - 40, size[1] - 60), fill=(240, 236, 220))
+    font = ImageFont.truetype(str(SIGN_FONT), 64)
+    for n, line in enumerate(lines):
+        draw.text((80, 110 + n * 110), line, fill=(20, 20, 30), font=font)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=92)
+    return path

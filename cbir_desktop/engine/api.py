@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Generator, Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -49,6 +50,7 @@ from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
 from .healing import heal, problems
 from .indexing.faces_step import find_faces_step
 from .indexing.indexer import index_folders
+from .indexing.ocr_step import read_text_step
 from .learning.learner import Learner
 from .models.embedder import Embedder
 from .models.importer import import_model
@@ -77,6 +79,7 @@ from .storage.face_rows import count_face_data, delete_face_data, faces_of
 from .storage.facets import facets
 from .storage.grouping import GROUPINGS, group_counts, grouped_rows, in_groups
 from .storage.repair import RepairReport, repair_catalogue
+from .storage.text_rows import TextMatch, search_photo_text
 from .storage.writer_lock import WriterLock, WriteTurn
 from .types import (
     DUPLICATE_LEVELS,
@@ -123,6 +126,8 @@ MODEL_SETTING = "model"
 BACKUP_STAMP_SETTING = "backed_up_work"  # what the user's work looked like at the last backup
 LOCK_POLL_S = 0.5
 FACES_SETTING = "faces"  # "off": face recognition turned off for this library
+TEXT_SETTING = "text in photos"  # "off": the OCR step does not read text in photos
+TEXT_SOURCE = "text in photo"  # a search hit's `source` when the photo's text matched
 FACE_DETAIL_SETTING = "face detail"  # "small": look for smaller faces (slower); see faces/reader.py
 SERIES_WINDOW_SETTING = "series_window_s"  # seconds between two shots of one series (duplicates)
 PathLike = str | os.PathLike[str]
@@ -350,6 +355,10 @@ class Library:
                                                            detail=FACE_DETAILS[self.face_detail])
                         report.faces_photos, report.faces_found = found.photos, found.faces
                         report.cancelled = found.cancelled
+                    if not report.cancelled and self.text_reading:
+                        read = yield from read_text_step(self._handles.catalogue, targets, cancel)
+                        report.text_photos, report.text_found = read.photos, read.with_text
+                        report.cancelled = read.cancelled
                     self._back_up_if_changed()
             finally:
                 self._writer.release()
@@ -435,16 +444,59 @@ class Library:
         """Photos matching a word or phrase (zero-shot, blended with what the library learned),
         best first, each with its calibrated `relevance`; only those `filters` allow, when given.
         Photos from a place, camera or lens the text names come first (`_search_named`)."""
-        named = self._search_people(text, k, model_id, filters)
-        if named is None:
-            named = self._search_named(text, k, model_id, filters)
-        if named is not None:
-            return named
+        in_text = self._text_matches(text, k, filters)
+        try:
+            named = self._search_people(text, k, model_id, filters)
+            if named is None:
+                named = self._search_named(text, k, model_id, filters)
+            if named is None:
+                with self._sentences():
+                    within = self._within(filters)
+                    if within is not None and not len(within):
+                        return []
+                    named = self._search_text(text, k, self.embedder(model_id), within)
+        except EngineError:
+            if not in_text:  # a word the model does not know may still be written in a photo
+                raise
+            named = []
+        return self._with_text_hits(in_text, named, k, model_id)
+
+    # -- text in photos (the OCR step, engine/ocr/) ------------------------------------------
+    @property
+    def text_reading(self) -> bool:
+        """Whether indexing reads the text in this library's photos; on unless turned off."""
+        return self.catalogue.get_setting(TEXT_SETTING, "on") != "off"
+
+    def set_text_reading(self, on: bool) -> None:
+        """Turn reading text in photos on or off (the text read so far stays searchable)."""
+        self._check_writable()
         with self._sentences():
+            self.catalogue.set_setting(TEXT_SETTING, "on" if on else "off")
+
+    def _text_matches(self, text: str, k: int, filters: Filters | None) -> list[TextMatch]:
+        """The photos whose recognised text holds the query's words, best first, within `filters`."""
+        with self._sentences():
+            found = search_photo_text(self.catalogue, text, self._fetch(k))
             within = self._within(filters)
-            if within is not None and not len(within):
-                return []
-            return self._search_text(text, k, self.embedder(model_id), within)
+            if within is not None:
+                allowed = set(within.tolist())
+                found = [match for match in found if match.photo_id in allowed]
+            return found[:k]
+
+    def _with_text_hits(self, in_text: list[TextMatch], hits: list[SearchHit], k: int,
+                        model_id: str | None) -> list[SearchHit]:
+        """`hits` with the text-in-photo matches first (the words are written in them: the
+        surest answer), each marked with its source and snippet; a photo in both is shown once."""
+        if not in_text:
+            return hits
+        with self._sentences():
+            by_id = {hit.photo_id: hit for hit in hits}
+            missing = [(m.photo_id, 1.0) for m in in_text if m.photo_id not in by_id]
+            by_id.update({hit.photo_id: hit for hit in self._hits(self.embedder(model_id), missing)})
+        first = [replace(by_id[m.photo_id], source=TEXT_SOURCE, snippet=m.snippet, relevance=1.0)
+                 for m in in_text if m.photo_id in by_id]
+        taken = {hit.photo_id for hit in first}
+        return (first + [hit for hit in hits if hit.photo_id not in taken])[:k]
 
     def filtered(self, filters: Filters, offset: int = 0, limit: int = 200,
                  model_id: str | None = None) -> list[SearchHit]:

@@ -66,6 +66,10 @@ class SearchHit:
     # Why the photo matched when a query word named its place, camera or lens ("taken in
     # Lisbon", "Fujifilm X100V"; engine/search/metadata_words.py); "" for what it shows.
     matched: str = ""
+    # "text in photo" when the query's words are in the text read from the photo (the OCR step),
+    # with `snippet` the text around them ([brackets] mark the words); "" otherwise.
+    source: str = ""
+    snippet: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ class IndexReport:
     metadata_read: int = 0  # photos indexed before whose metadata this run read (no model run)
     faces_photos: int = 0  # photos whose faces this run read (the faces step)
     faces_found: int = 0  # faces found in them
+    text_photos: int = 0  # photos whose text this run read (the OCR step)
+    text_found: int = 0  # those in which it recognised text
 
     @property
     def indexed(self) -> int:

@@ -160,7 +160,7 @@ class SettingsDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, models: list[tuple[str, str]], current_model: str,
                  device: str, results: int, thumb: int, library: str, pairs_as_one: bool = True,
-                 faces_on: bool = True, small_faces: bool = False) -> None:
+                 faces_on: bool = True, small_faces: bool = False, text_on: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -205,6 +205,12 @@ class SettingsDialog(QDialog):
         self.faces.toggled.connect(self.small_faces.setEnabled)
         self.small_faces.setEnabled(faces_on)
         form.addRow("", self.small_faces)
+        self.text = QCheckBox("Read text in photos")
+        self.text.setToolTip("Indexing reads the words in signs, receipts and documents, so a search finds "
+                             "them; only photos where text is seen are read. Turned off, new photos are not read.")
+        self.text.setChecked(text_on)
+        self.text_shown = text_on  # as the library had it when the dialog opened
+        form.addRow("Search", self.text)
         self.library = QLineEdit(library)
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._on_browse_clicked)

@@ -1257,7 +1257,9 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self, [(m.id, m.name) for m in state.models], self._model_target or self._model_id,
                                 self.device_label.toolTip() or "not known yet (the model is loading)",
                                 RESULTS.read(self.settings), self.view.side,
-                                str(self.library.root), state.pairs_as_one, state.faces_on, state.small_faces)
+                                str(self.library.root), state.pairs_as_one, state.faces_on, state.small_faces,
+                                text_on=state.text_on)
+        dialog.text.setEnabled(not self.library.read_only)
         dialog.pairs.setEnabled(not self.library.read_only)
         dialog.faces.setEnabled(not self.library.read_only)
         dialog.small_faces.setEnabled(state.faces_on and not self.library.read_only)
@@ -1281,6 +1283,9 @@ class MainWindow(QMainWindow):
         if dialog.small_faces.isEnabled() and dialog.small_faces.isChecked() != dialog.small_faces_shown:
             ops.run_in_background(ops.set_small_faces, self.library, dialog.small_faces.isChecked(),
                                   on_result=lambda _on: self.start_indexing(), on_error=self._on_error)
+        if dialog.text.isEnabled() and dialog.text.isChecked() != dialog.text_shown:  # on: read what is unread
+            ops.run_in_background(ops.set_text_reading, self.library, dialog.text.isChecked(),
+                                  on_result=lambda on: self.start_indexing() if on else None, on_error=self._on_error)
         self.switch_model(dialog.model.currentData())
 
     def _on_pairs_changed(self, on: bool) -> None:

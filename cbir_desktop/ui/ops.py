@@ -82,6 +82,7 @@ __all__ = [
     "set_face_recognition",
     "set_pairs_as_one",
     "set_small_faces",
+    "set_text_reading",
     "thumbnail_images",
     "trash_photos",
 ]
@@ -477,12 +478,19 @@ class LibrarySettings:
     pairs_as_one: bool
     faces_on: bool = True  # face recognition
     small_faces: bool = False  # faces looked for down to 1/30 of a photo's side (slower)
+    text_on: bool = True  # indexing reads text in photos
 
 
 def library_settings(library: Library) -> LibrarySettings:
     """The library's side of the Settings dialog."""
     return LibrarySettings(library.models(), library.pairs_as_one, library.face_recognition,
-                           library.face_detail == "small")
+                           library.face_detail == "small", text_on=library.text_reading)
+
+
+def set_text_reading(library: Library, on: bool) -> bool:
+    """Read text in photos (or not) from the next indexing run; returns the setting as stored."""
+    library.set_text_reading(on)
+    return library.text_reading
 
 
 def set_small_faces(library: Library, on: bool) -> bool:

@@ -110,10 +110,14 @@ class ResultsModel(QAbstractListModel):
                      f"raw score {hit.score:.3f}" if self.scored else "")
             tags = f"\n{', '.join(hit.tags)}" if hit.tags else ""
             matched = f"\nmatched: {hit.matched}" if hit.matched else ""  # the query named its place or camera
+            matched += f"\n{hit.source}: {hit.snippet}" if hit.snippet else ""  # its words written in the photo
             mark = self._marks[index.row()]
             burst = f"\n{stack_text(mark)}" if mark is not None else ""
             return f"{hit.path}\n{size}{dims}, {when}{score}{matched}{tags}{burst}"
         if role == CaptionRole:
+            if hit.snippet:  # the query's words as written in the photo (the OCR step), from the first
+                start = hit.snippet.find("[")
+                return ("…" if start > 0 else "") + hit.snippet[max(start, 0):]
             if self.scored:  # the same for every query, unlike the raw score
                 return f"{hit.relevance:.0%} {relevance_band(hit.relevance)}"
             if hit.taken:  # when it was taken, where the listing read it

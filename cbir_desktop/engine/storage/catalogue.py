@@ -25,7 +25,7 @@ from ..types import Failure, Filters, PhotoMetadata, TagScore
 from .filtering import ids_query, where_clause
 from .vocabulary import Vocabulary, VocabularyCache
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -279,8 +279,22 @@ CREATE TABLE IF NOT EXISTS neighbours_searched (
 # farthest kept neighbour (`radius`): only photos without a current row are searched next time.
 # Derived (never backed up); rows leave with their photos.
 
+_SCHEMA_V10 = """
+CREATE TABLE IF NOT EXISTS text_read (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    reader INTEGER NOT NULL,
+    detected INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS photo_text USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')
+"""
+# Text in photos (issue 15): `text_read` says which photos the OCR step has read with which
+# reader version (engine/ocr/reader.py) and whether its detector pass saw text, so a run resumes
+# where the last stopped. `photo_text` is the full-text index of what was recognised, its rowid
+# the photo's id (case and diacritics folded). An FTS table takes no foreign key: searches join
+# `text_read`, which leaves with its photo, and the step clears rows left without one.
+
 MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4), (5, _SCHEMA_V5),
-              (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8), (9, _SCHEMA_V9))
+              (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8), (9, _SCHEMA_V9), (10, _SCHEMA_V10))
 PAIRS_STEP = 6  # the step after which an existing library's RAW+JPEG pairs are found
 PAIRED_RAWS = "SELECT raw_id FROM raw_pairs"  # the RAWs a listing shows as their JPEG
 METADATA_FIELDS = (
@@ -627,6 +641,7 @@ class Catalogue:
         if before is not None and before[1] != content_hash:  # new content: its faces are read again
             self.db.execute("DELETE FROM faces WHERE photo_id = ?", (before[0],))
             self.db.execute("DELETE FROM faces_read WHERE photo_id = ?", (before[0],))
+            self.db.execute("DELETE FROM text_read WHERE photo_id = ?", (before[0],))  # and its text
         row = self.db.execute(
             "INSERT INTO photos(path, size, mtime_ns, content_hash, width, height, colour, indexed_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
