@@ -285,13 +285,23 @@ CREATE TABLE IF NOT EXISTS text_read (
     reader INTEGER NOT NULL,
     detected INTEGER NOT NULL
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS photo_text USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')
+CREATE VIRTUAL TABLE IF NOT EXISTS photo_text USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS neighbours (
+    model_id TEXT NOT NULL,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    neighbour_id INTEGER NOT NULL,
+    similarity REAL NOT NULL,
+    PRIMARY KEY (model_id, photo_id, neighbour_id)
+);
+CREATE INDEX IF NOT EXISTS neighbours_of ON neighbours(model_id, neighbour_id)
 """
 # Text in photos (issue 15): `text_read` says which photos the OCR step has read with which
 # reader version (engine/ocr/reader.py) and whether its detector pass saw text, so a run resumes
 # where the last stopped. `photo_text` is the full-text index of what was recognised, its rowid
 # the photo's id (case and diacritics folded). An FTS table takes no foreign key: searches join
 # `text_read`, which leaves with its photo, and the step clears rows left without one.
+# Look-alike search (issue 15): `neighbours` lists each photo's nearest photos per model, whose
+# similarity-weighted mean is its augmented vector (vectors/neighbours.py); derived, never backed up.
 
 MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4), (5, _SCHEMA_V5),
               (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8), (9, _SCHEMA_V9), (10, _SCHEMA_V10))

@@ -27,16 +27,6 @@ SETTING = "image_expansion"  # "off": no augmentation, no query expansion, for a
 CHUNK = 4096  # catalogue vectors compared per step, with QUERY_BLOCK photos searched at a
 QUERY_BLOCK = 2048  # time: 32 MB of similarities, whatever the library's size
 
-_TABLE = """
-CREATE TABLE IF NOT EXISTS neighbours (
-    model_id TEXT NOT NULL,
-    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
-    neighbour_id INTEGER NOT NULL,
-    similarity REAL NOT NULL,
-    PRIMARY KEY (model_id, photo_id, neighbour_id)
-)"""
-_BY_NEIGHBOUR = "CREATE INDEX IF NOT EXISTS neighbours_of ON neighbours(model_id, neighbour_id)"
-
 Lists = dict[int, list[tuple[int, float]]]
 
 
@@ -52,7 +42,6 @@ def augment(own: npt.NDArray[np.float32], neighbours: npt.NDArray[np.float32],
 def update_neighbours(catalogue: Catalogue, model_id: str) -> int:
     """Bring the graph and augmented vectors of `model_id` up to its features; returns the
     number of photos whose augmented vector was written (0: nothing had changed)."""
-    _ensure_table(catalogue)
     fresh = set(catalogue.photos_missing_kind(model_id, AUGMENTED)) | _without_list(catalogue, model_id)
     if not fresh and not _any_neighbour_gone(catalogue, model_id):
         return 0  # a rescan that changed nothing reads no lists
@@ -79,7 +68,6 @@ def expansion_on(catalogue: Catalogue) -> bool:
 
 def rebuild_neighbours(catalogue: Catalogue, model_id: str) -> int:
     """Forget the graph and augmented vectors of `model_id` and build them again whole."""
-    _ensure_table(catalogue)
     with catalogue.transaction("neighbours"):
         catalogue.db.execute("DELETE FROM neighbours WHERE model_id = ?", (model_id,))
         catalogue.delete_kind(model_id, AUGMENTED)
@@ -88,7 +76,6 @@ def rebuild_neighbours(catalogue: Catalogue, model_id: str) -> int:
 
 def neighbour_lists(catalogue: Catalogue, model_id: str) -> Lists:
     """Every stored list of `model_id`: photo -> [(neighbour, similarity)], nearest first."""
-    _ensure_table(catalogue)
     return _read_lists(catalogue, model_id)
 
 
@@ -211,11 +198,6 @@ def _any_neighbour_gone(catalogue: Catalogue, model_id: str) -> bool:
         "SELECT 1 FROM neighbours n WHERE n.model_id = ? AND NOT EXISTS (SELECT 1 FROM vectors v "
         "WHERE v.photo_id = n.neighbour_id AND v.model_id = n.model_id AND v.kind = ?) LIMIT 1",
         (model_id, AUGMENTED)).fetchone() is not None
-
-
-def _ensure_table(catalogue: Catalogue) -> None:
-    catalogue.db.execute(_TABLE)
-    catalogue.db.execute(_BY_NEIGHBOUR)
 
 
 def _stack(vectors: dict[int, npt.NDArray[np.float32]], ids: list[int]) -> npt.NDArray[np.float32]:
