@@ -101,8 +101,9 @@ def _search(catalogue: Catalogue, model_id: str, searched: list[int], fresh: lis
             sims = queries[block] @ chunk.T
             sims[searched_ids[block][:, None] == chunk_ids[None, :]] = -np.inf  # never oneself
             _merge(best_sims[block], best_ids[block], sims, chunk_ids)
-        if len(fresh):  # fresh photos are searched, so these sims never compare one with itself
-            _gain(lists, gained, searched_set, ids, queries[fresh_rows] @ chunk.T, fresh)
+        others = [i for i, photo_id in enumerate(ids) if photo_id not in searched_set]
+        if len(fresh) and others:  # fresh photos are searched, so these never compare one with itself
+            _gain(lists, gained, [ids[i] for i in others], queries[fresh_rows] @ chunk[others].T, fresh)
         ids.clear()
         rows.clear()
 
@@ -118,10 +119,11 @@ def _search(catalogue: Catalogue, model_id: str, searched: list[int], fresh: lis
     return found, gained
 
 
-def _gain(lists: Lists, gained: set[int], searched: set[int], ids: list[int],
-          fresh_sims: npt.NDArray[np.float32], fresh: list[int]) -> None:
-    """Merge fresh photos into the lists of the unsearched photos `ids` they now belong to."""
-    farthest = np.array([_farthest(lists.get(p, [])) if p not in searched else np.inf for p in ids], np.float32)
+def _gain(lists: Lists, gained: set[int], ids: list[int], fresh_sims: npt.NDArray[np.float32],
+          fresh: list[int]) -> None:
+    """Merge fresh photos into the lists of the unsearched photos `ids` they now belong to
+    (a full build searches every photo: nothing to merge, no second product computed)."""
+    farthest = np.array([_farthest(lists.get(p, [])) for p in ids], np.float32)
     for column in np.nonzero((fresh_sims > farthest[None, :]).any(axis=0))[0]:
         photo_id = ids[int(column)]
         top = np.argsort(-fresh_sims[:, column], kind="stable")[:GRAPH_K]
