@@ -43,10 +43,20 @@ from common import DATASET, OUT, read_csv, table
 
 from cbir_desktop.engine.api import Library, open_library
 from cbir_desktop.engine.errors import UnknownWord
+from cbir_desktop.engine.search.expansion import EXPAND_K, expand, rank_expanded
 from cbir_desktop.engine.search.image import embed_file, fuse_scores, rank_by_image
-from cbir_desktop.engine.search.relevance import BLEND, IMAGE, OWN_TERM, RELEVANT_FROM, ZERO_SHOT, features
+from cbir_desktop.engine.search.relevance import (
+    BLEND,
+    EXPANDED,
+    IMAGE,
+    OWN_TERM,
+    RELEVANT_FROM,
+    ZERO_SHOT,
+    features,
+)
 from cbir_desktop.engine.search.text import rank_by_text, text_query_vector
 from cbir_desktop.engine.storage.catalogue import FEATURES, WORDS
+from cbir_desktop.engine.vectors.neighbours import AUGMENTED
 
 K = 60  # results per search in the window, all of them shown today
 POOL = 200  # the candidates a z-score is taken against (image search re-ranks 200)
@@ -54,7 +64,7 @@ MIN_SPREAD = 0.01  # a z-score's spread at least this: near-equal scores would b
 IMAGES_PER_CLASS = 10
 SMALLER = (3000, 1000, 250)  # photos in the smaller libraries
 SEED = 0
-KINDS = (ZERO_SHOT, BLEND, OWN_TERM, IMAGE)
+KINDS = (ZERO_SHOT, BLEND, OWN_TERM, IMAGE, EXPANDED)
 FEATURE_SETS = {"score": [0], "score + gap": [0, 1], "score + z": [0, 2], "score + gap + z": [0, 1, 2]}
 SHIPPED = "score + gap"  # what relevance.py computes (see the feature-set table)
 CUT_OFFS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -206,12 +216,15 @@ def image_queries(library: Library, label_of: dict[int, str | None], by_class: d
     """IMAGES_PER_CLASS library photos of each class, through the engine's image ranking."""
     embedder = library.embedder()
     index = library.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
+    augmented = library.vector_index(embedder.id, AUGMENTED, embedder.spec.feature_dim)
     out = []
     for label, paths in sorted(by_class.items()):
         for path in rng.choice(paths, min(IMAGES_PER_CLASS, len(paths)), replace=False):
             query = embed_file(library.catalogue, embedder, str(path))
             scored = rank_by_image(library.catalogue, index, query, POOL)  # its first K + 1 are those of k = K + 1
             out.append(_query(IMAGE, label in fit_classes, scored, label_of, {label}, photo=query.photo_id))
+            scored = rank_expanded(library.catalogue, index, augmented, query, POOL)
+            out.append(_query(EXPANDED, label in fit_classes, scored, label_of, {label}, photo=query.photo_id))
     return out
 
 
@@ -234,8 +247,9 @@ def smaller_library(library: Library, label_of: dict[int, str | None], queries: 
     keep = [int(pid) for pid in rng.choice(sorted(label_of), size, replace=False)]
     features_of, words_of, colours_of = (cat.vectors_of(keep, model, FEATURES), cat.vectors_of(keep, model, WORDS),
                                          cat.colours_of(keep))
-    ids = [pid for pid in keep if pid in features_of and pid in words_of and pid in colours_of]
-    F, W, C = (np.stack([found[pid] for pid in ids]) for found in (features_of, words_of, colours_of))
+    augmented_of = cat.vectors_of(keep, model, AUGMENTED)
+    ids = [pid for pid in keep if all(pid in found for found in (features_of, words_of, colours_of, augmented_of))]
+    F, W, C, A = (np.stack([found[pid] for pid in ids]) for found in (features_of, words_of, colours_of, augmented_of))
     out = []
     for q in queries:
         if q.kind == ZERO_SHOT:
@@ -243,6 +257,15 @@ def smaller_library(library: Library, label_of: dict[int, str | None], queries: 
         elif q.kind == IMAGE and q.photo is not None:
             f, c = cat.vectors_of([q.photo], model, FEATURES)[q.photo], cat.colours_of([q.photo])[q.photo]
             scores = np.minimum(fuse_scores(F @ f, C @ c), 1.0)
+        elif q.kind == EXPANDED and q.photo is not None:
+            # As rank_expanded over these photos alone; their augmented vectors keep the
+            # neighbours found in the whole library.
+            f, c = cat.vectors_of([q.photo], model, FEATURES)[q.photo], cat.colours_of([q.photo])[q.photo]
+            unit = f / max(float(np.linalg.norm(f)), 1e-12)
+            first = np.argsort(-(A @ unit), kind="stable")[:EXPAND_K]
+            expanded = expand(unit, A[first], (A @ unit)[first].astype(np.float32))
+            raw = (F @ unit) / np.maximum(np.linalg.norm(F, axis=1), 1e-12)
+            scores = np.minimum(A @ expanded + fuse_scores(raw, C @ c) - raw, 1.0)
         else:
             continue
         order = np.argsort(-scores, kind="stable")[:POOL]
@@ -364,7 +387,7 @@ def report(queries: list[Query], smaller: dict[int, list[Query]]) -> None:
 
 
 def _name(kind: str) -> str:
-    return {ZERO_SHOT: "ZERO_SHOT", BLEND: "BLEND", OWN_TERM: "OWN_TERM", IMAGE: "IMAGE"}[kind]
+    return {ZERO_SHOT: "ZERO_SHOT", BLEND: "BLEND", OWN_TERM: "OWN_TERM", IMAGE: "IMAGE", EXPANDED: "EXPANDED"}[kind]
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ from .search.metadata_words import HeldNameWords, NamedPhotos, name_respelling, 
 from .search.pairs import PAIRS_SETTING, fetch_size, pair_scored, with_raw_paths
 from .search.people_words import PeoplePhotos, find_people
 from .search.query import filter_term, filter_terms, parse_query
-from .search.relevance import IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
+from .search.relevance import EXPANDED, IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
 from .search.results import SORTS, hits_for, photo_tags, sort_hits
 from .search.text import rank_by_text, require_words, similar_words
 from .storage import people_rows
@@ -432,12 +432,13 @@ class Library:
                 return []
             query = embed_file(self.catalogue, embedder, os.fspath(path))
             index = self.vector_index(embedder.id, FEATURES, embedder.spec.feature_dim)
-            if expansion_ready(self.catalogue, embedder.id):
+            kind = EXPANDED if expansion_ready(self.catalogue, embedder.id) else IMAGE
+            if kind == EXPANDED:
                 augmented = self.vector_index(embedder.id, AUGMENTED, embedder.spec.feature_dim)
                 scored = rank_expanded(self.catalogue, index, augmented, query, self._fetch(k), within)
             else:
                 scored = rank_by_image(self.catalogue, index, query, self._fetch(k), within)
-            return self._hits(embedder, scored, scored_relevance(IMAGE, scored, query.photo_id), within, k)
+            return self._hits(embedder, scored, scored_relevance(kind, scored, query.photo_id), within, k)
 
     def search_text(self, text: str, k: int = 20, model_id: str | None = None,
                     filters: Filters | None = None) -> list[SearchHit]:

@@ -26,6 +26,7 @@ ZERO_SHOT = "text, zero-shot"  # the word projection alone: nothing learned, or 
 BLEND = "text, blended"  # zero-shot blended with the projection learned from the library's labels
 OWN_TERM = "text, own term"  # one of the library's own terms: re-ranked by its classifier
 IMAGE = "image"  # look-alikes of an image file (model features, near-duplicates boosted)
+EXPANDED = "image, expanded"  # the same with query expansion over augmented vectors (search/expansion.py)
 
 # Results end here: hits below it are shown only on "show more" (window) or `--all` (CLI).
 # bench/relevance.py, classes held out, all 9,144 photos, 0.4 against 0.5: F1 zero-shot text
@@ -59,6 +60,7 @@ CALIBRATIONS: dict[str, Calibration] = {
     BLEND: Calibration(bias=-2.080, score=2.549, gap=-1.977),
     OWN_TERM: Calibration(bias=-4.910, score=13.235, gap=-3.254),
     IMAGE: Calibration(bias=-9.812, score=19.018, gap=0.029),
+    EXPANDED: Calibration(bias=-9.812, score=19.018, gap=0.029),
 }
 
 
