@@ -82,7 +82,7 @@ def hierarchy_text(library, words: np.ndarray, feats: np.ndarray, queries: list[
     if hierarchy is None:
         return []
     classes = hierarchy.classes
-    probabilities = classes.probabilities(feats)
+    probabilities = hierarchy.probabilities(feats)
     full, candidates = [], []
     for q in queries:
         per_word, near = [], np.zeros(len(words), bool)

@@ -17,12 +17,16 @@ The asset holds:
                                      NEAR_DECAY per level up (soft match: "puppy", "kitten")
   exceptions                         irregular plurals from noun.exc ("geese goose") whose
                                      base form is a lemma above
-  fc_weight, fc_bias, feature_scale  EfficientNet-Lite0's classifier head, so class
-                                     probabilities come from the stored (unit) features
-                                     without decoding photos again; feature_scale is the
-                                     mean norm of the pooled features (14.8 on 96 Caltech
-                                     photos, std 2.2: top-1 class equal on all of them)
-  model_sha256                       the model file the head belongs to
+  feature_scale, model_sha256        the scale baked into the head below, and the model
+                                     file the head belongs to
+
+and `imagenet_head.onnx`: EfficientNet-Lite0's classifier head as a small graph (float16
+weights cast at load, Gemm, Softmax), so class probabilities come from the catalogue's
+stored unit features without decoding photos again. The stored features are unit length,
+the model's are not: the weights are multiplied by feature_scale, the mean norm of the
+pooled features (14.8 on 96 Caltech photos, std 2.2; top-1 class equal on all of them).
+It runs in onnxruntime on one thread: 2.4 ms for 120 photos where numpy's threaded product
+took 50-150 ms with the two cores loaded.
 
     apt-get install -y wordnet-base && .venv/bin/python models/build_hierarchy.py
 """
@@ -47,6 +51,7 @@ from cbir_desktop.engine.files import write_atomic  # noqa: E402 - the repositor
 
 WORDNET = Path("/usr/share/wordnet")
 OUT_FILE = "word_classes.npz"
+HEAD_FILE = "imagenet_head.onnx"
 MODEL_FILE = "efficientnet_lite0.onnx"
 SENSE_WEIGHTS = (1.0, 0.6, 0.4)  # first three noun senses, the most common first
 NEAR_MAX = 60  # a hypernym reaching more classes than this is too broad to borrow
@@ -156,6 +161,9 @@ def _record(path: Path, lemmas: int) -> None:
     data["word_classes"] = {
         "file": path.name,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "head": {"file": HEAD_FILE, "sha256": hashlib.sha256((HERE / HEAD_FILE).read_bytes()).hexdigest(),
+                 "input": {"name": "features", "dim": 1280}, "output": {"name": "probabilities", "dim": 1000},
+                 "opset": 17},
         "format": FORMAT,
         "lemmas": lemmas,
         "model": "efficientnet-lite0",
@@ -167,6 +175,27 @@ def _record(path: Path, lemmas: int) -> None:
                   "built by models/build_hierarchy.py",
     }
     write_atomic(manifest, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def head_graph(weight: np.ndarray, bias: np.ndarray) -> bytes:
+    """The classifier head as ONNX: unit features [n, 1280] -> probabilities [n, 1000]."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["weight16"], ["weight"], to=TensorProto.FLOAT),
+         helper.make_node("Gemm", ["features", "weight", "bias"], ["logits"], transB=1),
+         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1)],
+        "imagenet_head",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", weight.shape[1]])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["n", weight.shape[0]])],
+        [numpy_helper.from_array(weight.astype(np.float16), "weight16"),
+         numpy_helper.from_array(bias.astype(np.float32), "bias")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="build_hierarchy")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
 
 
 def main() -> None:
@@ -206,11 +235,12 @@ def main() -> None:
     np.savez_compressed(
         buffer, lemmas=np.array(lemmas), starts=starts.astype(np.int32),
         classes=np.array(cls_list, np.int16), weights=np.array(wt_list, np.float16),
-        exceptions=np.array(exceptions), fc_weight=weight.astype(np.float16), fc_bias=bias,
+        exceptions=np.array(exceptions),
         feature_scale=np.float32(FEATURE_SCALE), model_sha256=np.array(model_sha),
         format=np.array(FORMAT),
     )
     write_atomic(opt.out, buffer.getvalue())
+    write_atomic(opt.out.parent / HEAD_FILE, head_graph(weight * FEATURE_SCALE, bias))
     if opt.out.parent == HERE:
         _record(opt.out, len(lemmas))
     sizes = np.diff(starts)

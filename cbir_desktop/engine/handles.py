@@ -19,6 +19,7 @@ from .faces.index import FaceIndex
 from .files import why_not_writable
 from .models.embedder import Embedder
 from .models.manifest import Manifest, load_manifest, models_dir
+from .models.runner import OnnxRunner
 from .photos.pairs import raw_pairs_among
 from .storage.backups import BACKUP_FOLDER, back_up
 from .storage.catalogue import FEATURES, WORDS, Catalogue
@@ -28,6 +29,7 @@ from .words.hierarchy import WordClasses, WordHierarchy
 from .words.space import WordSpace, glove_space, logits_from_tags, shipped_space
 
 WORD_CLASSES_FILE = "word_classes.npz"  # models/build_hierarchy.py
+CLASS_HEAD_FILE = "imagenet_head.onnx"  # the same model's classifier head, for stored features
 
 CATALOGUE_FILE = "catalogue.sqlite"
 MODELS_FOLDER = "models"  # models the user imported into this library
@@ -52,6 +54,9 @@ class LibraryHandles:
         self._space: WordSpace | None = None
         self._word_classes: WordClasses | None | bool = False  # False: not looked for yet
         self._class_vectors: dict[tuple[str, str], npt.NDArray[np.float32]] = {}
+        # One thread: a query's 100-odd photos take 2-3 ms; threaded BLAS or ORT on busy
+        # cores took 50-150 ms (models/build_hierarchy.py).
+        self._class_head = OnnxRunner(models_dir() / CLASS_HEAD_FILE, 1, providers=("CPUExecutionProvider",))
         self._embedders: dict[str, Embedder] = {}
         self._indexes: dict[tuple[str, str], VectorIndex] = {}
         self._catalogues: list[Catalogue] = []
@@ -124,7 +129,8 @@ class LibraryHandles:
         with self._lock:
             if self._word_classes is False:
                 path = models_dir() / WORD_CLASSES_FILE
-                self._word_classes = WordClasses.load(path) if path.is_file() else None
+                usable = path.is_file() and self._class_head.path.is_file()
+                self._word_classes = WordClasses.load(path) if usable else None
             classes = self._word_classes
         if not isinstance(classes, WordClasses) or classes.model_sha256 != embedder.spec.sha256:
             return None
@@ -149,7 +155,11 @@ class LibraryHandles:
                 vectors = embedder.project_tags(space, tags)
             with self._lock:
                 self._class_vectors[key] = vectors
-        return WordHierarchy(classes, vectors)
+        return WordHierarchy(classes, vectors, self._class_probabilities)
+
+    def _class_probabilities(self, unit_features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """ImageNet class probabilities of photos (rows of their stored unit features)."""
+        return self._class_head.run(["probabilities"], {"features": unit_features.astype(np.float32)})[0]
 
     def reload_manifest(self) -> Manifest:
         """Read the manifests again (after a model was imported into the library)."""

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import CALTECH
 
+from cbir_desktop.engine.models.runner import OnnxRunner
 from cbir_desktop.engine.search.phrases import conjunction, content_words
 from cbir_desktop.engine.words.hierarchy import WordClasses
 
@@ -67,13 +69,23 @@ def test_a_word_just_outside_the_hierarchy_borrows_a_near_one_weighted_down(clas
     assert sunflower is not None and 0 < float(sunflower.weights.max()) < 1.0
 
 
-def test_class_probabilities_come_from_the_stored_features(classes: WordClasses) -> None:
-    rng = np.random.default_rng(0)
-    features = rng.random((3, classes.feature_dim)).astype(np.float32)
-    features /= np.linalg.norm(features, axis=1, keepdims=True)
-    probabilities = classes.probabilities(features)
+def test_the_head_gives_the_models_classes_from_stored_unit_features() -> None:
+    """The catalogue keeps unit features; the shipped head (weights scaled by the features'
+    mean norm) puts the model's own top class first and sums to 1."""
+    from PIL import Image
+
+    model = OnnxRunner(MODELS / "efficientnet_lite0.onnx", 1, providers=("CPUExecutionProvider",))
+    head = OnnxRunner(MODELS / "imagenet_head.onnx", 1, providers=("CPUExecutionProvider",))
+    photos = [CALTECH / "dalmatian/image_0001.jpg", CALTECH / "strawberry/image_0001.jpg",
+              CALTECH / "grand_piano/image_0001.jpg"]
+    batch = np.stack([np.asarray(Image.open(p).convert("RGB").resize((224, 224)), np.float32).transpose(2, 0, 1)
+                      for p in photos]) / 255.0
+    features, logits = model.run(["features", "logits"], {"image": batch.astype(np.float32)})
+    unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+    probabilities = head.run(["probabilities"], {"features": unit.astype(np.float32)})[0]
     assert probabilities.shape == (3, 1000)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert probabilities.argmax(axis=1).tolist() == logits.argmax(axis=1).tolist()
 
 
 def test_content_words_keep_compounds_and_drop_stop_words(classes: WordClasses) -> None:

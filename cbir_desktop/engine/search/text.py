@@ -21,7 +21,7 @@ from ..models.embedder import Embedder, l2_normalise
 from ..storage.catalogue import FEATURES, Catalogue
 from ..types import WordHit
 from ..vectors.index import VectorIndex
-from ..words.hierarchy import WordClasses, WordHierarchy, class_mass
+from ..words.hierarchy import WordHierarchy, class_mass
 from ..words.space import WordSpace
 from ..words.spelling import respell
 from ..words.vectors import WordVectors
@@ -158,7 +158,7 @@ def _rank_by_words(catalogue: Catalogue, model_id: str, space: WordSpace, words:
         return TextRanking(BLEND if use_learned else ZERO_SHOT, [])
     zero_rows = np.stack([zero_vectors[pid] for pid in ids])
     mine_rows = np.stack([mine[pid] for pid in ids]) if use_learned else zero_rows
-    probabilities = _probabilities(catalogue, model_id, ids, classes) if sets else None
+    probabilities = _probabilities(catalogue, model_id, ids, hierarchy) if sets and hierarchy else None
     per_word, blended = [], False
     for word in asked:
         vector = vectors.get(word)
@@ -182,13 +182,17 @@ def word_scores(zero_shot: Vector, learned: Vector, vector: Vector | None, weigh
     return np.asarray((scores + HIERARCHY_WEIGHT * mass) / (1.0 + HIERARCHY_WEIGHT), dtype=np.float32)
 
 
-def _probabilities(catalogue: Catalogue, model_id: str, ids: list[int], classes: WordClasses | None) -> Vector | None:
-    """ImageNet class probabilities of the photos, from their stored features (rows by `ids`)."""
-    if classes is None:
-        return None
+def _probabilities(catalogue: Catalogue, model_id: str, ids: list[int], hierarchy: WordHierarchy) -> Vector:
+    """ImageNet class probabilities of the photos (rows by `ids`), from their stored features;
+    a photo without features gets none (all zero)."""
     features = catalogue.vectors_of(ids, model_id, FEATURES)
-    rows = np.stack([features.get(pid, np.zeros(classes.feature_dim, np.float32)) for pid in ids])
-    return classes.probabilities(rows)
+    if not features:
+        return np.zeros((len(ids), len(hierarchy.class_vectors)), np.float32)
+    dim = len(next(iter(features.values())))
+    rows = np.stack([features.get(pid, np.zeros(dim, np.float32)) for pid in ids])
+    probabilities = hierarchy.probabilities(rows)
+    probabilities[[i for i, pid in enumerate(ids) if pid not in features]] = 0.0
+    return probabilities
 
 
 def _candidates(catalogue: Catalogue, zero: VectorIndex, learned_index: VectorIndex, query: Vector | None,

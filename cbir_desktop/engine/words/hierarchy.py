@@ -4,13 +4,15 @@ ImageNet's 1000 classes are WordNet synsets, so "dog" covers 118 breeds and "veh
 67 classes: a photo's probability mass on a word's classes says how much it shows
 that word, which the word projection (an average of class-name vectors) blurs.
 `models/build_hierarchy.py` builds the asset from WordNet at build time; here it is
-only read. The asset also holds Lite0's classifier head, so class probabilities come
-from the features the catalogue already stores: no photo is decoded again.
+only read. Class probabilities come from the features the catalogue already stores,
+through the model's classifier head (models/imagenet_head.onnx, run by the caller and
+handed in as `WordHierarchy.probabilities`): no photo is decoded again.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,20 +40,12 @@ class WordClasses:
     """The shipped word -> ImageNet classes map and the classifier head it belongs to."""
 
     def __init__(self, lemmas: list[str], starts: npt.NDArray[np.int64], classes: npt.NDArray[np.int64],
-                 weights: Vector, exceptions: dict[str, str], fc_weight: Vector, fc_bias: Vector,
-                 feature_scale: float, model_sha256: str) -> None:
+                 weights: Vector, exceptions: dict[str, str], model_sha256: str) -> None:
         self._position = {lemma: i for i, lemma in enumerate(lemmas)}
         self._starts, self._classes, self._weights = starts, classes, weights
         self._exceptions = exceptions
-        self._head = (fc_weight * feature_scale).T.copy()  # (features, classes): unit features in
-        self._bias = fc_bias
-        self.model_sha256 = model_sha256
+        self.model_sha256 = model_sha256  # the model whose classes (and head) these are
         self.compounds = {lemma for lemma in lemmas if " " in lemma}
-
-    @property
-    def feature_dim(self) -> int:
-        """The length of the feature vectors the head reads (1280 for Lite0)."""
-        return int(self._head.shape[0])
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> WordClasses:
@@ -60,8 +54,7 @@ class WordClasses:
                 raise ValueError(f"{path}: not a {FORMAT} file")
             exceptions = dict(line.split("\t", 1) for line in data["exceptions"].tolist())
             return cls(data["lemmas"].tolist(), data["starts"].astype(np.int64), data["classes"].astype(np.int64),
-                       data["weights"].astype(np.float32), exceptions, data["fc_weight"].astype(np.float32),
-                       data["fc_bias"].astype(np.float32), float(data["feature_scale"]), str(data["model_sha256"]))
+                       data["weights"].astype(np.float32), exceptions, str(data["model_sha256"]))
 
     def lemma(self, word: str) -> str | None:
         """The WordNet lemma a word or compound is a form of ("dogs" -> "dog", "geese" -> "goose")."""
@@ -87,15 +80,6 @@ class WordClasses:
         span = slice(int(self._starts[i]), int(self._starts[i + 1]))
         return ClassSet(lemma, self._classes[span], self._weights[span])
 
-    def probabilities(self, unit_features: Vector) -> Vector:
-        """ImageNet class probabilities of photos from their stored unit features (rows)."""
-        logits = unit_features @ self._head + self._bias
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        probabilities: Vector = logits.astype(np.float32, copy=False)
-        return probabilities
-
 
 @dataclass(frozen=True)
 class WordHierarchy:
@@ -104,6 +88,7 @@ class WordHierarchy:
 
     classes: WordClasses
     class_vectors: Vector  # (classes, dim), unit rows
+    probabilities: Callable[[Vector], Vector]  # photos' unit features (rows) -> class probabilities
 
     def near(self, word: ClassSet) -> Vector | None:
         """The query vector for photos of the word's classes: their weighted mean vector."""
