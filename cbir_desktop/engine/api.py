@@ -110,6 +110,7 @@ from .types import (
 from .vectors.index import VectorIndex
 from .vectors.neighbours import AUGMENTED, expansion_on, rebuild_neighbours
 from .vectors.neighbours import SETTING as EXPANSION_SETTING
+from .words.hierarchy import WordHierarchy
 from .words.space import WordSpace
 from .words.vectors import WordVectors
 
@@ -283,6 +284,12 @@ class Library:
 
     def words(self) -> WordVectors:
         return self.word_space().words
+
+    def word_hierarchy(self, model_id: str | None = None) -> WordHierarchy | None:
+        """The WordNet word -> ImageNet classes map text search uses with this model and word
+        space (None: the model has no ImageNet head the map belongs to, so words score by
+        their projection only)."""
+        return self._handles.word_hierarchy(self.embedder(model_id), self.word_space())
 
     def set_model(self, model_id: str) -> None:
         """Make `model_id` the library's model for indexing and search (persisted)."""
@@ -546,7 +553,9 @@ class Library:
         learned = self.learner.state(embedder, space)
         zero = self.vector_index(embedder.id, space.kind, space.words.dim)
         mine = self.vector_index(embedder.id, learned.kind, space.words.dim) if learned else None
-        ranking = rank_by_text(self.catalogue, embedder.id, space, text, self._fetch(k), zero, learned, mine, within)
+        hierarchy = self._handles.word_hierarchy(embedder, space)
+        ranking = rank_by_text(self.catalogue, embedder.id, space, text, self._fetch(k), zero, learned, mine, within,
+                               hierarchy)
         return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored), within, k)
 
     # -- place, camera and lens names as search words (search/metadata_words.py) -----------

@@ -11,16 +11,25 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from .errors import ModelLoadError
 from .faces.index import FaceIndex
 from .files import why_not_writable
 from .models.embedder import Embedder
-from .models.manifest import Manifest, load_manifest
+from .models.manifest import Manifest, load_manifest, models_dir
+from .models.runner import OnnxRunner
 from .photos.pairs import raw_pairs_among
 from .storage.backups import BACKUP_FOLDER, back_up
 from .storage.catalogue import FEATURES, WORDS, Catalogue
+from .types import TagScore
 from .vectors.index import VectorIndex
-from .words.space import WordSpace, glove_space, shipped_space
+from .words.hierarchy import WordClasses, WordHierarchy
+from .words.space import WordSpace, glove_space, logits_from_tags, shipped_space
+
+WORD_CLASSES_FILE = "word_classes.npz"  # models/build_hierarchy.py
+CLASS_HEAD_FILE = "imagenet_head.onnx"  # the same model's classifier head, for stored features
 
 CATALOGUE_FILE = "catalogue.sqlite"
 MODELS_FOLDER = "models"  # models the user imported into this library
@@ -43,6 +52,11 @@ class LibraryHandles:
         self._lock = threading.Lock()
         self._face_index: FaceIndex | None = None
         self._space: WordSpace | None = None
+        self._word_classes: WordClasses | None | bool = False  # False: not looked for yet
+        self._class_vectors: dict[tuple[str, str], npt.NDArray[np.float32]] = {}
+        # One thread: a query's 100-odd photos take 2-3 ms; threaded BLAS or ORT on busy
+        # cores took 50-150 ms (models/build_hierarchy.py).
+        self._class_head = OnnxRunner(models_dir() / CLASS_HEAD_FILE, 1, providers=("CPUExecutionProvider",))
         self._embedders: dict[str, Embedder] = {}
         self._indexes: dict[tuple[str, str], VectorIndex] = {}
         self._catalogues: list[Catalogue] = []
@@ -108,6 +122,44 @@ class LibraryHandles:
                         raise ModelLoadError("The word vectors file is missing; reinstall cbir-desktop.")
                     self._space = shipped_space(path)
             return self._space
+
+    def word_classes(self, embedder: Embedder) -> WordClasses | None:
+        """The WordNet word -> ImageNet classes map, for the model whose classifier head it
+        holds (the shipped Lite0); None for any other model, or when the file is missing."""
+        with self._lock:
+            if self._word_classes is False:
+                path = models_dir() / WORD_CLASSES_FILE
+                usable = path.is_file() and self._class_head.path.is_file()
+                self._word_classes = WordClasses.load(path) if usable else None
+            classes = self._word_classes
+        if not isinstance(classes, WordClasses) or classes.model_sha256 != embedder.spec.sha256:
+            return None
+        return classes
+
+    def word_hierarchy(self, embedder: Embedder, space: WordSpace) -> WordHierarchy | None:
+        """`word_classes` with each class's vector in `space` (the photos' projections there),
+        for finding the photos a word's classes cover; None where `word_classes` is."""
+        classes = self.word_classes(embedder)
+        if classes is None or embedder.projection is None or embedder.spec.projection is None:
+            return None
+        key = (embedder.id, space.id)
+        with self._lock:
+            vectors = self._class_vectors.get(key)
+        if vectors is None:  # each class alone through the projection: its vector in the space
+            tags = [[TagScore("", 1.0, i)] for i in range(embedder.spec.logits_dim)]
+            if space.shipped:
+                proj = embedder.spec.projection
+                logits = np.stack([logits_from_tags(t, embedder.spec.logits_dim) for t in tags])
+                vectors = embedder.projection.run([proj.output_name], {proj.input_name: logits})[0]
+            else:
+                vectors = embedder.project_tags(space, tags)
+            with self._lock:
+                self._class_vectors[key] = vectors
+        return WordHierarchy(classes, vectors, self._class_probabilities)
+
+    def _class_probabilities(self, unit_features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """ImageNet class probabilities of photos (rows of their stored unit features)."""
+        return self._class_head.run(["probabilities"], {"features": unit_features.astype(np.float32)})[0]
 
     def reload_manifest(self) -> Manifest:
         """Read the manifests again (after a model was imported into the library)."""
