@@ -75,10 +75,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
             self._draw_badge(painter, picture, option.font)
         if mark is not None:
             self._draw_stack_badge(painter, picture, option.font, mark, palette)
-        line = QFontMetrics(option.font).height()
-        text_rect = QRect(rect.x() + MARGIN, box.bottom() + 4, self.side, line)
+        metrics = QFontMetrics(option.font)
+        text_rect = QRect(rect.x() + MARGIN, box.bottom() + 4, self.side, metrics.height())
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, index.data(CaptionRole) or "")
+        # A long caption (words read in the photo) ends in "…" rather than cut mid-letter.
+        caption = metrics.elidedText(index.data(CaptionRole) or "", Qt.TextElideMode.ElideRight, self.side)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, caption)
         painter.setPen(palette.color(QPalette.ColorRole.Link))
         for tag, tag_rect in self.tag_rects(rect, hit.tags, option.font):
             painter.drawText(tag_rect, Qt.AlignmentFlag.AlignLeft, tag)

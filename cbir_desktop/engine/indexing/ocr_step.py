@@ -1,11 +1,11 @@
 """The OCR step: after the faces step, read the text of every photo the current text reader
 has not read, and put what it recognises in the catalogue's full-text index.
 
-Each photo costs the detector pass (engine/ocr/detector.py); only photos where it sees text are
-recognised, so a library of ordinary photos is barely slowed. Photos are stored `TEXT_BATCH`
-a transaction: a cancel or a crash loses one batch, and the next run reads only what
-`text_read` does not hold yet. A photo that cannot be decoded is recorded as holding no text
-(its reason logged) and never stops the run.
+Each photo costs a pixel check (engine/ocr/pixels.py: tiny or one flat colour holds no text) and
+then the detector pass (engine/ocr/detector.py); only photos where it sees text are recognised.
+Photos are stored `TEXT_BATCH` a transaction: a cancel or a crash loses one batch, and the next
+run reads only what `text_read` does not hold yet. A photo that cannot be decoded is recorded as
+holding no text (its reason logged) and never stops the run.
 """
 
 from __future__ import annotations
