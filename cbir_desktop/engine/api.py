@@ -472,8 +472,9 @@ class Library:
     # -- text in photos (the OCR step, engine/ocr/) ------------------------------------------
     @property
     def text_reading(self) -> bool:
-        """Whether indexing reads the text in this library's photos; on unless turned off."""
-        return self.catalogue.get_setting(TEXT_SETTING, "on") != "off"
+        """Whether indexing reads the text in this library's photos: off unless turned on, since
+        the detector pass every photo needs costs several times what indexing it does (README)."""
+        return self.catalogue.get_setting(TEXT_SETTING, "off") == "on"
 
     def set_text_reading(self, on: bool) -> None:
         """Turn reading text in photos on or off (the text read so far stays searchable)."""

@@ -20,6 +20,7 @@ def test_a_word_written_in_a_photo_finds_it_with_its_snippet_case_and_accents_fo
     board = text_sign(photos / "board.jpg", ["CAFÉ ZÜRICH", "Fresh bread", "OPEN DAILY"])
     solid(photos / "plain.jpg", (90, 140, 200), size=(640, 480))
     with open_library(tmp_path / "library") as library:
+        library.set_text_reading(True)
         report = library.index([photos])
         assert (report.text_photos, report.text_found) == (2, 1)
         for query in ("zurich", "Zürich", "CAFE", "bread"):
@@ -38,25 +39,27 @@ def test_a_photo_without_text_gets_only_the_detector_pass(tiny_models, tmp_path)
     reader = TextReader(1)
     assert not reader.read(str(plain)).detected
     with open_library(tmp_path / "library") as library:
+        library.set_text_reading(True)
         library.index([photos])
         read, detected = count_text_read(library.catalogue, READER)
         assert (read, detected) == (2, 1)  # both read, only the sign recognised
 
 
-def test_with_text_reading_off_indexing_reads_no_text_until_it_is_on(tiny_models, tmp_path) -> None:
+def test_text_reading_is_off_until_turned_on_and_then_reads_what_is_unread(tiny_models, tmp_path) -> None:
     photos = tmp_path / "photos"
     text_sign(photos / "board.jpg", ["PHARMACY"])
     with open_library(tmp_path / "library") as library:
-        assert library.text_reading
-        library.set_text_reading(False)
+        assert not library.text_reading  # a new library: off, ordinary photos not slowed
         assert library.index([photos]).text_photos == 0
         assert not library.search_text("pharmacy", k=5) or all(
             hit.source != TEXT_SOURCE for hit in library.search_text("pharmacy", k=5))
-    with open_library(tmp_path / "library") as library:
-        assert not library.text_reading  # kept in the catalogue
         library.set_text_reading(True)
+    with open_library(tmp_path / "library") as library:
+        assert library.text_reading  # kept in the catalogue
         assert library.index([photos]).text_photos == 1
         assert library.search_text("pharmacy", k=5)[0].source == TEXT_SOURCE
+        library.set_text_reading(False)
+        assert library.index([photos]).text_photos == 0 and not library.text_reading
 
 
 def test_a_cancelled_text_step_resumes_with_the_photos_it_had_not_read(tiny_models, tmp_path) -> None:
@@ -64,6 +67,7 @@ def test_a_cancelled_text_step_resumes_with_the_photos_it_had_not_read(tiny_mode
     for n in range(3):
         text_sign(photos / f"sign_{n}.jpg", [f"PLATFORM {n + 1}"], size=(600, 300))
     with open_library(tmp_path / "library") as library:
+        library.set_text_reading(True)
         cancel = threading.Event()
         phases = []
         for progress in library.iter_index([photos], cancel=cancel):
