@@ -573,11 +573,12 @@ class Library:
         query = split_colour_words(text, {name.lower() for name in embedder.labels()})
         if not query.colours or self._is_own_term(text, embedder):
             return None  # a folder or tag called "Red" is the user's own word: learned search answers it
-        ids, descriptions = colour_descriptions(self.catalogue, DESCRIPTION_SIZE, within)
         if not query.rest:
+            ids, descriptions = colour_descriptions(self.catalogue, DESCRIPTION_SIZE, within)
             scored = rank_by_colour(ids, descriptions, query.colours, self._fetch(k))
             return self._hits(embedder, scored, [round(score, 4) for _, score in scored], within, k)
         ranking = self._text_ranking(query.rest, max(COLOUR_POOL, self._fetch(k)), embedder, within)
+        ids, descriptions = colour_descriptions(self.catalogue, DESCRIPTION_SIZE, [pid for pid, _ in ranking.scored])
         scored, relevance = rank_coloured(ranking.scored, scored_relevance(ranking.kind, ranking.scored),
                                           ids, descriptions, query.colours, self._fetch(k))
         return self._hits(embedder, scored, relevance, within, k)
