@@ -520,6 +520,8 @@ def _learn(library: Library, out: TextIO | None = None) -> None:
 def _print_report(report: IndexReport) -> None:
     if report.metadata_read:
         print(f"read the metadata of {report.metadata_read} photos indexed before (no model run)")
+    if report.colours_described:
+        print(f"described the colours of {report.colours_described} photos indexed before (for colour words)")
     rate = report.indexed / report.seconds if report.seconds > 0 else 0.0
     print(
         f"added {report.added}, updated {report.updated}, moved {report.moved}, "
@@ -872,7 +874,7 @@ class _ProgressPrinter:
 
     def update(self, progress: IndexProgress) -> None:
         now = time.monotonic()
-        counted = progress.phase in ("indexing", "reading metadata", "finding faces")
+        counted = progress.phase in ("indexing", "reading metadata", "describing colours", "finding faces")
         final = not counted or progress.done == progress.total
         if not final and now - self.last < (0.2 if self.tty else 5.0):
             return

@@ -48,14 +48,17 @@ from .faces.people import settle, watch
 from .faces.reader import FACE_DETAILS, STANDARD, read_faces
 from .handles import CATALOGUE_FILE, MODELS_FOLDER, LibraryHandles
 from .healing import heal, problems
+from .indexing.colours_step import describe_colours_step
 from .indexing.faces_step import find_faces_step
 from .indexing.indexer import index_folders
 from .indexing.ocr_step import read_text_step
+from .learning.learned import term_key
 from .learning.learner import Learner
 from .models.embedder import Embedder
 from .models.importer import import_model
 from .models.manifest import Manifest, load_manifest
 from .paths import folder_hierarchy
+from .photos.colour_terms import DESCRIPTION_SIZE
 from .photos.decode import display_image
 from .photos.face_regions import FaceRegion, read_face_regions, write_face_regions
 from .photos.formats import PHOTO_EXTENSIONS
@@ -63,6 +66,7 @@ from .photos.formats import is_photo_name as _is_photo_name
 from .photos.metadata import read_metadata
 from .photos.sidecars import write_keywords
 from .photos.thumbnails import thumbnail
+from .search.colour_words import rank_by_colour, rank_coloured, split_colour_words
 from .search.expansion import expansion_ready, rank_expanded
 from .search.image import embed_file, rank_by_image
 from .search.metadata_words import HeldNameWords, NamedPhotos, name_respelling, rank_named
@@ -71,10 +75,11 @@ from .search.people_words import PeoplePhotos, find_people
 from .search.query import filter_term, filter_terms, parse_query
 from .search.relevance import EXPANDED, IMAGE, RELEVANT_FROM, STRONG_FROM, relevance_band, scored_relevance
 from .search.results import SORTS, hits_for, photo_tags, sort_hits
-from .search.text import rank_by_text, require_words, similar_words
+from .search.text import TextRanking, rank_by_text, require_words, similar_words
 from .storage import people_rows
 from .storage.backups import BACKUP_FOLDER, back_up, newest_backup_age
 from .storage.catalogue import FEATURES, Catalogue
+from .storage.colour_rows import colour_descriptions
 from .storage.face_rows import count_face_data, delete_face_data, faces_of
 from .storage.facets import facets
 from .storage.grouping import GROUPINGS, group_counts, grouped_rows, in_groups
@@ -131,6 +136,7 @@ TEXT_SETTING = "text in photos"  # "off": the OCR step does not read text in pho
 TEXT_SOURCE = "text in photo"  # a search hit's `source` when the photo's text matched
 FACE_DETAIL_SETTING = "face detail"  # "small": look for smaller faces (slower); see faces/reader.py
 SERIES_WINDOW_SETTING = "series_window_s"  # seconds between two shots of one series (duplicates)
+COLOUR_POOL = 1000  # an object's best photos that colour words re-rank ("red car": the 1,000 best cars)
 PathLike = str | os.PathLike[str]
 
 
@@ -337,8 +343,9 @@ class Library:
                    ) -> Generator[IndexProgress, None, IndexReport]:
         """Index `folders` (default: all remembered ones; new ones are remembered), yielding
         progress, then bring learned vectors up to date, then (unless `faces` is False or face
-        recognition is off) find the faces of the photos not yet read. Runs in its own catalogue connection,
-        so it can run in a worker thread while searches run elsewhere. Takes the library's
+        recognition is off) find the faces of the photos not yet read; photos held before colour
+        words existed get their colours described first (indexing/colours_step.py). Runs in its
+        own catalogue connection, so it can run in a worker thread while searches run elsewhere. Takes the library's
         writer lock (waiting, with "waiting" progress, while another process holds it) and
         first heals derived state a crash or damage left unsound."""
         self._check_writable()
@@ -354,6 +361,9 @@ class Library:
                     yield IndexProgress("healed", 0, 0, path="; ".join(healed))
                 report = yield from index_folders(self._handles, targets, embedder, cancel, batch_size)
                 report.healed = healed
+                if not report.cancelled:
+                    described = yield from describe_colours_step(self._handles.catalogue, targets, cancel)
+                    report.colours_described, report.cancelled = described.photos, described.cancelled
                 if not report.cancelled:
                     self.learner.catch_up(embedder)
                     if faces and self.face_recognition:
@@ -462,7 +472,9 @@ class Library:
                     within = self._within(filters)
                     if within is not None and not len(within):
                         return []
-                    named = self._search_text(text, k, self.embedder(model_id), within)
+                    named = self._search_coloured(text, k, self.embedder(model_id), within)
+                    if named is None:
+                        named = self._search_text(text, k, self.embedder(model_id), within)
         except EngineError:
             if not in_text:  # a word the model does not know may still be written in a photo
                 raise
@@ -546,6 +558,11 @@ class Library:
 
     def _search_text(self, text: str, k: int, embedder: Embedder,
                      within: Collection[int] | None = None) -> list[SearchHit]:
+        ranking = self._text_ranking(text, self._fetch(k), embedder, within)
+        return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored), within, k)
+
+    def _text_ranking(self, text: str, k: int, embedder: Embedder,
+                      within: Collection[int] | None = None) -> TextRanking:
         require_words(embedder)
         space = self.word_space()
         if not space.shipped and not self.catalogue.count_vectors(embedder.id, space.kind):
@@ -555,9 +572,34 @@ class Library:
         zero = self.vector_index(embedder.id, space.kind, space.words.dim)
         mine = self.vector_index(embedder.id, learned.kind, space.words.dim) if learned else None
         hierarchy = self._handles.word_hierarchy(embedder, space)
-        ranking = rank_by_text(self.catalogue, embedder.id, space, text, self._fetch(k), zero, learned, mine, within,
-                               hierarchy)
-        return self._hits(embedder, ranking.scored, scored_relevance(ranking.kind, ranking.scored), within, k)
+        return rank_by_text(self.catalogue, embedder.id, space, text, k, zero, learned, mine, within, hierarchy)
+
+    # -- colour words (search/colour_words.py) ----------------------------------------------
+    def _search_coloured(self, text: str, k: int, embedder: Embedder,
+                         within: Collection[int] | None = None) -> list[SearchHit] | None:
+        """`search_text`'s answer when `text` holds colour words: photos of those colours, or
+        with a thing named too ("red car"), its best photos re-ranked by both at once; None
+        when it holds none."""
+        query = split_colour_words(text, {name.lower() for name in embedder.labels()})
+        if not query.colours or self._is_own_term(text, embedder):
+            return None  # a folder or tag called "Red" is the user's own word: learned search answers it
+        if not query.rest:
+            ids, descriptions = colour_descriptions(self.catalogue, DESCRIPTION_SIZE, within)
+            scored = rank_by_colour(ids, descriptions, query.colours, self._fetch(k))
+            return self._hits(embedder, scored, [round(score, 4) for _, score in scored], within, k)
+        ranking = self._text_ranking(query.rest, max(COLOUR_POOL, self._fetch(k)), embedder, within)
+        ids, descriptions = colour_descriptions(self.catalogue, DESCRIPTION_SIZE, [pid for pid, _ in ranking.scored])
+        scored, relevance = rank_coloured(ranking.scored, scored_relevance(ranking.kind, ranking.scored),
+                                          ids, descriptions, query.colours, self._fetch(k))
+        return self._hits(embedder, scored, relevance, within, k)
+
+    def _is_own_term(self, text: str, embedder: Embedder) -> bool:
+        """Whether `text` is one of the library's own learned terms (folder names, confirmed tags)."""
+        if not embedder.word_dim:
+            return False
+        space = self.word_space()
+        learned = self.learner.state(embedder, space)
+        return learned is not None and term_key(text, space.words.__contains__) in learned.terms.position
 
     # -- place, camera and lens names as search words (search/metadata_words.py) -----------
     def _search_named(self, text: str, k: int, model_id: str | None,

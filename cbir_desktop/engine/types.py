@@ -137,6 +137,7 @@ class IndexReport:
     faces_found: int = 0  # faces found in them
     text_photos: int = 0  # photos whose text this run read (the OCR step)
     text_found: int = 0  # those in which it recognised text
+    colours_described: int = 0  # photos indexed before whose colours this run described (the colour pass)
 
     @property
     def indexed(self) -> int:

@@ -90,7 +90,7 @@ def test_a_version_1_library_is_migrated_and_keeps_its_photos(tmp_path: Path) ->
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
     assert seen == [1]  # the backup hook ran before anything changed
-    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+    assert cat.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     with cat.transaction():
         cat.set_user_tag(cat.photo_by_path("/p/1.jpg").id, "heron", True)
     assert cat.count_photos() == 1 and cat.integrity_ok()
@@ -117,7 +117,7 @@ def test_a_version_3_library_keeps_its_tags_by_content_after_migrating(tmp_path:
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [3] and cat.version == SCHEMA_VERSION == 10
+    assert seen == [3] and cat.version == SCHEMA_VERSION == 11
     assert cat.decisions_of(b"same") == {"heron": False, "blue": False, "bird": True}
     assert cat.decisions_of(b"other") == {"tram": True}
     assert cat.db.execute("SELECT COUNT(*) FROM tag_decisions").fetchone()[0] == 4
@@ -153,7 +153,7 @@ def test_a_version_4_library_gains_an_empty_metadata_table_after_its_backup(tmp_
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [4] and cat.version == SCHEMA_VERSION == 10
+    assert seen == [4] and cat.version == SCHEMA_VERSION == 11
     assert cat.metadata_of(pid) is None
     assert [row.id for row in cat.photos_needing_metadata("/p", 1)] == [pid]
     indexes = {r[0] for r in cat.db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'metadata' "
@@ -175,7 +175,7 @@ def test_a_version_5_library_finds_its_raw_jpeg_pairs_when_it_is_upgraded(tmp_pa
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [5] and cat.version == SCHEMA_VERSION == 10
+    assert seen == [5] and cat.version == SCHEMA_VERSION == 11
     assert cat.needs_raw_pairs() and not cat.has_raw_pairs()
     cat.replace_raw_pairs(None, raw_pairs_among(cat.photo_paths()))  # as the library's opener does
     assert cat.raw_pairs_of([jpeg]) == [(raw, jpeg)] and cat.has_raw_pairs()
@@ -223,7 +223,7 @@ def test_a_version_6_library_gets_the_face_tables_when_it_is_upgraded(tmp_path: 
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [6] and cat.version == SCHEMA_VERSION == 10
+    assert seen == [6] and cat.version == SCHEMA_VERSION == 11
     blob = np.zeros(128, np.float32).tobytes()
     with cat.transaction():
         anna = cat.db.execute("INSERT INTO people(name) VALUES ('Anna') RETURNING id").fetchone()[0]
@@ -261,7 +261,7 @@ def test_a_version_7_library_gets_the_signatures_table_whose_rows_leave_with_the
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [7] and cat.version == SCHEMA_VERSION == 10
+    assert seen == [7] and cat.version == SCHEMA_VERSION == 11
     with cat.transaction():
         cat.db.execute("INSERT INTO signatures(photo_id, reader, content_hash) VALUES (?, 1, ?)", (photo, b"1"))
     assert cat.db.execute("SELECT count(*) FROM signatures").fetchone()[0] == 1
@@ -287,7 +287,7 @@ def test_a_version_9_library_gets_the_text_index_folding_case_and_accents(tmp_pa
     cat.close()
     seen = []
     cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
-    assert seen == [9] and cat.version == SCHEMA_VERSION == 10
+    assert seen == [9] and cat.version == SCHEMA_VERSION == 11
     with cat.transaction():
         store_text(cat, photo, 1, True, "Crème Brûlée\nTOTAL 9.00")
         store_text(cat, other, 1, False, "")
@@ -304,3 +304,28 @@ def test_a_version_9_library_gets_the_text_index_folding_case_and_accents(tmp_pa
         forget_orphan_text(cat)
     assert search_photo_text(cat, "creme", 5) == []
     assert cat.integrity_ok()
+
+
+def test_a_version_10_library_gets_the_colours_table_whose_rows_leave_with_their_photo(tmp_path: Path) -> None:
+    from cbir_desktop.engine.storage.colour_rows import colour_descriptions, photos_needing_colours, store_colours
+
+    path = tmp_path / "c.sqlite"
+    cat = Catalogue(path)
+    with cat.transaction():
+        photo = cat.upsert_photo("/p/1.jpg", 1, 1, b"1", 4, 3)
+        other = cat.upsert_photo("/p/2.jpg", 1, 1, b"2", 4, 3)
+    cat.db.executescript("DROP TABLE photo_colours; PRAGMA user_version = 10;")  # as v10 wrote it
+    cat.close()
+    seen = []
+    cat = Catalogue(path, before_migration=lambda db: seen.append(db.execute("PRAGMA user_version").fetchone()[0]))
+    assert seen == [10] and cat.version == SCHEMA_VERSION == 11
+    assert [pid for pid, _ in photos_needing_colours(cat, 1)] == [photo, other]  # the pass describes both
+    with cat.transaction():
+        store_colours(cat, photo, 1, np.arange(13, dtype=np.uint8))
+    assert [pid for pid, _ in photos_needing_colours(cat, 1)] == [other]
+    assert len(photos_needing_colours(cat, 2)) == 2  # a new rule describes every photo again
+    ids, rows = colour_descriptions(cat, 13)
+    assert ids.tolist() == [photo] and rows.tolist() == [list(range(13))]
+    with cat.transaction():
+        cat.delete_photos([photo])
+    assert colour_descriptions(cat, 13)[0].tolist() == [] and cat.integrity_ok()

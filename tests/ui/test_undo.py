@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from helpers import search_everything
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from cbir_desktop.engine.types import TagChange, TagEdit
@@ -62,8 +63,7 @@ def test_ctrl_z_undoes_a_tag_edit_and_ctrl_shift_z_redoes_it(make_window, photos
     qtbot.waitExposed(window)
     window.activateWindow()
     assert not window.undo_action.isEnabled() and not window.redo_action.isEnabled()
-    with qtbot.waitSignal(window.search_finished, timeout=10000):
-        window.search_text("blue")
+    search_everything(window, qtbot, "blue")  # two photos are blue: the weak hits give a third
     selection = window.view.selectionModel()
     for row in range(3):
         selection.select(window.results.index(row), QItemSelectionModel.SelectionFlag.Select)

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from ..errors import EngineError, ImageUnreadable
 from ..handles import LibraryHandles
 from ..models.embedder import Embedder
+from ..photos.colour_terms import RULE_VERSION, describe_colours
 from ..photos.decode import (
     DEFAULT_PIXEL_LIMIT,
     colour_signature,
@@ -40,6 +41,7 @@ from ..photos.pairs import raw_pairs_among
 from ..photos.preprocess import to_model_input
 from ..photos.sidecars import sidecar_keywords
 from ..storage.catalogue import Catalogue, PhotoRow, PhotoVectors
+from ..storage.colour_rows import store_colours
 from ..types import Failure, IndexProgress, IndexReport, PhotoMetadata
 from ..vectors.index import VectorIndex
 from ..vectors.neighbours import AUGMENTED, expansion_on, update_neighbours
@@ -71,6 +73,7 @@ class _Decoded:
     keywords: tuple[str, ...] = ()
     metadata: PhotoMetadata | None = None
     failure: str = ""
+    colours: npt.NDArray[np.uint8] | None = None  # photos/colour_terms.py: the colour words' description
 
 
 def index_folders(
@@ -304,7 +307,8 @@ def run_index(  # noqa: C901 - one pipeline loop (look-ahead, batch, cancel, OOM
             keywords = photo.keywords + tuple(sidecar_keywords(item.path))
             found = (read_metadata(item.path, data, item.mtime_ns, (photo.width, photo.height))
                      if metadata else None)
-            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height, colour, keywords, found)
+            return _Decoded(item, tensor, photo.content_hash, photo.width, photo.height, colour, keywords, found,
+                            colours=describe_colours(photo.image))
         except ImageUnreadable as exc:
             return _Decoded(item, None, failure=exc.reason)
         except MemoryError:
@@ -389,6 +393,8 @@ def _store_batch(  # noqa: C901 - one transaction: each branch is one outcome of
                 decoded.height, decoded.colour,
             )
             catalogue.store_vectors(photo_id, embedder.id, PhotoVectors(features, words, tags))
+            if decoded.colours is not None:
+                store_colours(catalogue, photo_id, RULE_VERSION, decoded.colours)
             if decoded.metadata is not None:
                 catalogue.store_metadata(photo_id, decoded.metadata, READER_VERSION)
             if decoded.keywords:

@@ -25,7 +25,7 @@ from ..types import Failure, Filters, PhotoMetadata, TagScore
 from .filtering import ids_query, where_clause
 from .vocabulary import Vocabulary, VocabularyCache
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 FEATURES = "features"  # kind of vector: the image model's pooled features
 WORDS = "words"  # kind of vector: the photo projected into word-vector space
 
@@ -303,8 +303,21 @@ CREATE INDEX IF NOT EXISTS neighbours_of ON neighbours(model_id, neighbour_id)
 # Look-alike search (issue 15): `neighbours` lists each photo's nearest photos per model, whose
 # similarity-weighted mean is its augmented vector (vectors/neighbours.py); derived, never backed up.
 
+_SCHEMA_V11 = """
+CREATE TABLE IF NOT EXISTS photo_colours (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    rule INTEGER NOT NULL,
+    description BLOB NOT NULL
+)
+"""
+# Colour words in text search (issue 15): each photo's colour description (photos/colour_terms.py:
+# 13 bytes, how much of it is each basic colour term, its chroma and hue spread) and the rule
+# version that computed it. Derived (never backed up): indexing fills it for the photos it
+# embeds, the colour pass (indexing/colours_step.py) for those a library held before.
+
 MIGRATIONS = ((1, _SCHEMA_V1), (2, _SCHEMA_V2), (3, _SCHEMA_V3), (4, _SCHEMA_V4), (5, _SCHEMA_V5),
-              (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8), (9, _SCHEMA_V9), (10, _SCHEMA_V10))
+              (6, _SCHEMA_V6), (7, _SCHEMA_V7), (8, _SCHEMA_V8), (9, _SCHEMA_V9), (10, _SCHEMA_V10),
+              (11, _SCHEMA_V11))
 PAIRS_STEP = 6  # the step after which an existing library's RAW+JPEG pairs are found
 PAIRED_RAWS = "SELECT raw_id FROM raw_pairs"  # the RAWs a listing shows as their JPEG
 METADATA_FIELDS = (
