@@ -22,7 +22,8 @@ figure (other work shares the 2 cores):
   text (the ground truth), with the mass of each photo with text it turns away.
 
 Usage: python bench/ocr.py [--caltech 1000] [--threads 2] [--detector-pass] [--first-pass] [--sample 200]
-                           [--rate-only | --search-only]
+                           [--photos DIR] [--rate-only | --search-only]
+(--photos: the indexing rates on that folder of ordinary photos instead of the Caltech sample)
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ def main() -> None:
     parser.add_argument("--first-pass", action="store_true",
                         help="also measure the first pass: cost, Caltech share passed on, recall on text")
     parser.add_argument("--sample", type=int, default=200, help="Caltech photos --detector-pass and --first-pass use")
+    parser.add_argument("--photos", type=Path, default=None,
+                        help="index this folder of ordinary photos (e.g. camera JPEGs) for the rates instead")
     parser.add_argument("--rate-only", action="store_true", help="only the indexing rates, off / on / off")
     parser.add_argument("--search-only", action="store_true",
                         help="only the search figures, on the library a previous run left in bench/out/ocr")
@@ -157,7 +160,7 @@ def main() -> None:
     if args.first_pass:
         first_pass_figures(root, caltech[:args.sample], receipts + others, args.threads)
     if not args.search_only:
-        indexing_rates(root, library_dir, caltech[0].parent)
+        indexing_rates(root, library_dir, args.photos or caltech[0].parent)
         if args.rate_only:
             return
         rows = []
@@ -182,7 +185,7 @@ def indexing_rates(root: Path, library_dir: Path, folder: Path) -> None:
     shutil.rmtree(root / "library_off", ignore_errors=True)
     with open_library(library_dir) as library:
         read, detected = count_text_read(library.catalogue, READER)
-    table(f"Indexing the Caltech photos into a fresh library, OCR step off / on / off "
+    table(f"Indexing {folder.name} into a fresh library, OCR step off / on / off "
           f"(image model, no faces); the detector passed {detected} of {read} on to recognition",
           ["OCR step", "photos", "s", "photos/s", "of which OCR s", "OCR photos/s", "load"], rows)
 
