@@ -15,9 +15,15 @@ figure (other work shares the 2 cores):
   total (recall@1: the receipt is the first hit; and, where several receipts share the company
   or the total, whether one of them is first), and the ICDAR 2015 photos with transcripts by
   each of their words (3+ letters);
-- with --detector-pass, the detector pass and the reader alone, outside indexing.
+- with --detector-pass, the detector pass and the reader alone, outside indexing;
+- with --first-pass, the OCR step's first pass (class mass from the stored features) on
+  `--sample` Caltech photos and on the photos with text: its cost a photo, the share of Caltech
+  photos it passes on, and its recall on the photos with text where the 960-px detector finds
+  text (the ground truth), with the mass of each photo with text it turns away.
 
-Usage: python bench/ocr.py [--caltech 1000] [--threads 2] [--detector-pass [--sample 200]] [--rate-only | --search-only]
+Usage: python bench/ocr.py [--caltech 1000] [--threads 2] [--detector-pass] [--first-pass] [--sample 200]
+                           [--photos DIR] [--rate-only | --search-only]
+(--photos: the indexing rates on that folder of ordinary photos instead of the Caltech sample)
 """
 
 from __future__ import annotations
@@ -33,10 +39,12 @@ from pathlib import Path
 from common import DATASET, OUT, REPO, table
 
 from cbir_desktop.engine.api import TEXT_SOURCE, open_library
-from cbir_desktop.engine.indexing.ocr_step import PHASE
+from cbir_desktop.engine.indexing.ocr_step import PHASE, first_pass_for
 from cbir_desktop.engine.ocr.detector import SIDE
+from cbir_desktop.engine.ocr.first_pass import MIN_MASS
 from cbir_desktop.engine.ocr.reader import READER, TextReader
 from cbir_desktop.engine.photos.decode import display_image
+from cbir_desktop.engine.storage.catalogue import FEATURES
 from cbir_desktop.engine.storage.text_rows import count_text_read
 
 OCR = REPO.parent / "shared" / "datasets" / "ocr"
@@ -133,7 +141,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--detector-pass", action="store_true",
                         help="also time the detector pass and the reader alone, outside indexing")
-    parser.add_argument("--sample", type=int, default=200, help="Caltech photos --detector-pass uses")
+    parser.add_argument("--first-pass", action="store_true",
+                        help="also measure the first pass: cost, Caltech share passed on, recall on text")
+    parser.add_argument("--sample", type=int, default=200, help="Caltech photos --detector-pass and --first-pass use")
+    parser.add_argument("--photos", type=Path, default=None,
+                        help="index this folder of ordinary photos (e.g. camera JPEGs) for the rates instead")
     parser.add_argument("--rate-only", action="store_true", help="only the indexing rates, off / on / off")
     parser.add_argument("--search-only", action="store_true",
                         help="only the search figures, on the library a previous run left in bench/out/ocr")
@@ -145,8 +157,10 @@ def main() -> None:
     library_dir = root / "library"
     if args.detector_pass:
         throughput(TextReader(args.threads), caltech[:args.sample], receipts, others, args.threads)
+    if args.first_pass:
+        first_pass_figures(root, caltech[:args.sample], receipts + others, args.threads)
     if not args.search_only:
-        indexing_rates(root, library_dir, caltech[0].parent)
+        indexing_rates(root, library_dir, args.photos or caltech[0].parent)
         if args.rate_only:
             return
         rows = []
@@ -171,7 +185,7 @@ def indexing_rates(root: Path, library_dir: Path, folder: Path) -> None:
     shutil.rmtree(root / "library_off", ignore_errors=True)
     with open_library(library_dir) as library:
         read, detected = count_text_read(library.catalogue, READER)
-    table(f"Indexing the Caltech photos into a fresh library, OCR step off / on / off "
+    table(f"Indexing {folder.name} into a fresh library, OCR step off / on / off "
           f"(image model, no faces); the detector passed {detected} of {read} on to recognition",
           ["OCR step", "photos", "s", "photos/s", "of which OCR s", "OCR photos/s", "load"], rows)
 
@@ -189,6 +203,57 @@ def throughput(reader: TextReader, sample: list[Path], receipts: list[Path], oth
         ("Caltech", len(sample), f"{step_rate(reader, sample):.2f}"),
         ("SROIE receipts", len(receipts), f"{step_rate(reader, receipts):.2f}")])
 
+
+
+def first_pass_figures(root: Path, sample: list[Path], with_text: list[Path], threads: int) -> None:
+    """The first pass against the 960-px detector: photos indexed (text off) into a fresh
+    library, then the first pass on their stored features, 16 photos a call as the step does."""
+    folder = root / "first_pass"
+    shutil.rmtree(folder, ignore_errors=True)
+    kinds = {}
+    for photos, kind in ((sample, "caltech"), (with_text, "text")):
+        for n, photo in enumerate(photos):
+            target = folder / f"{kind}_{n:04d}_{photo.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(photo, target)
+            kinds[str(target)] = (kind, photo)
+    library_dir = root / "library_first_pass"
+    shutil.rmtree(library_dir, ignore_errors=True)
+    detector = TextReader(threads)
+    with open_library(library_dir) as library:
+        library.set_text_reading(False)
+        library.index([folder], faces=False)
+        embedder = library.embedder()
+        rule = first_pass_for(library._handles, embedder)  # noqa: SLF001 - a bench looks inside
+        assert rule is not None, "the first pass needs the shipped model"
+        paths = {photo_id: path for photo_id, path in library.catalogue.indexed_paths(embedder.id)}
+        ids = sorted(paths)
+        before, start, mass = load(), time.perf_counter(), {}
+        for n in range(0, len(ids), 16):
+            chunk = ids[n:n + 16]
+            stored = library.catalogue.vectors_of(chunk, rule.model_id, FEATURES)
+            found = rule.text_mass(__import__("numpy").stack([stored[i] for i in chunk]))
+            mass.update(zip(chunk, found.tolist(), strict=True))
+        cost = (time.perf_counter() - start) / len(ids)
+    shutil.rmtree(library_dir, ignore_errors=True)
+    rows, turned_away = {"caltech": [0, 0, 0, 0], "text": [0, 0, 0, 0]}, []
+    for photo_id, path in paths.items():
+        kind, source = kinds[path]
+        detected = detector.has_text(__import__("numpy").asarray(display_image(path, SIDE))[:, :, ::-1].copy())
+        passed = mass[photo_id] >= MIN_MASS
+        counts = rows[kind]  # photos, passed on, detector finds text, both
+        counts[0] += 1
+        counts[1] += passed
+        counts[2] += detected
+        counts[3] += passed and detected
+        if kind == "text" and detected and not passed:
+            turned_away.append(f"{source.parent.name}/{source.name} ({mass[photo_id]:.3f})")
+    shutil.rmtree(folder, ignore_errors=True)
+    table(f"First pass: text-class mass >= {MIN_MASS} from the stored features ({cost * 1000:.2f} ms a photo, "
+          f"load {before}-{load()})", ["photos", "n", "passed on", "detector finds text", "of those passed on"],
+          [(kind, c[0], f"{c[1]} ({c[1] / c[0]:.1%})", c[2], f"{c[3]} ({c[3] / max(1, c[2]):.2f})")
+           for kind, c in rows.items()])
+    print("photos with text (detector) turned away:", ", ".join(turned_away) or "none")
 
 
 def search_quality(library_dir: Path, receipts: list[Path], others: list[Path]) -> None:

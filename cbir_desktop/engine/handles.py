@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,11 @@ class LibraryHandles:
             with self._lock:
                 self._class_vectors[key] = vectors
         return WordHierarchy(classes, vectors, self._class_probabilities)
+
+    def class_head(self, embedder: Embedder) -> Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]] | None:
+        """Unit features (rows) -> ImageNet class probabilities, for the model whose head ships
+        (the OCR step's first pass); None for any other model."""
+        return self._class_probabilities if self.word_classes(embedder) is not None else None
 
     def _class_probabilities(self, unit_features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """ImageNet class probabilities of photos (rows of their stored unit features)."""

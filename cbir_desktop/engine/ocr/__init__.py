@@ -1,1 +1,2 @@
-"""Text in photos (issue 15): a cheap detector pass, then recognition where it finds text."""
+"""Text in photos (issue 15): a free first pass from the class probabilities, a detector pass,
+then recognition where it finds text."""

@@ -1,6 +1,7 @@
-"""The cheap first pass: RapidOCR's text detection model alone, on a small copy of the photo,
-says whether the photo holds text worth recognising. Most photos hold none, and this pass
-is all they cost; recognition (seconds on a receipt) runs only where it finds text."""
+"""The detector pass: RapidOCR's text detection model alone, on a copy of the photo of at most
+960 px, says whether the photo holds text worth recognising. It runs only on the photos the
+first pass (first_pass.py) lets through, and recognition (seconds on a receipt) only where it
+finds text. It costs about 0.1 s on a 300 x 200 photo and more on larger ones (2 cores)."""
 
 from __future__ import annotations
 

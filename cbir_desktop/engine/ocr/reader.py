@@ -1,5 +1,5 @@
-"""Reading the text in one photo: a pixel check that needs no model, the cheap detector pass
-next, recognition only where it found text. `READER` is the version stored with every photo
+"""Reading the text in one photo the first pass let through: a pixel check that needs no model,
+the detector pass next, recognition only where it found text. `READER` is the version stored with every photo
 read, so a better reader reads them all again. The models load when a photo first needs them:
 a library of photos that cannot hold text (tiny or of one flat colour) never loads them."""
 
@@ -19,7 +19,9 @@ from .detector import SIDE, TextDetector
 from .models import rapid_ocr
 from .pixels import cannot_hold_text
 
-READER = 2  # 2: recognition no longer enlarges small photos before finding their lines
+# 2: recognition no longer enlarges small photos before finding their lines; 3: the OCR step's
+# class first pass (first_pass.py) turns photos away before this reader sees them
+READER = 3
 MIN_SCORE = 0.5  # recognised lines below this confidence are left out
 DECODE_SIDE = 2000  # receipts' small print needs the pixels; RapidOCR's own upper limit
 # Recognition finds the lines again on the photo as decoded, never enlarged: RapidOCR's default
