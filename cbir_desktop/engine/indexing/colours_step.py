@@ -28,6 +28,7 @@ from ..photos.decode import decode_photo
 from ..storage.catalogue import Catalogue, prefix_range
 from ..storage.colour_rows import photos_needing_colours, store_colours
 from ..types import IndexProgress
+from .progress import progress_since
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,7 @@ def describe_colours_step(
             report.photos += sum(d is not None for d in found)
             report.unreadable += sum(d is None for d in found)
             done = first + len(batch)
-            elapsed = time.monotonic() - start
-            rate = done / elapsed if elapsed > 0 else 0.0
-            eta = (total - done) / rate if rate > 0 else None
-            yield IndexProgress(PHASE, done, total, rate, eta, batch[-1][1])
+            yield progress_since(PHASE, done, total, start, batch[-1][1])
     report.cancelled = report.photos + report.unreadable < total
     return report
 

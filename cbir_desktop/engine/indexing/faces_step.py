@@ -37,6 +37,7 @@ from ..storage.catalogue import Catalogue, prefix_range
 from ..storage.face_rows import NewFace, photos_needing_faces, store_faces
 from ..storage.people_rows import add_person, name_faces, named_faces_of
 from ..types import IndexProgress
+from .progress import progress_since
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +112,7 @@ def _read_all(catalogue: Catalogue, todo: list[tuple[int, str]], cancel: threadi
             _store(catalogue, batch, report, reader)
             batch = []
         done = report.photos + len(batch)
-        elapsed = time.monotonic() - start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else None
-        yield IndexProgress(PHASE, done, total, rate, eta, path)
+        yield progress_since(PHASE, done, total, start, path)
         if cancel.is_set():
             if batch:
                 _store(catalogue, batch, report, reader)

@@ -45,6 +45,7 @@ from ..storage.colour_rows import store_colours
 from ..types import Failure, IndexProgress, IndexReport, PhotoMetadata
 from ..vectors.index import VectorIndex
 from ..vectors.neighbours import AUGMENTED, expansion_on, update_neighbours
+from .progress import progress_since
 from .scanner import ScannedFile, ScanProblem, walk
 
 log = logging.getLogger(__name__)
@@ -333,10 +334,7 @@ def run_index(  # noqa: C901 - one pipeline loop (look-ahead, batch, cancel, OOM
                 _store_batch(catalogue, embedder, batch, plan, report)
                 done += len(batch)
                 batch = []
-                elapsed = time.monotonic() - start
-                rate = done / elapsed if elapsed > 0 else 0.0
-                eta = (total - done) / rate if rate > 0 else None
-                yield IndexProgress("indexing", done, total, rate, eta, plan.todo[done - 1].path)
+                yield progress_since("indexing", done, total, start, plan.todo[done - 1].path)
             if cancel.is_set():
                 for future in pending:
                     future.cancel()

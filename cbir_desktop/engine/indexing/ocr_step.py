@@ -30,6 +30,7 @@ from ..ocr.reader import READER, PhotoText, TextReader, shared_reader
 from ..storage.catalogue import FEATURES, Catalogue, prefix_range
 from ..storage.text_rows import forget_orphan_text, photos_needing_text, store_text
 from ..types import IndexProgress
+from .progress import progress_since
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,7 @@ def read_text_step(
             _store(catalogue, batch, report)
             batch = []
         done = report.photos + len(batch)
-        elapsed = time.monotonic() - start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else None
-        yield IndexProgress(PHASE, done, total, rate, eta, path)
+        yield progress_since(PHASE, done, total, start, path)
     if batch:
         _store(catalogue, batch, report)
     report.cancelled = report.photos < total
