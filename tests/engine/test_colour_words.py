@@ -4,6 +4,7 @@ conjunction, and the colour pass that describes a library's older photos."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,13 +17,14 @@ from cbir_desktop.engine.api import open_library
 from cbir_desktop.engine.handles import CATALOGUE_FILE
 from cbir_desktop.engine.indexing import colours_step
 from cbir_desktop.engine.indexing.colours_step import describe_colours_step
-from cbir_desktop.engine.photos.colour_terms import TERMS, describe_colours, fractions, monochrome
+from cbir_desktop.engine.photos.colour_terms import DESCRIPTION_SIZE, TERMS, describe_colours, fractions, monochrome
 from cbir_desktop.engine.search.colour_words import (
     BLACK_AND_WHITE,
     combine_with_colour,
     split_colour_words,
 )
 from cbir_desktop.engine.storage.catalogue import Catalogue
+from cbir_desktop.engine.storage.colour_rows import colour_descriptions
 
 
 def _centred(path: Path, border: tuple[int, int, int], centre: tuple[int, int, int], share: float = 0.35,
@@ -172,6 +174,28 @@ def test_an_older_library_gets_its_colours_from_the_colour_pass(tiny_models: Pat
         assert _names(library.search_text("red", k=1)) == ["red.jpg"]
         assert _names(library.search_text("black and white", k=1)) == ["bw.jpg"]
         assert library.index().colours_described == 0  # done once
+
+
+def test_a_photo_the_colour_pass_cannot_read_is_not_tried_again_until_it_changes(
+        tiny_models: Path, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    solid(photos / "red.jpg", "red", size=(200, 150))
+    broken = solid(photos / "blue.jpg", "blue", size=(200, 150))
+    with open_library(tmp_path / "lib") as library:
+        library.index([photos])
+    catalogue = Catalogue(tmp_path / "lib" / CATALOGUE_FILE)
+    try:
+        with catalogue.transaction():
+            catalogue.db.execute("DELETE FROM photo_colours")
+        stat = broken.stat()
+        broken.write_bytes(b"not a photo any more".ljust(stat.st_size, b"."))  # same size and time: not re-indexed
+        os.utime(broken, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        first = list(describe_colours_step(catalogue, [str(photos)], threading.Event(), threads=1))
+        assert first[-1].done == first[-1].total == 2
+        assert list(describe_colours_step(catalogue, [str(photos)], threading.Event(), threads=1)) == []
+        assert len(colour_descriptions(catalogue, DESCRIPTION_SIZE)[0]) == 1  # the red photo alone
+    finally:
+        catalogue.close()
 
 
 def test_the_colour_pass_resumes_where_a_cancel_stopped_it(tiny_models: Path, tmp_path: Path,

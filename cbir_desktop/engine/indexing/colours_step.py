@@ -5,8 +5,9 @@ Indexing describes every photo it embeds from the copy it already decoded; this 
 rest, and needs a decode of its own, but a small one: JPEGs decode at 1/8 scale or less
 (`decode_photo`'s draft mode), so it runs several times faster than indexing. Photos are
 stored `COLOUR_BATCH` a transaction: a cancel or a crash loses one batch, and the next run
-describes only what `photo_colours` does not hold yet. A photo that cannot be decoded is
-skipped (logged) and tried again next run, as indexing would.
+describes only what `photo_colours` does not hold yet. A photo that cannot be decoded keeps an
+empty description (logged once), so it is not tried again on every rescan; indexing describes
+it afresh when the file changes, and a new rule tries it again.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ DECODE_SIDE = 2 * SIDE  # the shorter side decoded: twice what the description s
 @dataclass
 class ColourReport:
     photos: int = 0  # photos described in this run
-    unreadable: int = 0  # photos that could not be decoded (tried again next run)
+    unreadable: int = 0  # photos that could not be decoded (kept as such until they change)
     cancelled: bool = False
 
 
@@ -67,14 +68,16 @@ def describe_colours_step(
             found = list(pool.map(_describe, (path for _, path in batch)))
             with catalogue.transaction("colours"):
                 for (photo_id, _), description in zip(batch, found, strict=True):
-                    if description is not None:
-                        store_colours(catalogue, photo_id, RULE_VERSION, description)
+                    store_colours(catalogue, photo_id, RULE_VERSION, UNREADABLE if description is None else description)
             report.photos += sum(d is not None for d in found)
             report.unreadable += sum(d is None for d in found)
             done = first + len(batch)
             yield progress_since(PHASE, done, total, start, batch[-1][1])
     report.cancelled = report.photos + report.unreadable < total
     return report
+
+
+UNREADABLE = np.zeros(0, np.uint8)  # an empty description: colour searches skip it
 
 
 def _describe(path: str) -> npt.NDArray[np.uint8] | None:
