@@ -1,7 +1,9 @@
 """Reading the text in one photo the first pass let through: a pixel check that needs no model,
 the detector pass next, recognition only where it found text. `READER` is the version stored with every photo
 read, so a better reader reads them all again. The models load when a photo first needs them:
-a library of photos that cannot hold text (tiny or of one flat colour) never loads them."""
+a library of photos that cannot hold text (tiny or of one flat colour) never loads them.
+Photos are read on a thread of their own at the lowest priority (engine/idle_thread.py), so
+indexing new photos, searching and the window keep the cores while text is read."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from ..idle_thread import IdleThread
 from ..photos.decode import display_image
 from .detector import SIDE, TextDetector
 from .models import rapid_ocr
@@ -49,9 +52,14 @@ class TextReader:
         self._detector: TextDetector | None = None  # made when a photo first needs the detector
         self._recogniser: Any = None  # made when a photo first shows text
         self._lock = threading.Lock()  # one photo at a time: the engines are not shared safely
+        self.idle = IdleThread("text-reader")  # where photos are read (and the models made)
 
     def read(self, path: str) -> PhotoText:
-        """The text in the photo at `path`; raises `ImageUnreadable` when it cannot be decoded."""
+        """The text in the photo at `path`, read on the idle-priority thread; raises
+        `ImageUnreadable` when it cannot be decoded."""
+        return self.idle.run(self._read, path)
+
+    def _read(self, path: str) -> PhotoText:
         small = _bgr(display_image(path, SIDE))  # a large JPEG decodes at a fraction of its size
         if cannot_hold_text(small) or not self.has_text(small):
             return PhotoText(False, "")
