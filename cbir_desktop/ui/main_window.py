@@ -106,7 +106,11 @@ COMPLETIONS = 12
 PREVIEW_SIDE = 1600  # the preview decodes at most this size (fast even for 50-MP photos)
 BROWSE_PAGE = 200  # photos per page of the library view: a few screens, read in milliseconds
 # Phases of an indexing run that count photos, and how the status bar says them.
-COUNTED_PHASES = {"indexing": "Indexing", "finding faces": "Finding faces in"}
+COUNTED_PHASES = {"indexing": "Indexing", "describing colours": "Describing the colours of",
+                  "finding faces": "Finding faces in", "reading text in photos": "Reading the text in"}
+# The steps after the photos are searchable, which resume where they stopped: new photos found
+# by the watcher or a rescan the user asks for stop them, are indexed first, and they go on after.
+RESUMABLE_PHASES = frozenset({"finding faces", "reading text in photos"})
 LIVE_RELOAD_S = 2.0  # while indexing, a library view shorter than a page is read again this often
 REPORT_KEPT_S = 60.0  # a run that changed nothing leaves a change report this recent on the status line
 PANEL_WIDTH = 240  # the Folders and Tags panels' starting width, in pixels
@@ -158,6 +162,8 @@ class MainWindow(QMainWindow):
         self._library_stale = False  # the library changed while a search was shown
         self._live_reloaded = 0.0  # when the library view was last read again during indexing
         self._changes_reported = -REPORT_KEPT_S, ""  # when and how the status line last said what a run changed
+        self._index_phase = ""  # the running indexing run's phase ("" when none runs)
+        self._preempted = False  # the running run was asked to stop for newer work
         self._respelt: tuple[str, list[str]] | None = None  # (typed, other spellings) of a respelt search
         self._answer: SearchAnswer | None = None  # the search shown
         self._held_back: list[SearchHit] = []  # its hits below the relevance cut-off, until "Show more"
@@ -419,7 +425,7 @@ class MainWindow(QMainWindow):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self.start_indexing)
         self._rescan_timer = QTimer(self, interval=RESCAN_EVERY_MS)
-        self._rescan_timer.timeout.connect(self.start_indexing)
+        self._rescan_timer.timeout.connect(self._rescan_now_and_then)
         self._rescan_timer.start()
         # Tag edits come in bursts: relearn once they pause.
         self._train_timer = QTimer(self, singleShot=True, interval=TRAIN_DEBOUNCE_MS)
@@ -502,9 +508,22 @@ class MainWindow(QMainWindow):
     # -- indexing -------------------------------------------------------------------
     @Slot()
     def start_indexing(self) -> None:
-        """Reconcile every watched folder with the catalogue in a worker (once more after a running pass)."""
-        if not self.library.read_only:
-            self._indexing.request(self._model_target)
+        """Reconcile every watched folder with the catalogue in a worker (once more after a running
+        pass). A running faces or text step stops for it and goes on in the new pass."""
+        self._request_indexing(preempt=True)
+
+    @Slot()
+    def _rescan_now_and_then(self) -> None:
+        """The periodic rescan waits for a running pass instead of stopping its steps."""
+        self._request_indexing(preempt=False)
+
+    def _request_indexing(self, preempt: bool) -> None:
+        if self.library.read_only:
+            return
+        self._indexing.request(self._model_target)
+        if preempt and self._index_phase in RESUMABLE_PHASES and not self._indexing.is_paused:
+            self._preempted = True
+            self._indexing.interrupt()
 
     def _show_read_only(self, reason: str) -> None:
         """A read-only library (read-only media, another user's): search works, editing is off."""
@@ -542,6 +561,7 @@ class MainWindow(QMainWindow):
             self.pause_button.setText("Pause")
 
     def _on_index_progress(self, progress: IndexProgress) -> None:
+        self._index_phase = progress.phase
         if self.progress.isHidden():  # shown once there is something to index
             self._show_index_controls(True)
         if progress.phase in COUNTED_PHASES and progress.total:
@@ -574,6 +594,9 @@ class MainWindow(QMainWindow):
             self.reload_library()
 
     def _on_index_done(self, run: IndexRun | None) -> None:
+        # Stopped in a step after indexing for newer work: its photos are all indexed.
+        preempted = self._preempted and run is not None and run.report.cancelled
+        self._index_phase, self._preempted = "", False
         if run is None:  # no folder to index
             return
         self.people.refresh()  # the faces step may have found faces, groups and suggestions
@@ -584,7 +607,10 @@ class MainWindow(QMainWindow):
                 self._model_target = None
             self._device.request()
         report = run.report
-        self._show_index_report(report)
+        if preempted:
+            self.folders_dock.show_skipped(report.failed)
+        else:
+            self._show_index_report(report)
         if report.added + report.updated + report.moved + report.removed:
             self.bursts.library_changed()
             if self._browsing:
@@ -592,7 +618,7 @@ class MainWindow(QMainWindow):
             else:
                 self._library_stale = True  # reloaded when the search is cleared
                 self._drop_missing_results()
-            if not report.cancelled:  # folder names may have changed: relearn text search
+            if preempted or not report.cancelled:  # folder names may have changed: relearn text search
                 self.retrain()
         self.index_finished.emit(report)
 
@@ -614,6 +640,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText(self._changes_reported[1])
 
     def _on_index_error(self, exc: BaseException) -> None:
+        self._index_phase, self._preempted = "", False
         self.status_label.setText("Indexing stopped.")
         show_error(self, exc)
 
@@ -1258,8 +1285,9 @@ class MainWindow(QMainWindow):
                                 self.device_label.toolTip() or "not known yet (the model is loading)",
                                 RESULTS.read(self.settings), self.view.side,
                                 str(self.library.root), state.pairs_as_one, state.faces_on, state.small_faces,
-                                text_on=state.text_on)
+                                text_on=state.text_on, expansion_on=state.expansion_on)
         dialog.text.setEnabled(not self.library.read_only)
+        dialog.expansion.setEnabled(not self.library.read_only)
         dialog.pairs.setEnabled(not self.library.read_only)
         dialog.faces.setEnabled(not self.library.read_only)
         dialog.small_faces.setEnabled(state.faces_on and not self.library.read_only)
@@ -1285,6 +1313,9 @@ class MainWindow(QMainWindow):
                                   on_result=lambda _on: self.start_indexing(), on_error=self._on_error)
         if dialog.text.isEnabled() and dialog.text.isChecked() != dialog.text_shown:  # on: read what is unread
             ops.run_in_background(ops.set_text_reading, self.library, dialog.text.isChecked(),
+                                  on_result=lambda on: self.start_indexing() if on else None, on_error=self._on_error)
+        if dialog.expansion.isEnabled() and dialog.expansion.isChecked() != dialog.expansion_shown:
+            ops.run_in_background(ops.set_image_expansion, self.library, dialog.expansion.isChecked(),
                                   on_result=lambda on: self.start_indexing() if on else None, on_error=self._on_error)
         self.switch_model(dialog.model.currentData())
 

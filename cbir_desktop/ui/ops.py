@@ -80,6 +80,7 @@ __all__ = [
     "run_in_background",
     "search",
     "set_face_recognition",
+    "set_image_expansion",
     "set_pairs_as_one",
     "set_small_faces",
     "set_text_reading",
@@ -206,6 +207,11 @@ class SerialOp(QObject):
         self._cancel.set()
         if self.is_paused:
             self.resume()  # a paused generator must run on to see the cancel
+
+    def interrupt(self) -> None:
+        """Ask the running run to stop (its cancel event), keeping the waiting request: work
+        that resumes where it stopped gives way to a newer request, which starts at once."""
+        self._cancel.set()
 
     def close(self) -> None:
         """`cancel()`, and refuse later requests (the window is closing)."""
@@ -479,18 +485,26 @@ class LibrarySettings:
     faces_on: bool = True  # face recognition
     small_faces: bool = False  # faces looked for down to 1/30 of a photo's side (slower)
     text_on: bool = True  # indexing reads text in photos
+    expansion_on: bool = True  # image search expands over each photo's nearest (query expansion)
 
 
 def library_settings(library: Library) -> LibrarySettings:
     """The library's side of the Settings dialog."""
     return LibrarySettings(library.models(), library.pairs_as_one, library.face_recognition,
-                           library.face_detail == "small", text_on=library.text_reading)
+                           library.face_detail == "small", text_on=library.text_reading,
+                           expansion_on=library.image_expansion)
 
 
 def set_text_reading(library: Library, on: bool) -> bool:
     """Read text in photos (or not) from the next indexing run; returns the setting as stored."""
     library.set_text_reading(on)
     return library.text_reading
+
+
+def set_image_expansion(library: Library, on: bool) -> bool:
+    """Widen image searches through each photo's nearest (or not); returns the setting as stored."""
+    library.set_image_expansion(on)
+    return library.image_expansion
 
 
 def set_small_faces(library: Library, on: bool) -> bool:
