@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model id (see `cbir models`)")
     p.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-faces", action="store_true", help="skip the faces step (finding faces after the image model)")
+    p.add_argument("--no-text", action="store_true",
+                   help="skip reading text in photos this time (the next run reads what is unread)")
 
     p = sub.add_parser("search", help="search by image file or by word/phrase")
     p.add_argument("-k", type=_count, default=10, help="results per query (default 10)")
@@ -229,7 +231,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             library.add_folder(folder)  # checks every folder exists before any work
         printer = _ProgressPrinter(sys.stderr)
         gen = library.iter_index(args.folders or None, batch_size=getattr(args, "batch_size", None),
-                                 faces=not getattr(args, "no_faces", False))  # `cbir repair` indexes too
+                                 faces=not getattr(args, "no_faces", False),  # `cbir repair` indexes too
+                                 text=not getattr(args, "no_text", False))
         try:
             while True:
                 printer.update(next(gen))

@@ -340,10 +340,11 @@ class Library:
 
     def iter_index(self, folders: Iterable[PathLike] | None = None, cancel: threading.Event | None = None,
                    model_id: str | None = None, batch_size: int | None = None, faces: bool = True,
-                   ) -> Generator[IndexProgress, None, IndexReport]:
+                   text: bool = True) -> Generator[IndexProgress, None, IndexReport]:
         """Index `folders` (default: all remembered ones; new ones are remembered), yielding
         progress, then bring learned vectors up to date, then (unless `faces` is False or face
-        recognition is off) find the faces of the photos not yet read; photos held before colour
+        recognition is off) find the faces of the photos not yet read, then (unless `text` is False
+        or reading text is off) read the text of the photos not yet read; photos held before colour
         words existed get their colours described first (indexing/colours_step.py). Runs in its
         own catalogue connection, so it can run in a worker thread while searches run elsewhere. Takes the library's
         writer lock (waiting, with "waiting" progress, while another process holds it) and
@@ -372,7 +373,7 @@ class Library:
                                                            detail=FACE_DETAILS[self.face_detail])
                         report.faces_photos, report.faces_found = found.photos, found.faces
                         report.cancelled = found.cancelled
-                    if not report.cancelled and self.text_reading:
+                    if not report.cancelled and text and self.text_reading:
                         read = yield from read_text_step(self._handles.catalogue, targets, cancel,
                                                          first_pass=first_pass_for(self._handles, embedder))
                         report.text_photos, report.text_found = read.photos, read.with_text
@@ -485,9 +486,10 @@ class Library:
     # -- text in photos (the OCR step, engine/ocr/) ------------------------------------------
     @property
     def text_reading(self) -> bool:
-        """Whether indexing reads the text in this library's photos: off unless turned on, since
-        even behind its first pass the step halves the indexing rate of ordinary photos (README)."""
-        return self.catalogue.get_setting(TEXT_SETTING, "off") == "on"
+        """Whether indexing reads the text in this library's photos: on unless turned off. The
+        step runs after the photos are searchable, on a thread at the lowest priority, and a
+        window's new photos stop it (it resumes after them), so it never delays indexing."""
+        return self.catalogue.get_setting(TEXT_SETTING, "on") == "on"
 
     def set_text_reading(self, on: bool) -> None:
         """Turn reading text in photos on or off (the text read so far stays searchable)."""

@@ -45,21 +45,20 @@ def test_a_photo_without_text_gets_only_the_detector_pass(tiny_models, tmp_path)
         assert (read, detected) == (2, 1)  # both read, only the sign recognised
 
 
-def test_text_reading_is_off_until_turned_on_and_then_reads_what_is_unread(tiny_models, tmp_path) -> None:
+def test_text_reading_is_on_in_a_new_library_and_a_library_can_turn_it_off(tiny_models, tmp_path) -> None:
     photos = tmp_path / "photos"
     text_sign(photos / "board.jpg", ["PHARMACY"])
     with open_library(tmp_path / "library") as library:
-        assert not library.text_reading  # a new library: off, ordinary photos not slowed
+        assert library.text_reading  # a new library reads text, after its photos are searchable
+        library.set_text_reading(False)
         assert library.index([photos]).text_photos == 0
         assert not library.search_text("pharmacy", k=5) or all(
             hit.source != TEXT_SOURCE for hit in library.search_text("pharmacy", k=5))
-        library.set_text_reading(True)
     with open_library(tmp_path / "library") as library:
-        assert library.text_reading  # kept in the catalogue
-        assert library.index([photos]).text_photos == 1
+        assert not library.text_reading  # kept in the catalogue
+        library.set_text_reading(True)
+        assert library.index([photos]).text_photos == 1  # reads what it had not read
         assert library.search_text("pharmacy", k=5)[0].source == TEXT_SOURCE
-        library.set_text_reading(False)
-        assert library.index([photos]).text_photos == 0 and not library.text_reading
 
 
 def test_a_cancelled_text_step_resumes_with_the_photos_it_had_not_read(tiny_models, tmp_path) -> None:
@@ -83,3 +82,17 @@ def test_a_cancelled_text_step_resumes_with_the_photos_it_had_not_read(tiny_mode
         assert not [p for p in library.iter_index([photos]) if p.phase == PHASE]  # nothing left
         assert {Path(h.path).name for h in library.search_text("platform", k=5)} == {
             f"sign_{n}.jpg" for n in range(3)}
+
+
+def test_cbir_index_no_text_leaves_the_text_for_the_next_run(tiny_models, tmp_path) -> None:
+    from cbir_desktop.cli import main
+
+    photos, library_dir = tmp_path / "photos", tmp_path / "library"
+    text_sign(photos / "board.jpg", ["PHARMACY"])
+    assert main(["--library", str(library_dir), "index", "--no-faces", "--no-text", str(photos)]) == 0
+    with open_library(library_dir) as library:
+        assert count_text_read(library.catalogue, READER) == (0, 0)  # searchable, text not read yet
+        assert library.text_reading  # the setting is untouched
+    assert main(["--library", str(library_dir), "index", "--no-faces"]) == 0  # a rescan reads it
+    with open_library(library_dir) as library:
+        assert library.search_text("pharmacy", k=5)[0].source == TEXT_SOURCE

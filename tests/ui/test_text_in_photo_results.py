@@ -9,7 +9,6 @@ from helpers import search_everything, solid, text_sign
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from cbir_desktop.engine.api import open_library
 from cbir_desktop.ui.dialogs import SettingsDialog
 from cbir_desktop.ui.results_model import CaptionRole
 
@@ -18,9 +17,7 @@ def test_a_photo_found_by_its_written_words_shows_them_under_its_thumbnail(make_
     photos = tmp_path / "photos"
     board = text_sign(photos / "board.jpg", ["CAFÉ ZÜRICH", "Fresh bread"])
     solid(photos / "sky.jpg", (90, 140, 200), size=(640, 480))
-    with open_library(tmp_path / "library") as library:
-        library.set_text_reading(True)
-    window = make_window([photos])
+    window = make_window([photos])  # a new library reads text in photos
     window.resize(900, 600)
     window.show()
     hits = search_everything(window, qtbot, "zurich")
@@ -37,19 +34,12 @@ def _settings_dialog():
     return next((w for w in QApplication.topLevelWidgets() if isinstance(w, SettingsDialog) and w.isVisible()), None)
 
 
-def test_reading_text_turned_on_in_settings_reads_new_photos_and_off_leaves_them_unread(
+def test_reading_text_is_on_in_a_new_library_and_off_in_settings_leaves_new_photos_unread(
         make_window, tmp_path, qtbot) -> None:
     photos = tmp_path / "photos"
     solid(photos / "sky.jpg", (90, 140, 200), size=(640, 480))
     window = make_window([photos])
     window.show()
-    window.open_settings()
-    qtbot.waitUntil(lambda: _settings_dialog() is not None, timeout=10000)
-    dialog = _settings_dialog()
-    assert not dialog.text.isChecked() and dialog.text.isEnabled()  # off in a new library
-    dialog.text.setChecked(True)
-    dialog.accept()
-    qtbot.waitUntil(lambda: window.library.text_reading, timeout=10000)
     signs = tmp_path / "signs"
     text_sign(signs / "board.jpg", ["BAKERY"])
     window.add_folder(str(signs))
