@@ -160,7 +160,8 @@ class SettingsDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, models: list[tuple[str, str]], current_model: str,
                  device: str, results: int, thumb: int, library: str, pairs_as_one: bool = True,
-                 faces_on: bool = True, small_faces: bool = False, text_on: bool = True) -> None:
+                 faces_on: bool = True, small_faces: bool = False, text_on: bool = True,
+                 expansion_on: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -211,6 +212,13 @@ class SettingsDialog(QDialog):
         self.text.setChecked(text_on)
         self.text_shown = text_on  # as the library had it when the dialog opened
         form.addRow("Search", self.text)
+        self.expansion = QCheckBox("Widen look-alike searches")
+        self.expansion.setToolTip("A photo search also follows the best matches' own nearest photos, and each "
+                                  "photo is indexed with its nearest neighbours: more of the right photos, "
+                                  "a little slower. Turned on again, indexing updates the neighbours first.")
+        self.expansion.setChecked(expansion_on)
+        self.expansion_shown = expansion_on  # as the library had it when the dialog opened
+        form.addRow("", self.expansion)
         self.library = QLineEdit(library)
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._on_browse_clicked)
