@@ -40,6 +40,7 @@ import random
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,19 @@ def truth_colour(path: Path) -> str:
     return ""
 
 
+def colour_pass(catalogue: Catalogue, threads: int) -> tuple[int, float, object]:
+    """Describe every photo of the library without a colour description (indexing/colours_step.py):
+    how many, in how many seconds, and the pass's last progress report."""
+    start, last = time.perf_counter(), None
+    step = describe_colours_step(catalogue, [], threading.Event(), threads=threads)
+    try:
+        while True:
+            last = next(step)
+    except StopIteration as stop:
+        described = stop.value.photos
+    return described, time.perf_counter() - start, last
+
+
 def main() -> None:  # noqa: C901 - one benchmark read top to bottom
     parser = argparse.ArgumentParser()
     parser.add_argument("--library", default=str(OUT / "caltech-colours-lib"))
@@ -112,14 +126,7 @@ def main() -> None:  # noqa: C901 - one benchmark read top to bottom
     print(f"{len(rows)} photos in {args.library}")
 
     # The colour pass over every photo without a description (all of them, the first time).
-    start, last = time.perf_counter(), None
-    step = describe_colours_step(catalogue, [], threading.Event(), threads=args.threads)
-    try:
-        while True:
-            last = next(step)
-    except StopIteration as stop:
-        described = stop.value.photos
-    pass_s = time.perf_counter() - start
+    described, pass_s, last = colour_pass(catalogue, args.threads)
     if described:
         print(f"colour pass: {described} photos in {pass_s:.1f} s = {described / pass_s:.0f} photos/s "
               f"on {args.threads} threads ({last})")
@@ -142,50 +149,17 @@ def main() -> None:  # noqa: C901 - one benchmark read top to bottom
     if args.sheet:
         _sheets(truth)
 
-    path_of = {row.id: path for path, row in rows.items()}
-    evaluated = [rows[path].id for path in label_of]  # the library searched: the evaluation photos
-    ids, descriptions = colour_descriptions(catalogue, DESCRIPTION_SIZE, evaluated)
-    manifest = load_manifest()
-    model = manifest.default_model
-    assert manifest.word_vectors_path is not None
-    words = WordVectors.load(manifest.word_vectors_path)
-    vector_ids, vectors = [], []
-    for _, photo_id, vector in catalogue.iter_vectors(model, WORDS):
-        if path_of.get(photo_id) not in label_of:
-            continue
-        vector_ids.append(photo_id)
-        vectors.append(vector)
-    matrix = np.stack(vectors)
-
-    def object_ranking(text: str) -> list[tuple[int, float]]:
-        """The zero-shot word projection's ranking of every photo for `text` (search/text.py)."""
-        scores = matrix @ text_query_vector(words, text)
-        order = np.argsort(-scores, kind="stable")
-        return [(vector_ids[i], float(scores[i])) for i in order]
-
-    def precision(found: list[int], relevant: set[str]) -> float:
-        return sum(path_of[pid] in relevant for pid in found[:10]) / 10
-
-    queries = {label: q["query"] for q in read_csv("text_queries.csv") for label in [q["label"]]}
-    objects = {text: (label,) for label, text in queries.items()} | OBJECT_GROUPS
+    searched = load_searched(catalogue, rows, label_of)
     results, object_p, phrase_p, combined_p = [], [], [], []
-    for text, classes in sorted(objects.items()):
-        photos = [p for p, label in label_of.items() if label in classes]
-        counts = Counter(truth[p] for p in photos)
-        for colour, count in sorted(counts.items()):
-            if not colour or count < MIN_RELEVANT or count >= MAX_SHARE * len(photos):
-                continue
-            relevant = {p for p in photos if truth[p] == colour}
-            ranked = object_ranking(text)
-            plain = precision([pid for pid, _ in ranked], relevant)
-            phrase = precision([pid for pid, _ in object_ranking(f"{colour} {text}")], relevant)
-            pool = ranked[:COLOUR_POOL]
-            both, _ = rank_coloured(pool, scored_relevance(ZERO_SHOT, pool), ids, descriptions, (colour,), 10)
-            coloured = precision([pid for pid, _ in both], relevant)
-            results.append((f"{colour} {text}", f"{count}/{len(photos)}", plain, phrase, coloured))
-            object_p.append(plain)
-            phrase_p.append(phrase)
-            combined_p.append(coloured)
+    for query in colour_object_queries(label_of, truth):
+        ranked = searched.object_ranking(query.thing)
+        plain = searched.precision([pid for pid, _ in ranked], query.relevant)
+        phrase = searched.precision([pid for pid, _ in searched.object_ranking(query.text)], query.relevant)
+        coloured = coloured_precision(searched, ranked, query)
+        results.append((query.text, f"{len(query.relevant)}/{query.photos}", plain, phrase, coloured))
+        object_p.append(plain)
+        phrase_p.append(phrase)
+        combined_p.append(coloured)
     results.append((f"mean over {len(object_p)} queries", "", float(np.mean(object_p)), float(np.mean(phrase_p)),
                     float(np.mean(combined_p))))
     table(f"Colour + object queries on Caltech-101: P@10, relevant = the object's class(es) AND the colour "
@@ -196,12 +170,90 @@ def main() -> None:  # noqa: C901 - one benchmark read top to bottom
     colour_rows = []
     for colour in sorted({c for c in truth.values() if c}):
         relevant = {p for p, c in truth.items() if c == colour}
-        found = [pid for pid, _ in rank_by_colour(ids, descriptions, (colour,), 10)]
-        colour_rows.append((colour, len(relevant), precision(found, relevant)))
+        found = [pid for pid, _ in rank_by_colour(searched.ids, searched.descriptions, (colour,), 10)]
+        colour_rows.append((colour, len(relevant), searched.precision(found, relevant)))
     colour_rows.append(("mean", "", float(np.mean([r[2] for r in colour_rows]))))
     table("Colour words alone on Caltech-101: P@10, relevant = photos of that colour (any class)",
           ["query", "relevant photos", "P@10"], colour_rows)
     catalogue.close()
+
+
+@dataclass(frozen=True)
+class Searched:
+    """The photos searched (the evaluation photos, as if the library held only them): their
+    colour descriptions and word vectors, and what scores a ranking of them."""
+
+    path_of: dict[int, str]
+    ids: np.ndarray
+    descriptions: np.ndarray
+    vector_ids: list[int]
+    matrix: np.ndarray
+    words: WordVectors
+
+    def object_ranking(self, text: str) -> list[tuple[int, float]]:
+        """The zero-shot word projection's ranking of every photo for `text` (search/text.py)."""
+        scores = self.matrix @ text_query_vector(self.words, text)
+        order = np.argsort(-scores, kind="stable")
+        return [(self.vector_ids[i], float(scores[i])) for i in order]
+
+    def precision(self, found: list[int], relevant: set[str]) -> float:
+        return sum(self.path_of[pid] in relevant for pid in found[:10]) / 10
+
+
+def load_searched(catalogue: Catalogue, rows: dict, label_of: dict[str, str]) -> Searched:
+    """The evaluation photos' descriptions and word vectors from the library's catalogue."""
+    path_of = {row.id: path for path, row in rows.items()}
+    evaluated = [rows[path].id for path in label_of]
+    ids, descriptions = colour_descriptions(catalogue, DESCRIPTION_SIZE, evaluated)
+    manifest = load_manifest()
+    assert manifest.word_vectors_path is not None
+    vector_ids, vectors = [], []
+    for _, photo_id, vector in catalogue.iter_vectors(manifest.default_model, WORDS):
+        if path_of.get(photo_id) in label_of:
+            vector_ids.append(photo_id)
+            vectors.append(vector)
+    return Searched(path_of, ids, descriptions, vector_ids, np.stack(vectors),
+                    WordVectors.load(manifest.word_vectors_path))
+
+
+@dataclass(frozen=True)
+class ColourObjectQuery:
+    """"<colour> <thing>": the thing's Caltech classes, and the photos relevant to the query
+    (of those classes AND that colour) among the thing's `photos`."""
+
+    colour: str
+    thing: str
+    classes: tuple[str, ...]
+    relevant: set[str]
+    photos: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.colour} {self.thing}"
+
+
+def colour_object_queries(label_of: dict[str, str], truth: dict[str, str]) -> list[ColourObjectQuery]:
+    """The benchmark's queries (module docstring), by thing then colour."""
+    queries = {q["label"]: q["query"] for q in read_csv("text_queries.csv")}
+    things = {text: (label,) for label, text in queries.items()} | OBJECT_GROUPS
+    found = []
+    for thing, classes in sorted(things.items()):
+        photos = [p for p, label in label_of.items() if label in classes]
+        counts = Counter(truth[p] for p in photos)
+        for colour, count in sorted(counts.items()):
+            if colour and MIN_RELEVANT <= count < MAX_SHARE * len(photos):
+                relevant = {p for p in photos if truth[p] == colour}
+                found.append(ColourObjectQuery(colour, thing, classes, relevant, len(photos)))
+    return found
+
+
+def coloured_precision(searched: Searched, ranked: list[tuple[int, float]], query: ColourObjectQuery) -> float:
+    """P@10 of colour + object as the engine ranks it: `rank_coloured` over the thing's best
+    `COLOUR_POOL` photos of `ranked` (its object ranking), at the current COLOUR_SCALE."""
+    pool = ranked[:COLOUR_POOL]
+    both, _ = rank_coloured(pool, scored_relevance(ZERO_SHOT, pool), searched.ids, searched.descriptions,
+                            (query.colour,), 10)
+    return searched.precision([pid for pid, _ in both], query.relevant)
 
 
 def _sheets(truth: dict[str, str]) -> None:

@@ -51,6 +51,13 @@ def average_precision(relevant_sorted: np.ndarray, n_relevant: int) -> float:
 def rank_metrics(sims: np.ndarray, query_labels: np.ndarray, labels: np.ndarray,
                  exclude_self: bool) -> tuple[float, float]:
     """Macro P@10 and mAP of similarity rows `sims` (queries x collection)."""
+    p10, aps = query_metrics(sims, query_labels, labels, exclude_self)
+    return float(np.mean(p10)), float(np.mean(aps))
+
+
+def query_metrics(sims: np.ndarray, query_labels: np.ndarray, labels: np.ndarray,
+                  exclude_self: bool) -> tuple[list[float], list[float]]:
+    """Each query's P@10 and AP (rows of `sims`, queries x collection)."""
     p10, aps = [], []
     for i in range(sims.shape[0]):
         row = sims[i].copy()
@@ -60,9 +67,9 @@ def rank_metrics(sims: np.ndarray, query_labels: np.ndarray, labels: np.ndarray,
         if exclude_self:
             order = order[:-1]
         rel = (labels[order] == query_labels[i]).astype(np.float32)
-        p10.append(rel[:10].mean())
+        p10.append(float(rel[:10].mean()))
         aps.append(average_precision(rel, int(rel.sum())))
-    return float(np.mean(p10)), float(np.mean(aps))
+    return p10, aps
 
 
 def _within(per_word: list[np.ndarray], near: np.ndarray) -> np.ndarray:
@@ -73,17 +80,17 @@ def _within(per_word: list[np.ndarray], near: np.ndarray) -> np.ndarray:
     return scores
 
 
-def hierarchy_text(library, words: np.ndarray, feats: np.ndarray, queries: list[dict], qlabels: np.ndarray,
-                   labels: np.ndarray) -> list[tuple]:
-    """Text rows as the engine ranks: each content word by projection and WordNet class mass,
-    the phrase as their conjunction; over all photos and over the engine's candidates (the
-    engine finds them with Annoy; exactly here)."""
+def phrase_parts(library, words: np.ndarray, feats: np.ndarray, queries: list[dict]) -> list[tuple] | None:
+    """Each phrase's content words as the engine reads them, as (word vector or None, the photos'
+    mass on its WordNet classes or None) pairs, and the engine's candidates for the phrase (a
+    mask: the WORD_POOL nearest each word's vector and its classes' vectors; the engine finds
+    them with Annoy, exactly here); None when the model has no hierarchy."""
     hierarchy = library.word_hierarchy()
     if hierarchy is None:
-        return []
+        return None
     classes = hierarchy.classes
     probabilities = hierarchy.probabilities(feats)
-    full, candidates = [], []
+    parts = []
     for q in queries:
         per_word, near = [], np.zeros(len(words), bool)
         for word in content_words(q["query"], classes.compounds.__contains__):
@@ -94,12 +101,34 @@ def hierarchy_text(library, words: np.ndarray, feats: np.ndarray, queries: list[
             for nearby in (vector, hierarchy.near(found) if found is not None else None):
                 if nearby is not None:
                     near[np.argsort(-(words @ nearby), kind="stable")[:WORD_POOL]] = True
-            mass = class_mass(probabilities, found) if found is not None else None
-            per_word.append(word_scores(words, words, vector, 0.0, mass))
-        full.append(conjunction(per_word) if per_word else np.zeros(len(words), np.float32))
-        candidates.append(_within(per_word, near) if per_word else np.zeros(len(words), np.float32))
-    hp10, hmap = rank_metrics(np.stack(full), qlabels, labels, exclude_self=False)
-    cp10, cmap = rank_metrics(np.stack(candidates), qlabels, labels, exclude_self=False)
+            per_word.append((vector, class_mass(probabilities, found) if found is not None else None))
+        parts.append((per_word, near))
+    return parts
+
+
+def phrase_scores(words: np.ndarray, parts: list[tuple], candidates_only: bool) -> np.ndarray:
+    """The phrases' scores of every photo (rows), as the engine ranks at the current HIERARCHY_WEIGHT
+    (search/text.py) and BASELINE (search/phrases.py): each word by `word_scores`, the phrase
+    as their `conjunction`; over all photos, or over the candidates only (every other photo last)."""
+    rows = []
+    for per_word, near in parts:
+        scores = [word_scores(words, words, vector, 0.0, mass) for vector, mass in per_word]
+        if not scores:
+            rows.append(np.zeros(len(words), np.float32))
+        else:
+            rows.append(_within(scores, near) if candidates_only else conjunction(scores))
+    return np.stack(rows)
+
+
+def hierarchy_text(library, words: np.ndarray, feats: np.ndarray, queries: list[dict], qlabels: np.ndarray,
+                   labels: np.ndarray) -> list[tuple]:
+    """Text rows as the engine ranks: each content word by projection and WordNet class mass,
+    the phrase as their conjunction; over all photos and over the engine's candidates."""
+    parts = phrase_parts(library, words, feats, queries)
+    if parts is None:
+        return []
+    hp10, hmap = rank_metrics(phrase_scores(words, parts, False), qlabels, labels, exclude_self=False)
+    cp10, cmap = rank_metrics(phrase_scores(words, parts, True), qlabels, labels, exclude_self=False)
     return [("text to image (100 phrases), WordNet classes + conjunction, all photos", hp10, hmap, "P@10 >= 0.58"),
             (f"text to image (100 phrases), as search_text: {WORD_POOL} candidates a word vector re-ranked", cp10, cmap,
              "P@10 >= 0.58")]
