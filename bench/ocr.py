@@ -17,6 +17,7 @@ figure (other work shares the 2 cores):
   or the total, whether one of them is first), and the ICDAR 2015 photos with transcripts by
   each of their words (3+ letters);
 - with --detector-pass, the detector pass and the reader alone, outside indexing;
+  (the detector pass runs the int8 model; bench/ocr_detector.py compares it with the float one);
 - with --first-pass, the OCR step's first pass (class mass from the stored features) on
   `--sample` Caltech photos and on the photos with text: its cost a photo, the share of Caltech
   photos it passes on, and its recall on the photos with text where the 960-px detector finds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -121,6 +122,8 @@ def make_tiny_models(folder: Path) -> Path:
         "word_vectors": {"default": "shipped", "shipped": {"file": str(vectors_path), "dim": 300}},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    # The OCR step's detector lives with the models, as in the shipped folder (models/build_ocr_detector.py).
+    shutil.copyfile(REPO / "models" / "ocr_detector_int8.onnx", folder / "ocr_detector_int8.onnx")
     return folder
 
 

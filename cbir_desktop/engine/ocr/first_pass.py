@@ -2,8 +2,9 @@
 of the features the catalogue already stores (the model's classifier head, a 1280 x 1000 product).
 Receipts and documents come out as "menu" or "website", signs as "street sign" or "scoreboard",
 shop fronts as their shop; a photo of a butterfly puts almost nothing on any of them. Only photos
-that pass go on to the detector pass (about 0.1 s a photo on 2 cores) and recognition (0.3 s to
-seconds), so a library of ordinary photos costs little more than this product.
+that pass go on to the detector pass (its int8 model takes about 20 ms on a Caltech-size photo,
+one thread) and recognition (0.3 s to seconds), so a library of ordinary photos costs little more
+than this product.
 
 Measured (bench/ocr.py --first-pass): of the 51 photos with text in ../shared/datasets/ocr
 where the 960-px detector finds text, 50 pass (the miss: an ICDAR 2015 scene the model takes for
