@@ -9,8 +9,9 @@ scores with the catalogue's vectors, as the data set's README prescribes:
   ranked until the WordNet hierarchy) and as the engine ranks now (each content word by
   projection and WordNet class mass, the phrase as their conjunction: search/text.py),
   over every eval photo and over the engine's candidates only (the WORD_POOL nearest each
-  word's vector and its classes' vectors, as `search_text` re-ranks them);
-  zero-shot, no folder names;
+  word's vector and its classes' vectors, as `search_text` re-ranks them); a model without
+  the WordNet head (any but the shipped Lite0: an exported Lite1/2) by projection alone,
+  still as a conjunction, as `search_text` ranks for it; zero-shot, no folder names;
 - near duplicates: every photo but `Faces_easy` is the collection; each `Faces_easy`
   crop queries it; recall@1.
 Image search and near duplicates are scored twice: with the raw features (expansion off)
@@ -77,18 +78,18 @@ def hierarchy_text(library, words: np.ndarray, feats: np.ndarray, queries: list[
                    labels: np.ndarray) -> list[tuple]:
     """Text rows as the engine ranks: each content word by projection and WordNet class mass,
     the phrase as their conjunction; over all photos and over the engine's candidates (the
-    engine finds them with Annoy; exactly here)."""
+    engine finds them with Annoy; exactly here). A model without the hierarchy (any but the
+    shipped Lite0) ranks each word by projection alone, still as a conjunction."""
     hierarchy = library.word_hierarchy()
-    if hierarchy is None:
-        return []
-    classes = hierarchy.classes
-    probabilities = hierarchy.probabilities(feats)
+    classes = hierarchy.classes if hierarchy is not None else None
+    is_compound = classes.compounds.__contains__ if classes is not None else library.words().__contains__
+    probabilities = hierarchy.probabilities(feats) if hierarchy is not None else None
     full, candidates = [], []
     for q in queries:
         per_word, near = [], np.zeros(len(words), bool)
-        for word in content_words(q["query"], classes.compounds.__contains__):
+        for word in content_words(q["query"], is_compound):
             vector = library.words().vector(word)
-            found = classes.of(word)
+            found = classes.of(word) if classes is not None else None
             if vector is None and found is None:
                 continue
             for nearby in (vector, hierarchy.near(found) if found is not None else None):
@@ -100,7 +101,8 @@ def hierarchy_text(library, words: np.ndarray, feats: np.ndarray, queries: list[
         candidates.append(_within(per_word, near) if per_word else np.zeros(len(words), np.float32))
     hp10, hmap = rank_metrics(np.stack(full), qlabels, labels, exclude_self=False)
     cp10, cmap = rank_metrics(np.stack(candidates), qlabels, labels, exclude_self=False)
-    return [("text to image (100 phrases), WordNet classes + conjunction, all photos", hp10, hmap, "P@10 >= 0.58"),
+    how = "WordNet classes" if hierarchy is not None else "projection only (no WordNet head for this model)"
+    return [(f"text to image (100 phrases), {how} + conjunction, all photos", hp10, hmap, "P@10 >= 0.58"),
             (f"text to image (100 phrases), as search_text: {WORD_POOL} candidates a word vector re-ranked", cp10, cmap,
              "P@10 >= 0.58")]
 
