@@ -84,18 +84,18 @@ def phrase_parts(library, words: np.ndarray, feats: np.ndarray, queries: list[di
     """Each phrase's content words as the engine reads them, as (word vector or None, the photos'
     mass on its WordNet classes or None) pairs, and the engine's candidates for the phrase (a
     mask: the WORD_POOL nearest each word's vector and its classes' vectors; the engine finds
-    them with Annoy, exactly here); None when the model has no hierarchy."""
+    them with Annoy, exactly here). A model without the hierarchy (any but the shipped Lite0)
+    reads each word by projection alone (no mass), still as a conjunction."""
     hierarchy = library.word_hierarchy()
-    if hierarchy is None:
-        return None
-    classes = hierarchy.classes
-    probabilities = hierarchy.probabilities(feats)
+    classes = hierarchy.classes if hierarchy is not None else None
+    is_compound = classes.compounds.__contains__ if classes is not None else library.words().__contains__
+    probabilities = hierarchy.probabilities(feats) if hierarchy is not None else None
     parts = []
     for q in queries:
         per_word, near = [], np.zeros(len(words), bool)
-        for word in content_words(q["query"], classes.compounds.__contains__):
+        for word in content_words(q["query"], is_compound):
             vector = library.words().vector(word)
-            found = classes.of(word)
+            found = classes.of(word) if classes is not None else None
             if vector is None and found is None:
                 continue
             for nearby in (vector, hierarchy.near(found) if found is not None else None):
