@@ -420,9 +420,10 @@ class Library:
         return sentences(str(self.root / CATALOGUE_FILE))
 
     def index(self, folders: Iterable[PathLike] | None = None, cancel: threading.Event | None = None,
-              model_id: str | None = None, batch_size: int | None = None, faces: bool = True) -> IndexReport:
+              model_id: str | None = None, batch_size: int | None = None, faces: bool = True,
+              text: bool = True) -> IndexReport:
         """Index to completion without progress (tests, scripts)."""
-        gen = self.iter_index(folders, cancel, model_id, batch_size, faces)
+        gen = self.iter_index(folders, cancel, model_id, batch_size, faces, text)
         while True:
             try:
                 next(gen)

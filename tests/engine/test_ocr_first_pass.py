@@ -41,7 +41,7 @@ def _read_text(library_dir: Path, photos: Path, reader: TextReader) -> TextRepor
     """Index `photos` with the shipped model, text off, then run the OCR step with `reader`
     and the library's first pass."""
     with open_library(library_dir) as library:
-        library.index([photos], faces=False)
+        library.index([photos], faces=False, text=False)
         first_pass = first_pass_for(library._handles, library.embedder())
         assert first_pass is not None  # the shipped model's classifier head ships
         return _finish(read_text_step(library.catalogue, [str(photos)], threading.Event(),
