@@ -179,7 +179,7 @@ def step_rate(photos: list[Path], work: Path, processes: bool) -> tuple[float, f
     for i, path in enumerate(photos):
         shutil.copy(path, folder / f"{i:05d}{path.suffix}")
     with open_library(work / "library") as library:
-        library.index([folder], faces=False)
+        library.index([folder], faces=False, text=False)
         with TreeMemory() as memory:
             start, cpu = time.perf_counter(), cpu_seconds()
             gen = find_faces_step(library.catalogue, [str(folder)], library._handles.face_index(),
@@ -205,7 +205,7 @@ def indexing_ratio(photos: list[Path], work: Path) -> tuple[float, float, float]
         with open_library(work / f"library_{faces}") as library:
             indexing = face_time = 0.0
             last = time.perf_counter()
-            for progress in library.iter_index([folder], faces=faces):
+            for progress in library.iter_index([folder], faces=faces, text=False):
                 now = time.perf_counter()
                 if progress.phase == "finding faces":
                     face_time += now - last

@@ -91,7 +91,7 @@ def end_to_end(model_id: str, photos: Path, batch: int) -> float:
 
     with tempfile.TemporaryDirectory() as tmp, open_library(tmp) as lib:
         start = time.perf_counter()
-        report = lib.index([photos], model_id=model_id, batch_size=batch)
+        report = lib.index([photos], model_id=model_id, batch_size=batch, text=False)
         return report.indexed / (time.perf_counter() - start)
 
 

@@ -228,7 +228,7 @@ def first_pass_figures(root: Path, sample: list[Path], with_text: list[Path], th
     detector = TextReader(threads)
     with open_library(library_dir) as library:
         library.set_text_reading(False)
-        library.index([folder], faces=False)
+        library.index([folder], faces=False, text=False)
         embedder = library.embedder()
         rule = first_pass_for(library._handles, embedder)  # noqa: SLF001 - a bench looks inside
         assert rule is not None, "the first pass needs the shipped model"

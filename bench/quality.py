@@ -144,7 +144,7 @@ def main() -> None:
     with open_library(args.library, model_id=args.model) as library:
         model = library.model_id
         start = time.perf_counter()
-        report = library.index([root])
+        report = library.index([root], text=False)  # text in photos: bench/ocr.py
         print(f"indexed with {model}: {report.indexed} new, {report.unchanged} unchanged, "
               f"{len(report.failed)} failed in {time.perf_counter() - start:.1f} s")
         cat = library.catalogue

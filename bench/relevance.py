@@ -287,7 +287,7 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     start = time.perf_counter()
     with open_library(args.library) as library:
-        indexed = library.index([root])  # nothing to do when bench/quality.py indexed these very files
+        indexed = library.index([root], text=False)  # nothing to do when bench/quality.py indexed these very files
         print(f"indexed: {indexed.indexed} new or changed, {indexed.unchanged} unchanged")
         rows = library.catalogue.photos_under(str(root))
         label_of: dict[int, str | None] = {}

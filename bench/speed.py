@@ -62,7 +62,7 @@ def copy_tree(paths: list[Path], folder: Path) -> None:
 def end_to_end(photos: Path, library: Path) -> tuple[float, int]:
     with open_library(library) as lib:
         start = time.perf_counter()
-        report = lib.index([photos])
+        report = lib.index([photos], text=False)  # the OCR step (idle priority, after): bench/ocr.py
         return time.perf_counter() - start, report.indexed
 
 
