@@ -152,6 +152,7 @@ class LibraryHandles:
             return self._model_heads[spec.id]
 
     def _find_head(self, spec: ModelSpec) -> OnnxRunner | None:
+        """A head only for ImageNet-1k logits: the map's classes are ImageNet's, for any model."""
         if spec.class_head is None:  # the shipped Lite0: its head and the map name its sha256
             shipped = isinstance(self._word_classes, WordClasses) and self._word_classes.model_sha256 == spec.sha256
             return self._class_head if shipped and self._class_head.path.is_file() else None
@@ -216,8 +217,8 @@ class LibraryHandles:
 
 
 def _head_runner(path: Path) -> OnnxRunner:
-    # One thread: a query's 100-odd photos take 2-3 ms; threaded BLAS or ORT on busy
-    # cores took 50-150 ms (models/build_hierarchy.py).
+    """One thread: a query's 100-odd photos take 2-3 ms; threaded BLAS or ORT on busy
+    cores took 50-150 ms (models/build_hierarchy.py)."""
     return OnnxRunner(path, 1, providers=("CPUExecutionProvider",))
 
 
