@@ -48,6 +48,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from cbir_desktop.engine.files import write_atomic  # noqa: E402 - the repository goes on sys.path first
+from models.class_heads import classifier_head, head_graph  # noqa: E402 - shared with export.py
 
 WORDNET = Path("/usr/share/wordnet")
 OUT_FILE = "word_classes.npz"
@@ -143,17 +144,6 @@ def _near(offset: int, below: dict[int, frozenset[int]], hypernyms: dict[int, li
     return {}
 
 
-def classifier_head(model: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The Lite0 graph's last Gemm (features -> logits): weight [1000, 1280] and bias."""
-    import onnx  # build time only (the export extra)
-    from onnx import numpy_helper
-
-    graph = onnx.load(str(model)).graph
-    arrays = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    gemm = next(n for n in graph.node if n.op_type == "Gemm" and "logits" in n.output)
-    return arrays[gemm.input[1]].astype(np.float32), arrays[gemm.input[2]].astype(np.float32)
-
-
 def _record(path: Path, lemmas: int) -> None:
     """Put the asset in manifest.json (read-modify-write of its own key only)."""
     manifest = HERE / "manifest.json"
@@ -175,27 +165,6 @@ def _record(path: Path, lemmas: int) -> None:
                   "built by models/build_hierarchy.py",
     }
     write_atomic(manifest, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
-
-
-def head_graph(weight: np.ndarray, bias: np.ndarray) -> bytes:
-    """The classifier head as ONNX: unit features [n, 1280] -> probabilities [n, 1000]."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    graph = helper.make_graph(
-        [helper.make_node("Cast", ["weight16"], ["weight"], to=TensorProto.FLOAT),
-         helper.make_node("Gemm", ["features", "weight", "bias"], ["logits"], transB=1),
-         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1)],
-        "imagenet_head",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", weight.shape[1]])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["n", weight.shape[0]])],
-        [numpy_helper.from_array(weight.astype(np.float16), "weight16"),
-         numpy_helper.from_array(bias.astype(np.float32), "bias")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="build_hierarchy")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from cbir_desktop.engine.files import replacing, write_atomic
+from models.class_heads import classifier_head, feature_scale, head_graph
 
 MODELS_DIR = Path(__file__).resolve().parent
 MANIFEST_SCHEMA = 1
@@ -53,6 +54,8 @@ TOLERANCE = 1e-3
 # Protobuf refuses messages of 2 GiB; keep a margin for the graph itself.
 SINGLE_FILE_LIMIT = 2**31 - 64 * 2**20
 RANDOM_LICENCE = "test (random weights)"
+SCALE_CLASSES = 96  # the feature scale is measured on the first photo of this many Caltech classes
+SHIPPED_HEAD_MODEL = "efficientnet-lite0"  # in models/ its head is build_hierarchy.py's imagenet_head.onnx
 # The sanity photos come from the Caltech-101 copy beside the repository (or $CBIR_CALTECH).
 _SHARED = Path(__file__).resolve().parents[2] / "shared"
 CALTECH = Path(os.environ.get("CBIR_CALTECH", _SHARED / "datasets" / "caltech101")) / "101_ObjectCategories"
@@ -593,6 +596,28 @@ def time_session(sess: Any, spec: ModelSpec, batch: int = 16, repeats: int = 5) 
     return ms
 
 
+def scale_photos(photos: list[Path]) -> list[Path]:
+    """The sanity photos and the first photo of SCALE_CLASSES Caltech classes (when present)."""
+    classes = sorted(d for d in CALTECH.iterdir() if d.is_dir()) if CALTECH.is_dir() else []
+    firsts = [min(d.glob("*.jpg")) for d in classes if any(d.glob("*.jpg"))][:SCALE_CLASSES]
+    return list(dict.fromkeys([*photos, *firsts]))
+
+
+def write_class_head(sess: Any, spec: ModelSpec, out: Path, photos: list[Path]) -> dict[str, Any]:
+    """Write `<stem>_head.onnx` beside the model: its last layer (features -> logits) for the
+    catalogue's unit features, scaled by the mean feature norm on `photos`; returns the
+    manifest's "class_head" entry. The app's WordNet text step and OCR first pass use it."""
+    weight, bias = classifier_head(out)
+    norms = [sess.run(["features"], {INPUT_NAME: load_photo(p, spec.size)})[0] for p in photos]
+    scale = round(feature_scale(norms), 2) if norms else 1.0
+    head = out.with_name(f"{out.stem}_head.onnx")
+    write_atomic(head, head_graph(weight * scale, bias, producer="export"))
+    print(f"wrote {head.name}: feature scale {scale} (mean norm on {len(norms)} photos)")
+    return {"file": head.name, "sha256": sha256_file(head), "feature_scale": scale,
+            "input": {"name": "features", "dim": spec.feature_dim},
+            "output": {"name": "probabilities", "dim": 1000}}
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 so the app can detect a corrupt or swapped model file."""
     h = hashlib.sha256()
@@ -707,6 +732,8 @@ def main(argv: list[str] | None = None) -> int:
         print("random weights: manifest left untouched")
     else:
         overrides = manifest_overrides(spec, args.weights, args.random_weights)
+        if (spec.model_id, out.parent) != (SHIPPED_HEAD_MODEL, MODELS_DIR):
+            overrides["class_head"] = write_class_head(sess, spec, out, scale_photos(photos))
         manifest_path = update_manifest(spec, out, overrides)
         print(f"updated {manifest_path} (sha256 {sha256_file(out)})")
     return 0

@@ -7,9 +7,11 @@ refuses cross-thread use), models and indexes are loaded once under a lock.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from .errors import ModelLoadError
 from .faces.index import FaceIndex
 from .files import why_not_writable
 from .models.embedder import Embedder
-from .models.manifest import Manifest, load_manifest, models_dir
+from .models.manifest import Manifest, ModelSpec, load_manifest, models_dir, verify_sha256
 from .models.runner import OnnxRunner
 from .photos.pairs import raw_pairs_among
 from .storage.backups import BACKUP_FOLDER, back_up
@@ -31,6 +33,10 @@ from .words.space import WordSpace, glove_space, logits_from_tags, shipped_space
 
 WORD_CLASSES_FILE = "word_classes.npz"  # models/build_hierarchy.py
 CLASS_HEAD_FILE = "imagenet_head.onnx"  # the same model's classifier head, for stored features
+
+IMAGENET_CLASSES, IMAGENET_LABELS = 1000, "imagenet-1k"  # a model's own head needs its classes
+
+log = logging.getLogger(__name__)
 
 CATALOGUE_FILE = "catalogue.sqlite"
 MODELS_FOLDER = "models"  # models the user imported into this library
@@ -55,9 +61,8 @@ class LibraryHandles:
         self._space: WordSpace | None = None
         self._word_classes: WordClasses | None | bool = False  # False: not looked for yet
         self._class_vectors: dict[tuple[str, str], npt.NDArray[np.float32]] = {}
-        # One thread: a query's 100-odd photos take 2-3 ms; threaded BLAS or ORT on busy
-        # cores took 50-150 ms (models/build_hierarchy.py).
-        self._class_head = OnnxRunner(models_dir() / CLASS_HEAD_FILE, 1, providers=("CPUExecutionProvider",))
+        self._class_head = _head_runner(models_dir() / CLASS_HEAD_FILE)
+        self._model_heads: dict[str, OnnxRunner | None] = {}  # other models' own heads, by model id
         self._embedders: dict[str, Embedder] = {}
         self._indexes: dict[tuple[str, str], VectorIndex] = {}
         self._catalogues: list[Catalogue] = []
@@ -125,17 +130,41 @@ class LibraryHandles:
             return self._space
 
     def word_classes(self, embedder: Embedder) -> WordClasses | None:
-        """The WordNet word -> ImageNet classes map, for the model whose classifier head it
-        holds (the shipped Lite0); None for any other model, or when the file is missing."""
+        """The WordNet word -> ImageNet classes map, for a model with a classifier head: the
+        shipped Lite0 (whose head ships beside the map) or one whose manifest entry names its
+        own head (models/export.py); None for any other model, or when a file is missing."""
         with self._lock:
             if self._word_classes is False:
                 path = models_dir() / WORD_CLASSES_FILE
-                usable = path.is_file() and self._class_head.path.is_file()
-                self._word_classes = WordClasses.load(path) if usable else None
+                self._word_classes = WordClasses.load(path) if path.is_file() else None
             classes = self._word_classes
-        if not isinstance(classes, WordClasses) or classes.model_sha256 != embedder.spec.sha256:
+        if not isinstance(classes, WordClasses) or self._head_of(embedder) is None:
             return None
         return classes
+
+    def _head_of(self, embedder: Embedder) -> OnnxRunner | None:
+        """The classifier head for `embedder`'s stored features: the shipped one for the model it
+        was built from, else the model's own (checked against its manifest's sha256)."""
+        spec = embedder.spec
+        with self._lock:
+            if spec.id not in self._model_heads:
+                self._model_heads[spec.id] = self._find_head(spec)
+            return self._model_heads[spec.id]
+
+    def _find_head(self, spec: ModelSpec) -> OnnxRunner | None:
+        """A head only for ImageNet-1k logits: the map's classes are ImageNet's, for any model."""
+        if spec.class_head is None:  # the shipped Lite0: its head and the map name its sha256
+            shipped = isinstance(self._word_classes, WordClasses) and self._word_classes.model_sha256 == spec.sha256
+            return self._class_head if shipped and self._class_head.path.is_file() else None
+        imagenet = spec.logits_dim == IMAGENET_CLASSES and spec.extra.get("label_set") == IMAGENET_LABELS
+        if not imagenet or not spec.class_head.path.is_file():
+            return None
+        try:
+            verify_sha256(spec.class_head.path, spec.class_head.sha256)
+        except ModelLoadError as exc:
+            log.warning("%s; %s searches text without WordNet words", exc, spec.id)
+            return None
+        return _head_runner(spec.class_head.path)
 
     def word_hierarchy(self, embedder: Embedder, space: WordSpace) -> WordHierarchy | None:
         """`word_classes` with each class's vector in `space` (the photos' projections there),
@@ -156,21 +185,22 @@ class LibraryHandles:
                 vectors = embedder.project_tags(space, tags)
             with self._lock:
                 self._class_vectors[key] = vectors
-        return WordHierarchy(classes, vectors, self._class_probabilities)
+        head = self.class_head(embedder)
+        return None if head is None else WordHierarchy(classes, vectors, head)
 
     def class_head(self, embedder: Embedder) -> Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]] | None:
-        """Unit features (rows) -> ImageNet class probabilities, for the model whose head ships
-        (the OCR step's first pass); None for any other model."""
-        return self._class_probabilities if self.word_classes(embedder) is not None else None
-
-    def _class_probabilities(self, unit_features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """ImageNet class probabilities of photos (rows of their stored unit features)."""
-        return self._class_head.run(["probabilities"], {"features": unit_features.astype(np.float32)})[0]
+        """Unit features (rows) -> ImageNet class probabilities, for a model with a head
+        (the OCR step's first pass, the WordNet text step); None for any other model."""
+        head = self._head_of(embedder) if self.word_classes(embedder) is not None else None
+        return None if head is None else partial(_class_probabilities, head)
 
     def reload_manifest(self) -> Manifest:
         """Read the manifests again (after a model was imported into the library)."""
         with self._lock:
             self.manifest = load_manifest().with_library_models(self.root / MODELS_FOLDER)
+            # A model imported again (with the head exported since) is loaded afresh.
+            self._embedders = {k: e for k, e in self._embedders.items() if self.manifest.models.get(k) == e.spec}
+            self._model_heads.clear()
             return self.manifest
 
     def close(self) -> None:
@@ -184,3 +214,14 @@ class LibraryHandles:
                     pass
             self._catalogues.clear()
         self._local = threading.local()
+
+
+def _head_runner(path: Path) -> OnnxRunner:
+    """One thread: a query's 100-odd photos take 2-3 ms; threaded BLAS or ORT on busy
+    cores took 50-150 ms (models/build_hierarchy.py)."""
+    return OnnxRunner(path, 1, providers=("CPUExecutionProvider",))
+
+
+def _class_probabilities(head: OnnxRunner, unit_features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """ImageNet class probabilities of photos (rows of their stored unit features)."""
+    return head.run(["probabilities"], {"features": unit_features.astype(np.float32)})[0]

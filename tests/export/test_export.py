@@ -172,6 +172,9 @@ def test_manifest_entry(exported: dict[str, Path], models_dir: Path, model_id: s
     assert entry["projection"] == "conse-imagenet-1k"
     assert entry["licence"] == "test (random weights)"
     assert "random" in entry["name"] and "random" in entry["source"]
+    head = entry["class_head"]  # the last layer as its own graph, for the catalogue's unit features
+    assert head["file"] == f"{path.stem}_head.onnx" and head["sha256"] == _sha256(models_dir / head["file"])
+    assert head["feature_scale"] > 0
 
 
 # --------------------------------------------------------------------------
@@ -239,6 +242,7 @@ def test_random_weights_never_enter_the_repo_manifest(
     out = fake_models / "efficientnet_lite0.onnx"
     assert export.main(["efficientnet-lite0", "--random-weights", "--no-timing", "--out", str(out)]) == 0
     assert out.is_file() and not (fake_models / "manifest.json").exists()
+    assert not (fake_models / "efficientnet_lite0_head.onnx").exists()  # Lite0's there is build_hierarchy's
 
 
 @pytest.mark.parametrize(("n", "size"), [(1, 240), (2, 260)])
@@ -255,6 +259,15 @@ def test_efficientnet_lite_packaged_weights(tmp_path: Path, n: int, size: int) -
         "features": ["batch", 1280], "logits": ["batch", 1000]}
     entry = json.loads((tmp_path / "manifest.json").read_text())["models"][f"efficientnet-lite{n}"]
     assert (entry["input"]["size"], entry["licence"], entry["sha256"]) == (size, "Apache-2.0", _sha256(out))
+    # Its head, on the unit features the catalogue stores, puts the model's own top class first.
+    head = ort.InferenceSession(str(tmp_path / entry["class_head"]["file"]), providers=["CPUExecutionProvider"])
+    photos = [export.CALTECH / rel for rel, _, _ in export.SANITY_PHOTOS if (export.CALTECH / rel).is_file()]
+    batch = np.concatenate([export.load_photo(p, size) for p in photos] or [np.random.default_rng(0).random(
+        (2, 3, size, size), np.float32)])
+    features, logits = sess.run(["features", "logits"], {"image": batch})
+    unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+    probabilities = head.run(["probabilities"], {"features": unit})[0]
+    assert probabilities.argmax(axis=1).tolist() == logits.argmax(axis=1).tolist()
 
 
 # --------------------------------------------------------------------------

@@ -5,7 +5,10 @@ with H = W, RGB in [0, 1] with the model's normalisation inside the graph; an ou
 `features` `[batch, D]` (pooled image features); optionally `logits` `[batch, 1000]`
 in ImageNet order, which gives tags and text search through the shipped projection.
 Accepted models are copied into the library's `models/` folder, so `--library`
-scopes them.
+scopes them. A classifier head export.py wrote beside the model (`<stem>_head.onnx`,
+or the one the manifest beside it names) comes along: it gives the model the WordNet
+text step and the OCR first pass (engine/handles.py). Importing the same file again
+refreshes its entry (to add a head exported later).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import hashlib
 import json
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,12 +120,16 @@ def import_model(library_models: Path, manifest: Manifest, file: Path,
         raise ModelLoadError(f"{file} does not exist.")
     checked = check_model(file)
     model_id = _model_id(name or file.stem)
-    if model_id in manifest.models:
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    known = manifest.models.get(model_id)
+    again = known is not None and known.path.parent == library_models and known.sha256 == digest
+    if known is not None and not again:
         raise ModelLoadError(f"A model called {model_id!r} already exists; choose another --name.")
     library_models.mkdir(parents=True, exist_ok=True)
     target = library_models / f"{model_id}.onnx"
-    shutil.copyfile(file, target)
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    if not again:
+        shutil.copyfile(file, target)
+    notes: list[str] = []
     entry: dict[str, Any] = {
         "name": name or file.stem,
         "file": target.name,
@@ -136,8 +143,62 @@ def import_model(library_models: Path, manifest: Manifest, file: Path,
         entry["outputs"]["logits"] = {"name": "logits", "dim": checked.logits_dim}
         entry["label_set"] = "imagenet-1k"
         entry["projection"] = "conse-imagenet-1k"
+        head = _import_head(file, checked, library_models / f"{model_id}_head.onnx", notes)
+        if head:
+            entry["class_head"] = head
     _write_entry(library_models / "manifest.json", model_id, entry)
-    return model_id, checked
+    return model_id, replace(checked, notes=checked.notes + tuple(notes))
+
+
+def _import_head(file: Path, checked: CheckedModel, target: Path, notes: list[str]) -> dict[str, Any] | None:
+    """Copy the classifier head exported beside `file` to `target` if it fits the model;
+    returns the manifest's "class_head" entry, None when there is none (a note says why)."""
+    found = _head_beside(file)
+    if found is None:
+        return None
+    head, scale = found
+    problem = _head_problem(head, checked.feature_dim)
+    if problem:
+        notes.append(f"the classifier head {head.name} beside it {problem}: imported without it "
+                     "(no WordNet words in text search)")
+        return None
+    shutil.copyfile(head, target)
+    entry: dict[str, Any] = {"file": target.name, "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
+    if scale is not None:
+        entry["feature_scale"] = scale
+    return entry
+
+
+def _head_beside(file: Path) -> tuple[Path, float | None] | None:
+    """The head the manifest beside `file` names for it, else `<stem>_head.onnx`; with its
+    feature scale where the manifest gives it."""
+    try:
+        listed = json.loads((file.parent / "manifest.json").read_text(encoding="utf-8")).get("models", {})
+        for entry in listed.values():
+            head = entry.get("class_head") or {}
+            if entry.get("file") == file.name and head.get("file") and (file.parent / head["file"]).is_file():
+                scale = head.get("feature_scale")
+                return file.parent / head["file"], None if scale is None else float(scale)
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    head = file.with_name(f"{file.stem}_head.onnx")
+    return (head, None) if head.is_file() else None
+
+
+def _head_problem(head: Path, feature_dim: int) -> str:
+    """Why `head` cannot map this model's features to 1000 class probabilities ("" if it can)."""
+    ort = onnxruntime()
+    try:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(head), options, providers=["CPUExecutionProvider"])
+        rows = np.full((2, feature_dim), feature_dim ** -0.5, np.float32)
+        probabilities = np.asarray(session.run(["probabilities"], {"features": rows})[0])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises plain RuntimeErrors
+        return f"does not run on {feature_dim}-d features ({str(exc).splitlines()[0][:200]})"
+    if probabilities.shape != (2, IMAGENET_CLASSES):
+        return f"gives {list(probabilities.shape)}, not [2, {IMAGENET_CLASSES}] class probabilities"
+    return ""
 
 
 def _write_entry(path: Path, model_id: str, entry: dict[str, Any]) -> None:

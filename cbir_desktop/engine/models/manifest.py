@@ -44,6 +44,17 @@ class ModelSpec:
     licence: str
     source: str
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    class_head: ClassHeadSpec | None = None  # its ImageNet classifier head for stored features, if any
+
+
+@dataclass(frozen=True)
+class ClassHeadSpec:
+    """A model's classifier head as its own graph (unit features -> ImageNet class
+    probabilities), written beside the model by models/export.py."""
+
+    path: Path
+    sha256: str
+    feature_scale: float
 
 
 @dataclass(frozen=True)
@@ -200,7 +211,15 @@ def _model_spec(
         licence=entry.get("licence", ""),
         source=entry.get("source", ""),
         extra=entry,
+        class_head=_class_head(entry.get("class_head"), root),
     )
+
+
+def _class_head(entry: dict[str, Any] | None, root: Path) -> ClassHeadSpec | None:
+    """The model entry's "class_head" (absent in older manifests: no head)."""
+    if not entry or not entry.get("file"):
+        return None
+    return ClassHeadSpec(root / entry["file"], entry.get("sha256", ""), float(entry.get("feature_scale", 1.0)))
 
 
 def verify_sha256(path: Path, expected: str) -> None:
