@@ -152,6 +152,14 @@ class PreviewDialog(QDialog):
             super().keyPressEvent(event)
 
 
+def _library_switch(label: str, tip: str, on: bool) -> QCheckBox:
+    """A checkbox for one of the library's own settings, as the library has it now."""
+    box = QCheckBox(label)
+    box.setToolTip(tip)
+    box.setChecked(on)
+    return box
+
+
 class SettingsDialog(QDialog):
     """Model, results per search, thumbnail size, RAW+JPEG pairs, face recognition; the device in
     use is shown. "Delete all face data…" only asks (`delete_faces_requested`): the window does it."""
@@ -179,16 +187,18 @@ class SettingsDialog(QDialog):
         self.thumb.setRange(THUMBNAIL_SIZE.minimum, THUMBNAIL_SIZE.maximum)
         self.thumb.setValue(thumb)
         form.addRow("Thumbnail size", self.thumb)
-        self.pairs = QCheckBox("Show RAW+JPEG pairs as one photo")
-        self.pairs.setToolTip("A RAW file and the JPEG beside it (same name) show once, as the JPEG "
-                              "with a RAW badge; turned off, both show.")
-        self.pairs.setChecked(pairs_as_one)
+        self.pairs = _library_switch(
+            "Show RAW+JPEG pairs as one photo",
+            "A RAW file and the JPEG beside it (same name) show once, as the JPEG with a RAW badge; "
+            "turned off, both show.",
+            pairs_as_one)
         self.pairs_shown = pairs_as_one  # as the library had it when the dialog opened
         form.addRow("", self.pairs)
-        self.faces = QCheckBox("Recognise faces")
-        self.faces.setToolTip("Indexing finds faces so people can be named and searched, on this computer "
-                              "only. Turned off, new photos are not looked at for faces.")
-        self.faces.setChecked(faces_on)
+        self.faces = _library_switch(
+            "Recognise faces",
+            "Indexing finds faces so people can be named and searched, on this computer only. Turned off,"
+            " new photos are not looked at for faces.",
+            faces_on)
         self.faces_shown = faces_on  # as the library had it when the dialog opened
         self.delete_faces = QPushButton("Delete all face data…")
         self.delete_faces.setToolTip("Forget every face, name and group; the photos and tags stay")
@@ -197,26 +207,28 @@ class SettingsDialog(QDialog):
         faces_row.addWidget(self.faces, 1)
         faces_row.addWidget(self.delete_faces)
         form.addRow("People", faces_row)
-        self.small_faces = QCheckBox("Find small faces (slower)")
-        self.small_faces.setToolTip("Look for faces down to 1/30 of a photo's width instead of 1/20, for group "
-                                    "photos; indexing faces takes about 1.5x as long, and every photo is "
-                                    "looked at again (names stay).")
-        self.small_faces.setChecked(small_faces)
+        self.small_faces = _library_switch(
+            "Find small faces (slower)",
+            "Look for faces down to 1/30 of a photo's width instead of 1/20, for group photos; indexing "
+            "faces takes about 1.5x as long, and every photo is looked at again (names stay).",
+            small_faces)
         self.small_faces_shown = small_faces  # as the library had it when the dialog opened
         self.faces.toggled.connect(self.small_faces.setEnabled)
         self.small_faces.setEnabled(faces_on)
         form.addRow("", self.small_faces)
-        self.text = QCheckBox("Read text in photos")
-        self.text.setToolTip("Indexing reads the words in signs, receipts and documents, so a search finds "
-                             "them; only photos where text is seen are read. Turned off, new photos are not read.")
-        self.text.setChecked(text_on)
+        self.text = _library_switch(
+            "Read text in photos",
+            "Indexing reads the words in signs, receipts and documents, so a search finds them; only "
+            "photos where text is seen are read. Turned off, new photos are not read.",
+            text_on)
         self.text_shown = text_on  # as the library had it when the dialog opened
         form.addRow("Search", self.text)
-        self.expansion = QCheckBox("Widen look-alike searches")
-        self.expansion.setToolTip("A photo search also follows the best matches' own nearest photos, and each "
-                                  "photo is indexed with its nearest neighbours: more of the right photos, "
-                                  "a little slower. Turned on again, indexing updates the neighbours first.")
-        self.expansion.setChecked(expansion_on)
+        self.expansion = _library_switch(
+            "Widen look-alike searches",
+            "A photo search also follows the best matches' own nearest photos, and each photo is indexed "
+            "with its nearest neighbours: more of the right photos, a little slower. Turned on again, "
+            "indexing updates the neighbours first.",
+            expansion_on)
         self.expansion_shown = expansion_on  # as the library had it when the dialog opened
         form.addRow("", self.expansion)
         self.library = QLineEdit(library)
